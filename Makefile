@@ -1,0 +1,230 @@
+# viztracer in C: one Makefile (GNU make).
+#
+#   make            build build/bin/viztracer and build/python/viztracer/
+#   make demo       trace examples/demo.py into result.json
+#   make test       unit tests (Check) + end-to-end tests (pytest on the real binary)
+#   make asan       the same tests on an ASan+UBSan build
+#   make bench      overhead, dump speed and memory against cProfile (bench/README.md)
+#   make deps       install what is missing (apt-get, as root); run by the targets above
+#   make format | format-check | lint | tidy | cppcheck | check-headers | fuzz | install | clean
+#
+# V=1 shows full command lines. PYTHON=/path/to/python3 builds against another
+# interpreter (through its python3-config --embed).
+
+PYTHON ?= /usr/bin/python3
+PYCONFIG ?= $(PYTHON)-config
+PREFIX ?= /usr/local
+BUILD ?= build
+
+CC ?= gcc
+Q := $(if $(V),,@)
+say = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
+
+PY_EXE := $(shell readlink -f $(PYTHON) 2>/dev/null)
+PY_INCLUDES := $(shell $(PYCONFIG) --includes 2>/dev/null)
+PY_LDFLAGS := $(shell $(PYCONFIG) --embed --ldflags 2>/dev/null)
+EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE_CFLAGS := -std=c11 $(WARN) -g -fPIC -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-DVT_PYTHON_EXE='"$(PY_EXE)"' $(PY_INCLUDES) -MMD -MP
+OPT_CFLAGS ?= -O2
+SAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LIBS := -lcjson -lz -lpthread -lm
+BIN_LIBS := $(PY_LDFLAGS) $(LIBS) $(EXTRA_BIN_LIBS)
+
+# Debian packages the build and the tests need (make deps installs the missing ones).
+DEPS_APT := python3-dev libpython3-dev libcjson-dev libmicrohttpd-dev check zlib1g-dev \
+	libedit-dev pkg-config python3-pytest
+DEPS_LINT_APT := clang-format clang-tidy cppcheck bear
+DEPS_BENCH_APT := valgrind
+
+BASE_SRC := $(wildcard tracer/base/*.c)
+TRACER_SRC := $(wildcard tracer/*.c)
+LAUNCHER_SRC := $(filter-out launcher/main.c,$(wildcard launcher/*.c))
+VIEWER_SRC := $(wildcard viewer/*.c)
+VDB_SRC := $(wildcard vdb/*.c)
+LIB_SRC := $(BASE_SRC) $(TRACER_SRC) $(LAUNCHER_SRC) $(VIEWER_SRC) $(VDB_SRC)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+GLUE := $(wildcard tracer/python/viztracer/*.py)
+
+# Each configuration builds into its own folder, so switching never mixes objects.
+CONFIG ?= release
+ifeq ($(CONFIG),asan)
+CFLAGS_CFG := $(SAN_FLAGS)
+LDFLAGS_CFG := -fsanitize=address,undefined
+else
+CFLAGS_CFG := $(OPT_CFLAGS)
+LDFLAGS_CFG :=
+endif
+OBJDIR := $(BUILD)/$(CONFIG)/obj
+CFLAGS := $(BASE_CFLAGS) $(CFLAGS_CFG) $(EXTRA_CFLAGS)
+ifeq ($(CONFIG),release)
+BINDIR := $(BUILD)/bin
+PYDIR := $(BUILD)/python
+else
+BINDIR := $(BUILD)/$(CONFIG)/bin
+PYDIR := $(BUILD)/$(CONFIG)/python
+endif
+
+obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
+LIB_OBJ := $(call obj,$(LIB_SRC))
+CORE_OBJ := $(call obj,$(BASE_SRC) $(TRACER_SRC))
+MAIN_OBJ := $(call obj,launcher/main.c)
+UNIT_OBJ := $(call obj,$(UNIT_SRC) tests/unit/check_main.c)
+
+VIZTRACER := $(BINDIR)/viztracer
+EXTENSION := $(PYDIR)/viztracer/_core$(EXT_SUFFIX)
+PYGLUE := $(patsubst tracer/python/%,$(PYDIR)/%,$(GLUE))
+CHECK_UNIT := $(BUILD)/$(CONFIG)/tests/check_unit
+
+# Hooks for the parts that bring their own rules (viewer/, vdb/).
+TEST_TARGETS :=
+ALL_TARGETS :=
+-include viewer/viewer.mk
+-include vdb/vdb.mk
+
+.PHONY: all deps demo test test-unit test-e2e asan bench format format-check lint tidy \
+	cppcheck banned check-headers fuzz install clean golden
+
+all: deps
+	$(Q)$(MAKE) --no-print-directory build
+
+.PHONY: build
+build: $(VIZTRACER) $(EXTENSION) $(PYGLUE) $(ALL_TARGETS)
+
+$(OBJDIR)/%.o: %.c $(BUILD)/$(CONFIG)/.flags
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS) -c $< -o $@
+
+# Changing flags rebuilds everything of that configuration.
+$(BUILD)/$(CONFIG)/.flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(CFLAGS) $(BIN_LIBS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(BIN_LIBS)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(VIZTRACER): $(MAIN_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_CFG) -o $@ $^ $(BIN_LIBS)
+
+$(EXTENSION): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_CFG) -shared -o $@ $^ $(LIBS)
+
+$(PYDIR)/%.py: tracer/python/%.py
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+# ---- tests -----------------------------------------------------------------
+
+# One SRunner for every suite: the suite list is read from the test files.
+$(BUILD)/$(CONFIG)/tests/suites.h: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	$(Q)sed -n 's/^Suite \*\([a-z0-9_]*_suite\)(void)$$/VT_SUITE(\1)/p' $(UNIT_SRC) > $@.tmp && mv $@.tmp $@
+
+$(OBJDIR)/tests/unit/check_main.o: CFLAGS += -I$(BUILD)/$(CONFIG)/tests
+$(OBJDIR)/tests/unit/check_main.o: $(BUILD)/$(CONFIG)/tests/suites.h
+
+$(CHECK_UNIT): $(UNIT_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_CFG) -o $@ $^ $(BIN_LIBS) -lcheck -lsubunit
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory build
+	$(Q)$(MAKE) --no-print-directory test-unit test-e2e $(TEST_TARGETS)
+
+test-unit: $(CHECK_UNIT)
+	$(Q)$(CHECK_UNIT)
+
+PYTEST := $(PYTHON) -m pytest -q -p no:cacheprovider
+test-e2e: build
+	$(Q)VIZTRACER_BIN=$(abspath $(VIZTRACER)) VIZTRACER_PYDIR=$(abspath $(PYDIR)) \
+		VIZTRACER_PYTHON=$(PYTHON) $(PYTEST) tests/e2e
+
+# ASan+UBSan: CPython's own at-exit allocations are suppressed (tests/unit/lsan.supp).
+asan: deps
+	$(Q)$(MAKE) --no-print-directory CONFIG=asan build $(BUILD)/asan/tests/check_unit
+	$(Q)ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/unit/lsan.supp) \
+		PYTHONMALLOC=malloc CK_FORK=no $(BUILD)/asan/tests/check_unit
+	$(Q)ASAN_OPTIONS=detect_leaks=0 PYTHONMALLOC=malloc VIZTRACER_ASAN=1 \
+		VIZTRACER_BIN=$(abspath $(BUILD)/asan/bin/viztracer) \
+		VIZTRACER_PYDIR=$(abspath $(BUILD)/asan/python) VIZTRACER_PYTHON=$(PYTHON) \
+		$(PYTEST) tests/e2e
+
+demo: all
+	$(Q)cd examples && ../$(VIZTRACER) -o ../result.json demo.py
+	@echo "demo: wrote result.json; open it with: $(VIZTRACER) --help, or any Chrome-trace viewer"
+
+bench: all
+	$(Q)missing=""; for p in $(DEPS_BENCH_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+		| grep -q "ok installed" || missing="$$missing $$p"; done; \
+		[ -z "$$missing" ] || $(MAKE) --no-print-directory deps DEPS_APT="$$missing"
+	$(Q)$(PYTHON) bench/run.py --viztracer $(abspath $(VIZTRACER)) --python $(PYTHON)
+
+# ---- set-up ----------------------------------------------------------------
+
+deps:
+	@missing=""; for p in $(DEPS_APT); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		if [ ! -f $(BUILD)/.apt-updated ]; then $$sudo apt-get update -qq && mkdir -p $(BUILD) && touch $(BUILD)/.apt-updated; fi; \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer
+	install -m 755 $(VIZTRACER) $(DESTDIR)$(PREFIX)/bin/viztracer
+	install -m 644 $(EXTENSION) $(PYGLUE) $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/
+	@echo "installed; for the Python API: PYTHONPATH=$(PREFIX)/lib/viztracer/python"
+
+clean:
+	rm -rf $(BUILD) result.json
+
+# ---- code hygiene ------------------------------------------------------------
+
+C_FILES := $(LIB_SRC) launcher/main.c $(UNIT_SRC) tests/unit/check_main.c $(wildcard tests/fuzz/*.c)
+H_FILES := $(wildcard launcher/*.h tracer/*.h tracer/base/*.h viewer/*.h vdb/*.h tests/unit/*.h)
+
+format:
+	clang-format -i $(C_FILES) $(H_FILES)
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $(C_FILES) $(H_FILES) && echo "format-check: clean"
+
+BANNED := sprintf|strcpy|strcat|strncpy|strtok|gets|atoi
+banned:
+	$(Q)if grep -nE '(^|[^_a-z])($(BANNED))\(' $(C_FILES) $(H_FILES); then \
+		echo "banned functions used (see STYLE.md §11)"; exit 1; else echo "banned: clean"; fi
+
+cppcheck:
+	$(Q)cppcheck -q --enable=warning,performance,portability --error-exitcode=1 \
+		--suppress=missingIncludeSystem --inline-suppr -D__GNUC__ -DVT_PYTHON_EXE='""' \
+		$(PY_INCLUDES) -I/usr/include $(LIB_SRC) launcher/main.c && echo "cppcheck: clean"
+
+compile_commands.json: $(C_FILES)
+	$(Q)rm -rf $(BUILD)/tidy && bear --output $@ -- $(MAKE) --no-print-directory -B \
+		BUILD=$(BUILD)/tidy build $(BUILD)/tidy/release/tests/check_unit >/dev/null
+
+tidy: compile_commands.json
+	$(Q)clang-tidy -p . --quiet $(LIB_SRC) launcher/main.c 2>/dev/null && echo "tidy: clean"
+
+lint: banned cppcheck tidy
+
+check-headers:
+	$(Q)for h in $(H_FILES); do \
+		echo "#include \"$$h\"" | $(CC) $(BASE_CFLAGS) -I. -x c -fsyntax-only - || exit 1; \
+	done; echo "check-headers: clean"
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	$(Q)for f in $(FUZZ_SRC); do n=$$(basename $$f .c); mkdir -p $(BUILD)/fuzz; \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -MMD -MP,$(BASE_CFLAGS)) \
+		-Wno-unused-command-line-argument $$f $(FUZZ_DEPS_$(subst tests/fuzz/,,$(basename $$f))) \
+		$(BASE_SRC) -o $(BUILD)/fuzz/$$n $(LIBS) && \
+		$(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-20} -rss_limit_mb=2048 || exit 1; done
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

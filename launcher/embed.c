@@ -1,0 +1,509 @@
+/* embed.c: the embedded interpreter: configure, start, run, save, finalize.
+ *
+ * Order of a run: PyConfig (argv, executable, no sys.path[0] guess) ->
+ * the viztracer package (our C module + the glue next to the executable)
+ * -> a VizTracer built from the options -> SIGTERM handler -> __main__
+ * prepared as python3 would -> a two-line runner compiled by us calls
+ * tracer.start() then exec(code) (so, as in VizTracer, builtins.exec is the
+ * outermost event) -> wait for non-daemon threads -> stop -> atexit ->
+ * save -> Py_FinalizeEx.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "embed.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../tracer/base/log.h"
+#include "../tracer/base/mem.h"
+#include "../tracer/tracer.h"
+
+#ifndef VT_PYTHON_EXE
+#define VT_PYTHON_EXE "/usr/bin/python3"
+#endif
+
+/* ---- start-up -------------------------------------------------------- */
+
+static int
+check(PyStatus status, PyConfig *config)
+{
+    if (!PyStatus_Exception(status))
+        return 0;
+    PyConfig_Clear(config);
+    vt_log_error("viztracer: cannot start Python: %s%s%s", status.func ? status.func : "",
+                 status.func ? ": " : "", status.err_msg ? status.err_msg : "unknown error");
+    return -1;
+}
+
+/* The interpreter whose site-packages the program sees: a virtualenv's when
+ * one is active, else the one we were built against. */
+static const char *
+python_executable(char *buf, size_t len)
+{
+    const char *venv = getenv("VIRTUAL_ENV");
+    if (venv && *venv) {
+        snprintf(buf, len, "%s/bin/python3", venv);
+        if (access(buf, X_OK) == 0)
+            return buf;
+    }
+    return VT_PYTHON_EXE;
+}
+
+static int
+start_python(const struct vt_options *o)
+{
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.parse_argv = 0;
+    config.safe_path = 1; /* sys.path[0] is set below, as python3 would for the target */
+    char exe[PATH_MAX];
+    const char *python = python_executable(exe, sizeof(exe));
+    PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, python);
+    if (check(st, &config) < 0)
+        return -1;
+    st = PyConfig_SetBytesString(&config, &config.executable, python);
+    if (check(st, &config) < 0)
+        return -1;
+    st = PyConfig_SetBytesArgv(&config, o->argc, o->argv);
+    if (check(st, &config) < 0)
+        return -1;
+    st = Py_InitializeFromConfig(&config);
+    if (check(st, &config) < 0)
+        return -1;
+    PyConfig_Clear(&config);
+    return 0;
+}
+
+/* Folder of the glue package (viztracer/__init__.py) beside the executable:
+ * build/bin/../python or PREFIX/bin/../lib/viztracer/python. */
+static int
+find_glue(char *out, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash == NULL)
+        return -1;
+    *slash = '\0';
+    static const char *const rel[] = {"/../python/viztracer", "/../lib/viztracer/python/viztracer"};
+    for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+        char init[PATH_MAX + 64];
+        int n1 = snprintf(out, len, "%s%s", exe, rel[i]);
+        int n2 = snprintf(init, sizeof(init), "%s/__init__.py", out);
+        if (n1 > 0 && (size_t)n1 < len && n2 > 0 && (size_t)n2 < sizeof(init) &&
+            access(init, R_OK) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* Runs a few lines of our own Python (before tracing starts) in a fresh
+ * namespace holding the given name = value pairs. Returns 0, or -1 with a
+ * Python exception set. */
+static int
+run_snippet(const char *code, PyObject *ns)
+{
+    PyObject *r = PyRun_String(code, Py_file_input, ns, ns); /* new ref */
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Makes `import viztracer` work without touching sys.path: our C module
+ * goes into sys.modules as viztracer._core, and the glue package is loaded
+ * from its folder (or, without it, the C module stands in for viztracer). */
+static PyObject *
+install_package(void)
+{
+    PyObject *core = PyInit__core(); /* new ref */
+    if (core == NULL)
+        return NULL;
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    if (PyDict_SetItemString(modules, VT_TRACER_MODULE, core) < 0)
+        goto fail;
+    char glue[PATH_MAX];
+    if (find_glue(glue, sizeof(glue)) != 0) {
+        if (PyDict_SetItemString(modules, "viztracer", core) < 0)
+            goto fail;
+        return core;
+    }
+    PyObject *ns = Py_BuildValue("{s:s,s:O}", "glue", glue, "__builtins__",
+                                 PyEval_GetBuiltins()); /* new ref */
+    int rc = ns ? run_snippet("import importlib.util, sys\n"
+                              "spec = importlib.util.spec_from_file_location('viztracer',\n"
+                              "    glue + '/__init__.py', submodule_search_locations=[glue])\n"
+                              "mod = importlib.util.module_from_spec(spec)\n"
+                              "sys.modules['viztracer'] = mod\n"
+                              "spec.loader.exec_module(mod)\n",
+                              ns)
+                : -1;
+    Py_XDECREF(ns);
+    if (rc < 0)
+        goto fail;
+    return core;
+fail:
+    Py_DECREF(core);
+    return NULL;
+}
+
+/* ---- the tracer ------------------------------------------------------ */
+
+static PyObject *
+str_list(const struct vt_cli_list *l)
+{
+    if (!l->set || l->n == 0)
+        Py_RETURN_NONE;
+    PyObject *list = PyList_New((Py_ssize_t)l->n); /* new ref */
+    for (size_t i = 0; list && i < l->n; i++) {
+        PyObject *s = PyUnicode_DecodeFSDefault(l->items[i]);
+        if (s == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, s);
+    }
+    return list;
+}
+
+static PyObject *
+create_tracer(PyObject *core, const struct vt_options *o, const char *output)
+{
+    PyObject *incl = str_list(&o->include_files); /* new ref */
+    PyObject *excl = str_list(&o->exclude_files); /* new ref */
+    PyObject *kw = NULL, *empty = NULL, *type = NULL, *t = NULL;
+    if (incl == NULL || excl == NULL)
+        goto out;
+    kw = Py_BuildValue("{s:L,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:s,s:O}",
+                       "tracer_entries", o->tracer_entries, "verbose", o->quiet ? 0 : 1,
+                       "max_stack_depth", o->max_stack_depth, "include_files", incl,
+                       "exclude_files", excl, "ignore_c_function",
+                       o->ignore_c_function ? Py_True : Py_False, "ignore_frozen",
+                       o->ignore_frozen ? Py_True : Py_False, "log_func_retval",
+                       o->log_func_retval ? Py_True : Py_False, "log_func_args",
+                       o->log_func_args ? Py_True : Py_False, "log_sparse",
+                       o->log_sparse ? Py_True : Py_False, "pid_suffix",
+                       o->pid_suffix ? Py_True : Py_False, "min_duration", o->min_duration_us,
+                       "output_file", output, "trace_self",
+                       o->trace_self ? Py_True : Py_False); /* new ref */
+    empty = PyTuple_New(0);                                 /* new ref */
+    type = PyObject_GetAttrString(core, "VizTracer");       /* new ref */
+    if (kw && empty && type)
+        t = PyObject_Call(type, empty, kw); /* new ref */
+out:
+    Py_XDECREF(incl);
+    Py_XDECREF(excl);
+    Py_XDECREF(kw);
+    Py_XDECREF(empty);
+    Py_XDECREF(type);
+    return t;
+}
+
+/* SIGTERM stops the program as an exception would, so the trace is saved:
+ * the handler raises SystemExit(143), the status of a terminated process. */
+static PyObject *
+on_sigterm(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    PyObject *code = PyLong_FromLong(128 + SIGTERM); /* new ref */
+    if (code) {
+        PyErr_SetObject(PyExc_SystemExit, code);
+        Py_DECREF(code);
+    }
+    return NULL;
+}
+
+static PyMethodDef sigterm_def = {"_viztracer_sigterm", on_sigterm, METH_VARARGS, NULL};
+
+static int
+install_sigterm(void)
+{
+    PyObject *handler = PyCFunction_New(&sigterm_def, NULL); /* new ref */
+    PyObject *ns = handler ? Py_BuildValue("{s:N,s:O}", "handler", handler, "__builtins__",
+                                           PyEval_GetBuiltins())
+                           : NULL; /* new ref */
+    int rc = ns ? run_snippet("import signal\n"
+                              "if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:\n"
+                              "    signal.signal(signal.SIGTERM, handler)\n",
+                              ns)
+                : -1;
+    Py_XDECREF(ns);
+    return rc;
+}
+
+/* ---- the program ----------------------------------------------------- */
+
+static PyObject *
+read_source(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
+    PyObject *bytes = NULL;
+    char *data = NULL;
+    size_t len = 0, cap = 0, got;
+    char chunk[65536];
+    while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+        if (len + got > cap) {
+            cap = (len + got) * 2;
+            data = vt_xrealloc(data, cap);
+        }
+        memcpy(data + len, chunk, got);
+        len += got;
+    }
+    fclose(fp);
+    bytes = PyBytes_FromStringAndSize(data ? data : "", (Py_ssize_t)len);
+    free(data);
+    return bytes;
+}
+
+static PyObject *
+compile_source(PyObject *source, const char *filename)
+{
+    PyObject *builtins = PyEval_GetBuiltins();                  /* borrowed */
+    PyObject *compile = PyDict_GetItemString(builtins, "compile"); /* borrowed */
+    return PyObject_CallFunction(compile, "Oss", source, filename, "exec");
+}
+
+/* Prepares __main__ and returns the code to run. As python3 does: the script's
+ * folder is sys.path[0] and __file__ its absolute path; -m puts the current
+ * folder first and runs the module with runpy's metadata; -c puts "". */
+static PyObject *
+prepare_main(const struct vt_options *o, const char *script_path, PyObject *main_dict)
+{
+    PyObject *ns = Py_BuildValue("{s:O,s:O}", "g", main_dict, "__builtins__",
+                                 PyEval_GetBuiltins()); /* new ref */
+    if (ns == NULL)
+        return NULL;
+    PyObject *code = NULL;
+    if (o->run == VT_CLI_RUN_SCRIPT) {
+        char *real = realpath(script_path, NULL);
+        PyObject *v = Py_BuildValue("(ss)", script_path, real ? real : script_path);
+        free(real);
+        if (v && PyDict_SetItemString(ns, "paths", v) == 0 &&
+            run_snippet("import os, sys\n"
+                        "path, real = paths\n"
+                        "sys.path.insert(0, os.path.dirname(real))\n"
+                        "g['__file__'] = os.path.abspath(path)\n"
+                        "g['__cached__'] = None\n"
+                        "sys.modules['__mp_main__'] = sys.modules['__main__']\n",
+                        ns) == 0) {
+            PyObject *src = read_source(script_path); /* new ref */
+            PyObject *file = PyDict_GetItemString(main_dict, "__file__"); /* borrowed */
+            if (src && file)
+                code = compile_source(src, PyUnicode_AsUTF8(file));
+            Py_XDECREF(src);
+        }
+        Py_XDECREF(v);
+    } else if (o->run == VT_CLI_RUN_STRING) {
+        if (run_snippet("import sys\nsys.path.insert(0, '')\n", ns) == 0) {
+            PyObject *src = PyUnicode_DecodeFSDefault(o->target); /* new ref */
+            if (src)
+                code = compile_source(src, "<string>");
+            Py_XDECREF(src);
+        }
+    } else {
+        PyObject *mod = PyUnicode_DecodeFSDefault(o->target); /* new ref */
+        if (mod && PyDict_SetItemString(ns, "mod", mod) == 0 &&
+            run_snippet("import os, sys, runpy\n"
+                        "sys.path.insert(0, os.getcwd())\n"
+                        "name, spec, code = runpy._get_module_details(mod)\n"
+                        "g.update(__name__='__main__', __file__=spec.origin,\n"
+                        "         __cached__=spec.cached, __doc__=None, __loader__=spec.loader,\n"
+                        "         __package__=spec.parent, __spec__=spec)\n"
+                        "if spec.has_location:\n"
+                        "    sys.argv[0] = spec.origin\n"
+                        "sys.modules['__mp_main__'] = sys.modules['__main__']\n",
+                        ns) == 0) {
+            code = PyDict_GetItemString(ns, "code"); /* borrowed */
+            Py_XINCREF(code);
+        }
+        Py_XDECREF(mod);
+    }
+    Py_DECREF(ns);
+    return code;
+}
+
+/* The exit status python3 would give for the pending exception, which is
+ * consumed: SystemExit's code, 130 for KeyboardInterrupt (re-raised as a
+ * signal by main), 1 after printing any other traceback. */
+static int
+status_of_exception(int *signo)
+{
+    if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        PyErr_NormalizeException(&et, &ev, &tb);
+        PyObject *code = ev ? PyObject_GetAttrString(ev, "code") : NULL; /* new ref */
+        int status = 0;
+        if (code == NULL || code == Py_None) {
+            status = 0;
+        } else if (PyLong_Check(code)) {
+            status = (int)PyLong_AsLong(code);
+        } else {
+            PyObject *s = PyObject_Str(code); /* new ref */
+            if (s)
+                vt_log_error("%s", PyUnicode_AsUTF8(s));
+            Py_XDECREF(s);
+            status = 1;
+        }
+        PyErr_Clear();
+        Py_XDECREF(code);
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
+        return status;
+    }
+    if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+        PyErr_Print();
+        *signo = SIGINT;
+        return 130;
+    }
+    PyErr_Print();
+    return 1;
+}
+
+/* Prints the pending exception as one line (our own failure, not the
+ * program's) and clears it. */
+static void
+report(const char *what)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyObject *s = ev ? PyObject_Str(ev) : NULL; /* new ref */
+    const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
+    vt_log_error("viztracer: %s%s%s", what, text && *text ? ": " : "", text ? text : "");
+    Py_XDECREF(s);
+    Py_XDECREF(et);
+    Py_XDECREF(ev);
+    Py_XDECREF(tb);
+    PyErr_Clear();
+}
+
+static int
+call_method(PyObject *obj, const char *name)
+{
+    PyObject *r = PyObject_CallMethod(obj, name, NULL); /* new ref */
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Waits for non-daemon threads, as interpreter shutdown would, while
+ * tracing still runs so their events are kept; the waiting itself is not
+ * the program's and is paused out of the trace. */
+static void
+join_threads(PyObject *tracer)
+{
+    PyObject *threading = PyImport_ImportModule("threading"); /* new ref */
+    if (threading == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    call_method(tracer, "pause");
+    if (call_method(threading, "_shutdown") < 0)
+        PyErr_Clear(); /* Ctrl+C while waiting: stop waiting, still save */
+    call_method(tracer, "resume");
+    Py_DECREF(threading);
+}
+
+static int
+run_atexit(void)
+{
+    PyObject *atexit = PyImport_ImportModule("atexit"); /* new ref */
+    if (atexit == NULL)
+        return -1;
+    int rc = call_method(atexit, "_run_exitfuncs");
+    Py_DECREF(atexit);
+    return rc;
+}
+
+static int
+run_traced(const struct vt_options *o, const char *script_path, const char *output, int *signo)
+{
+    pid_t me = getpid();
+    PyObject *core = install_package(); /* new ref */
+    if (core == NULL) {
+        report("cannot load the viztracer module");
+        return 1;
+    }
+    PyObject *tracer = create_tracer(core, o, output); /* new ref */
+    Py_DECREF(core);
+    if (tracer == NULL) {
+        report("invalid options");
+        return 1;
+    }
+    if (install_sigterm() < 0)
+        PyErr_Clear(); /* no SIGTERM handler: a terminated run is lost, the rest works */
+    PyObject *main_mod = PyImport_AddModule("__main__"); /* borrowed */
+    PyObject *main_dict = main_mod ? PyModule_GetDict(main_mod) : NULL; /* borrowed */
+    PyObject *code = main_dict ? prepare_main(o, script_path, main_dict) : NULL; /* new ref */
+    if (code == NULL) {
+        Py_DECREF(tracer);
+        if (o->run == VT_CLI_RUN_MODULE && PyErr_ExceptionMatches(PyExc_ImportError)) {
+            report(o->target);
+            return 1;
+        }
+        return status_of_exception(signo);
+    }
+    /* The runner: tracer.start() then exec(code), so builtins.exec is recorded
+     * as the outermost call (as in VizTracer), and nothing of ours is. */
+    const char *runner = o->log_sparse ? "exec(__vt_code, __vt_globals)\n"
+                                       : "__vt_start()\nexec(__vt_code, __vt_globals)\n";
+    PyObject *start = PyObject_GetAttrString(tracer, "start"); /* new ref */
+    PyObject *ns = start ? Py_BuildValue("{s:O,s:N,s:O,s:O}", "__builtins__",
+                                         PyEval_GetBuiltins(), "__vt_start", start,
+                                         "__vt_code", code, "__vt_globals", main_dict)
+                         : NULL; /* new ref */
+    Py_DECREF(code);
+    PyObject *rcode = ns ? Py_CompileString(runner, "<viztracer>", Py_file_input) : NULL;
+    PyObject *r = rcode ? PyEval_EvalCode(rcode, ns, ns) : NULL; /* new ref */
+    Py_XDECREF(rcode);
+    Py_XDECREF(ns);
+    int status = 0;
+    if (r == NULL)
+        status = status_of_exception(signo);
+    Py_XDECREF(r);
+    if (getpid() != me) {
+        /* A forked child of the program ran to its end here: the parent owns
+         * the trace file. */
+        Py_DECREF(tracer);
+        return status;
+    }
+    join_threads(tracer);
+    if (!o->log_exit && call_method(tracer, "stop") < 0)
+        PyErr_Clear();
+    if (run_atexit() < 0)
+        PyErr_Clear(); /* atexit reports its handlers' errors itself */
+    if (o->log_exit && call_method(tracer, "stop") < 0)
+        PyErr_Clear();
+    if (call_method(tracer, "save") < 0) {
+        report("cannot save the trace");
+        if (status == 0)
+            status = 1;
+    }
+    Py_DECREF(tracer);
+    return status;
+}
+
+int
+vt_embed_run(const struct vt_options *o, const char *script_path, const char *output, int *signo)
+{
+    *signo = 0;
+    if (start_python(o) < 0)
+        return 1;
+    int status = run_traced(o, script_path, output, signo);
+    if (Py_FinalizeEx() < 0 && status == 0)
+        status = 120; /* as python3: flushing stdout failed */
+    return status;
+}

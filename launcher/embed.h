@@ -1,0 +1,20 @@
+/* embed.h: start CPython with the tracer in it, run the program, save.
+ *
+ * The only launcher file that includes Python.h. It follows the start-up
+ * of CPython's own Modules/main.c (PyConfig, checked PyStatus) but runs the
+ * target itself, because Py_RunMain exits the process on SystemExit and
+ * KeyboardInterrupt before the trace could be saved.
+ */
+#ifndef VT_LAUNCHER_EMBED_H
+#define VT_LAUNCHER_EMBED_H
+
+#include "cli.h"
+
+/* Runs o's program traced and saves the trace to output (a path with a .json
+ * or .gz extension). Returns the process exit status: the program's own, 1
+ * for an uncaught exception or a failed save. *signo is set to a signal the
+ * launcher should re-raise on itself after cleaning up (SIGINT), or 0. */
+int vt_embed_run(const struct vt_options *o, const char *script_path, const char *output,
+                 int *signo);
+
+#endif

@@ -1,0 +1,203 @@
+/* main.c: viztracer's entry point: parse -> check -> embed and run -> exit.
+ *
+ * The only place that picks an exit status. Everything that can be checked
+ * before the program runs is checked here (the script exists, the output
+ * type is known and its folder writable), so a long run is never lost to a
+ * typo in -o.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tracer/base/buf.h"
+#include "../tracer/base/log.h"
+#include "../tracer/base/mem.h"
+#include "../tracer/tracer.h"
+#include "../tracer/writer.h"
+#include "cli.h"
+#include "embed.h"
+
+static int
+is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The script as given, or found on PATH (console scripts such as `flask`).
+ * Returns an owned path or NULL. */
+static char *
+find_script(const char *name)
+{
+    if (is_file(name))
+        return vt_xstrdup(name);
+    if (strchr(name, '/'))
+        return NULL;
+    const char *path = getenv("PATH");
+    if (path == NULL)
+        return NULL;
+    char *copy = vt_xstrdup(path);
+    char *save = NULL;
+    char *found = NULL;
+    for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+        struct vt_buf b;
+        vt_buf_init(&b, PATH_MAX);
+        if (vt_buf_printf(&b, "%s/%s", *dir ? dir : ".", name) == VT_OK && is_file(b.data))
+            found = vt_buf_take(&b, NULL);
+        vt_buf_fini(&b);
+    }
+    free(copy);
+    return found;
+}
+
+static const char *
+base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* The output path from -o, -u, --output_dir. Returns an owned string. */
+static char *
+output_path(const struct vt_options *o)
+{
+    struct vt_buf b;
+    vt_buf_init(&b, PATH_MAX);
+    if (o->output_dir)
+        vt_buf_printf(&b, "%s/", o->output_dir);
+    if (o->unique_output_file) {
+        const char *stem = o->run == VT_CLI_RUN_SCRIPT   ? base_name(o->target)
+                           : o->run == VT_CLI_RUN_MODULE ? o->target
+                                                         : "python";
+        const char *dot = strrchr(stem, '.');
+        int len = dot && o->run == VT_CLI_RUN_SCRIPT ? (int)(dot - stem) : (int)strlen(stem);
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        char when[32];
+        strftime(when, sizeof(when), "%Y%m%d_%H%M%S", &tm);
+        vt_buf_printf(&b, "%.*s_%s_%ld.json", len, stem, when, (long)getpid());
+    } else {
+        vt_buf_adds(&b, o->output_file ? o->output_file : "result.json");
+    }
+    return vt_buf_take(&b, NULL);
+}
+
+/* mkdir -p; returns 0 or -1 with errno set. */
+static int
+make_dirs(const char *dir)
+{
+    char *p = vt_xstrdup(dir);
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                int e = errno;
+                free(p);
+                errno = e;
+                return -1;
+            }
+            *s = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    free(p);
+    return 0;
+}
+
+/* Checks that the output's folder exists (creating it) and is writable. */
+static int
+check_output(const char *path)
+{
+    enum vt_writer_format fmt;
+    if (vt_writer_format_of(path, &fmt) != VT_OK) {
+        vt_log_error("viztracer: Only json and gz are supported: %s", path);
+        return -1;
+    }
+    char *dir = vt_xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL) {
+        free(dir);
+        dir = vt_xstrdup(".");
+    } else if (slash == dir) {
+        slash[1] = '\0';
+    } else {
+        *slash = '\0';
+    }
+    int rc = 0;
+    if (make_dirs(dir) != 0 || access(dir, W_OK) != 0) {
+        vt_log_error("viztracer: cannot write %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    free(dir);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct vt_options o;
+    char msg[512];
+    vt_cli_options_init(&o);
+    if (argc < 2) {
+        vt_cli_print_help();
+        return 0;
+    }
+    enum vt_err err = vt_cli_parse(&o, argc, argv, msg, sizeof(msg));
+    if (err != VT_OK) {
+        vt_log_error("viztracer: %s", msg);
+        vt_cli_options_fini(&o);
+        return err == VT_ERR_USAGE ? 2 : 1;
+    }
+    if (o.version) {
+        printf("%s\n", VT_VERSION);
+        vt_cli_options_fini(&o);
+        return 0;
+    }
+    if (o.help || o.run == VT_CLI_RUN_NONE) {
+        vt_cli_print_help();
+        vt_cli_options_fini(&o);
+        return 0;
+    }
+    char *script = NULL;
+    if (o.run == VT_CLI_RUN_SCRIPT) {
+        script = find_script(o.target);
+        if (script == NULL) {
+            size_t n = strlen(o.target);
+            if (n > 5 && strcmp(o.target + n - 5, ".json") == 0)
+                vt_log_error("viztracer: %s is a trace, not a program; open it with "
+                             "`vizviewer %s`",
+                             o.target, o.target);
+            else
+                vt_log_error("No such file as %s", o.target);
+            vt_cli_options_fini(&o);
+            return 1;
+        }
+    }
+    char *output = output_path(&o);
+    if (check_output(output) != 0) {
+        free(output);
+        free(script);
+        vt_cli_options_fini(&o);
+        return 1;
+    }
+    int signo = 0;
+    int status = vt_embed_run(&o, script, output, &signo);
+    free(output);
+    free(script);
+    vt_cli_options_fini(&o);
+    if (signo) {
+        fflush(NULL);
+        signal(signo, SIG_DFL);
+        raise(signo);
+    }
+    return status;
+}

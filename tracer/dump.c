@@ -1,0 +1,257 @@
+/* dump.c: buffered events -> the trace file, at save time, with the GIL.
+ *
+ * Steps: convert ticks with the start and end anchors; keep the newest
+ * `entries` events over all threads (each ring is ordered by end time, so a
+ * binary search on a cut-off time finds them without sorting); write the
+ * process and thread names, every event, the metadata and file_info through
+ * the streaming writer; release what the events held. Names are resolved
+ * once per function (names.c).
+ */
+#include "internal.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+#include "tracer.h"
+#include "writer.h"
+
+/* Events of all threads that ended at or after cut. */
+static uint64_t
+count_from(struct vt_tracer *t, int64_t cut)
+{
+    uint64_t n = 0;
+    for (struct vt_thread *th = t->threads; th; th = th->next)
+        n += vt_ring_len(&th->ring) - vt_ring_lower_bound(&th->ring, cut);
+    return n;
+}
+
+/* The earliest end time to keep so that at most entries events remain. */
+static int64_t
+cutoff(struct vt_tracer *t)
+{
+    uint64_t total = count_from(t, INT64_MIN);
+    if (total <= t->entries)
+        return INT64_MIN;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (struct vt_thread *th = t->threads; th; th = th->next) {
+        uint64_t n = vt_ring_len(&th->ring);
+        if (n == 0)
+            continue;
+        if (vt_ring_at(&th->ring, 0)->end < lo)
+            lo = vt_ring_at(&th->ring, 0)->end;
+        if (vt_ring_at(&th->ring, n - 1)->end > hi)
+            hi = vt_ring_at(&th->ring, n - 1)->end;
+    }
+    hi++;
+    /* Smallest cut with count_from(cut) <= entries. */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (count_from(t, mid) <= t->entries)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static void
+write_json(struct vt_writer *w, cJSON *item)
+{
+    char *s = cJSON_PrintUnformatted(item);
+    if (s) {
+        vt_writer_event(w, s, strlen(s));
+        cJSON_free(s);
+    }
+}
+
+static void
+write_meta(struct vt_writer *w, long pid, long tid, const char *kind, PyObject *name,
+           const char *fallback)
+{
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddStringToObject(ev, "ph", "M");
+    cJSON_AddNumberToObject(ev, "pid", (double)pid);
+    cJSON_AddNumberToObject(ev, "tid", (double)tid);
+    cJSON_AddStringToObject(ev, "name", kind);
+    cJSON *args = cJSON_AddObjectToObject(ev, "args");
+    if (name && PyUnicode_Check(name))
+        cJSON_AddItemToObject(args, "name", vt_tracer__to_json(name));
+    else
+        cJSON_AddStringToObject(args, "name", fallback);
+    write_json(w, ev);
+    cJSON_Delete(ev);
+}
+
+/* The process name: the tracer's, multiprocessing's (if loaded), or MainProcess. */
+static PyObject *
+process_name(struct vt_tracer *t)
+{
+    if (t->process_name) {
+        Py_INCREF(t->process_name);
+        return t->process_name;
+    }
+    PyObject *key = PyUnicode_FromString("multiprocessing"); /* new ref */
+    PyObject *mp = key ? PyImport_GetModule(key) : NULL;     /* new ref, only if loaded */
+    Py_XDECREF(key);
+    PyObject *name = NULL;
+    if (mp) {
+        PyObject *cur = PyObject_CallMethod(mp, "current_process", NULL); /* new ref */
+        if (cur)
+            name = PyObject_GetAttrString(cur, "name");
+        Py_XDECREF(cur);
+        Py_DECREF(mp);
+    }
+    PyErr_Clear(); /* no multiprocessing name: the default below */
+    return name;
+}
+
+/* A thread whose name was not learnt when it started: ask threading. */
+static PyObject *
+thread_name(struct vt_thread *th)
+{
+    if (th->name) {
+        Py_INCREF(th->name);
+        return th->name;
+    }
+    PyObject *name = NULL;
+    PyObject *threading = PyImport_ImportModule("threading"); /* new ref */
+    if (threading) {
+        PyObject *act = PyObject_GetAttrString(threading, "_active"); /* new ref */
+        PyObject *key = PyLong_FromUnsignedLong(th->ident);           /* new ref */
+        PyObject *thr = act && key ? PyDict_GetItemWithError(act, key) : NULL; /* borrowed */
+        if (thr)
+            name = PyObject_GetAttrString(thr, "name");
+        Py_XDECREF(key);
+        Py_XDECREF(act);
+        Py_DECREF(threading);
+    }
+    PyErr_Clear(); /* unknown thread: "Thread-<tid>" below */
+    return name;
+}
+
+static void
+write_custom(struct vt_writer *w, struct vt_event *e, const struct vt_clock_conv *c, long pid,
+             long tid)
+{
+    cJSON *ev = vt_tracer__to_json((PyObject *)e->extra);
+    if (!cJSON_IsObject(ev)) {
+        cJSON_Delete(ev);
+        return;
+    }
+    if (!cJSON_HasObjectItem(ev, "pid"))
+        cJSON_AddNumberToObject(ev, "pid", (double)pid);
+    if (!cJSON_HasObjectItem(ev, "tid"))
+        cJSON_AddNumberToObject(ev, "tid", (double)tid);
+    if (vt_event_kind(e) == VT_EVENT_CUSTOM && !cJSON_HasObjectItem(ev, "ts")) {
+        char ts[40];
+        size_t n = vt_writer_format_us(ts, vt_clock_to_ns(c, e->start));
+        ts[n] = '\0';
+        cJSON_AddRawToObject(ev, "ts", ts);
+    }
+    write_json(w, ev);
+    cJSON_Delete(ev);
+}
+
+static char *
+metadata_json(struct vt_tracer *t, const struct vt_clock_anchor *end)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "version", VT_VERSION);
+    cJSON_AddBoolToObject(m, "overflow", t->overflow);
+    char base[32];
+    snprintf(base, sizeof(base), "%lld", (long long)(end->real_ns - end->mono_ns));
+    cJSON_AddRawToObject(m, "baseTimeNanoseconds", base);
+    char *s = cJSON_PrintUnformatted(m);
+    cJSON_Delete(m);
+    return s;
+}
+
+int
+vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
+{
+    struct vt_clock_anchor end;
+    struct vt_clock_conv conv;
+    vt_clock_anchor_take(&end);
+    if (!t->anchored) {
+        t->first_start = end;
+        t->anchored = 1;
+    }
+    vt_clock_conv_init(&conv, &t->first_start, &end);
+    for (struct vt_thread *th = t->threads; th; th = th->next)
+        if (vt_ring_dropped(&th->ring))
+            t->overflow = 1;
+    int64_t cut = cutoff(t);
+    if (cut != INT64_MIN)
+        t->overflow = 1;
+
+    struct vt_writer *w;
+    int errnum;
+    enum vt_err err = vt_writer_open(path, &w, &errnum);
+    if (err != VT_OK) {
+        if (err == VT_ERR_USAGE)
+            PyErr_Format(PyExc_ValueError, "Only json and gz are supported: %s", path);
+        else
+            PyErr_Format(PyExc_OSError, "cannot write %s: %s", path,
+                         errnum ? strerror(errnum) : vt_strerror(err));
+        return -1;
+    }
+    long pid = (long)getpid();
+    PyObject *pname = process_name(t); /* new ref or NULL */
+    write_meta(w, pid, pid, "process_name", pname, "MainProcess");
+    Py_XDECREF(pname);
+
+    struct vt_names *names = vt_names_create();
+    for (struct vt_thread *th = t->threads; th; th = th->next) {
+        uint64_t first = vt_ring_lower_bound(&th->ring, cut);
+        uint64_t n = vt_ring_len(&th->ring);
+        if (first >= n)
+            continue;
+        PyObject *tname = thread_name(th); /* new ref or NULL */
+        char fallback[48];
+        snprintf(fallback, sizeof(fallback), "Thread-%ld", th->tid);
+        write_meta(w, pid, th->tid, "thread_name", tname, fallback);
+        Py_XDECREF(tname);
+        for (uint64_t i = first; i < n; i++) {
+            struct vt_event *e = vt_ring_at(&th->ring, i);
+            enum vt_event_kind kind = vt_event_kind(e);
+            if (kind == VT_EVENT_CUSTOM || kind == VT_EVENT_RAW) {
+                write_custom(w, e, &conv, pid, th->tid);
+                continue;
+            }
+            size_t len;
+            const char *name = vt_names_get(names, e, &len);
+            char *args = NULL;
+            if (kind == VT_EVENT_PY && e->extra) {
+                cJSON *a = vt_tracer__to_json((PyObject *)e->extra);
+                args = cJSON_PrintUnformatted(a);
+                cJSON_Delete(a);
+            }
+            vt_writer_fee(w, pid, th->tid, vt_clock_to_ns(&conv, e->start),
+                          vt_clock_span_ns(&conv, e->end - e->start), name, len, args);
+            cJSON_free(args);
+        }
+    }
+    *count = vt_writer_count(w);
+    char *meta = metadata_json(t, &end);
+    char *finfo = NULL;
+    if (t->file_info) {
+        cJSON *fi = cJSON_CreateObject();
+        vt_names_file_info(names, fi);
+        finfo = cJSON_PrintUnformatted(fi);
+        cJSON_Delete(fi);
+    }
+    vt_names_destroy(names);
+    err = vt_writer_close(w, meta, finfo, &errnum);
+    cJSON_free(meta);
+    cJSON_free(finfo);
+    vt_tracer__threads_clear(t);
+    if (err != VT_OK) {
+        PyErr_Format(PyExc_OSError, "cannot write %s: %s", path,
+                     errnum ? strerror(errnum) : vt_strerror(err));
+        return -1;
+    }
+    return 0;
+}

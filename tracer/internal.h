@@ -1,0 +1,181 @@
+/* internal.h: what the tracer's files share with each other (vt_tracer__*).
+ *
+ * struct vt_tracer is the VizTracer Python object itself: the options the hook
+ * reads on every event come first, then the cold settings and the list of
+ * per-thread states. Only one tracer collects at a time (the interpreter has
+ * one profile hook); hook.c keeps a pointer to it.
+ *
+ * Include this only from files that use CPython: it includes Python.h.
+ */
+#ifndef VT_TRACER_INTERNAL_H
+#define VT_TRACER_INTERNAL_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "event.h"
+#include "ring.h"
+
+/* Option bits the hook tests with one AND (as SNAPTRACE_* in VizTracer). */
+enum vt_flag {
+    VT_F_IGNORE_C = 1u << 0,      /* --ignore_c_function */
+    VT_F_INCLUDE = 1u << 1,       /* --include_files */
+    VT_F_EXCLUDE = 1u << 2,       /* --exclude_files */
+    VT_F_IGNORE_FROZEN = 1u << 3, /* --ignore_frozen */
+    VT_F_LOG_ARGS = 1u << 4,      /* --log_func_args */
+    VT_F_LOG_RETVAL = 1u << 5,    /* --log_func_retval */
+};
+#define VT_F_FILTER (VT_F_INCLUDE | VT_F_EXCLUDE | VT_F_IGNORE_FROZEN)
+#define VT_F_ARGS (VT_F_LOG_ARGS | VT_F_LOG_RETVAL)
+
+/* Deepest call stack a thread records; deeper calls are counted, not kept. */
+#define VT_STACK_MAX 65536
+
+/* Entries of the per-thread file-filter cache (a power of two). */
+#define VT_FCACHE_SIZE 64
+
+/* One call that has not returned yet. */
+struct vt_frame {
+    int64_t start;  /* ticks at entry */
+    uintptr_t what; /* tagged pointer as in struct vt_event; 0 = glue, not recorded */
+    PyObject *args; /* owned dict of logged arguments, or NULL */
+    PyObject *extra; /* borrowed C owner (module name or type) for C calls */
+};
+
+/* Per-thread state. Written by its own thread while tracing (the hot path
+ * takes no lock); read and reset by the tracer with the GIL held while the
+ * thread is outside the hook. Lives until the tracer is destroyed, also after
+ * the thread exits, because its ring holds that thread's events. */
+struct vt_thread {
+    uint32_t ignore;          /* open calls being skipped (filtered subtree, pause) */
+    uint32_t depth;           /* open recorded calls, index of the next frame */
+    uint32_t paused;          /* pause() nesting count */
+    uint32_t reentrant;       /* > 0 while the hook runs Python code (repr) */
+    struct vt_frame *stack;   /* owned, mmap'd, VT_STACK_MAX frames */
+    struct vt_ring ring;      /* owned; finished events */
+    PyObject *fkey[VT_FCACHE_SIZE]; /* owned filenames of the filter cache */
+    uint8_t fval[VT_FCACHE_SIZE];   /* 1 = filtered out, for fkey[i] */
+    long tid;                 /* OS thread id (gettid) */
+    unsigned long ident;      /* threading.get_ident() of the thread */
+    PyObject *name;           /* owned str, thread name, or NULL until known */
+    struct vt_thread *next;   /* next in the tracer's list; protected by the GIL */
+};
+
+struct vt_tracer {
+    PyObject_HEAD
+    /* hot: read on every event; written with the GIL held */
+    unsigned flags;         /* enum vt_flag bits */
+    uint32_t max_depth;     /* calls at depth >= this are skipped; UINT32_MAX = no limit */
+    int64_t min_dur_ticks;  /* events shorter than this are dropped */
+    int collecting;         /* 1 between start() and stop() */
+    uint64_t serial;        /* unique per tracer object; matches the thread-local cache */
+    /* settings */
+    uint64_t entries;       /* ring capacity in events (tracer_entries) */
+    long max_stack_depth;   /* as given, -1 = unlimited */
+    double min_duration_us; /* as given, microseconds */
+    int verbose;            /* 0 = silent */
+    int pid_suffix;         /* append _<pid> to the output stem */
+    int file_info;          /* write file_info on save */
+    int register_global;    /* set builtins.__viz_tracer__ */
+    int log_sparse;         /* only @log_sparse functions are recorded */
+    int trace_self;         /* also trace our own code */
+    PyObject *include_files; /* owned list of str, or NULL */
+    PyObject *exclude_files; /* owned list of str, or NULL */
+    PyObject *output_file;   /* owned str */
+    PyObject *process_name;  /* owned str, or NULL for the default */
+    PyObject *data;          /* owned dict from parse(), or NULL */
+    /* state */
+    struct vt_thread *threads;          /* owned list; protected by the GIL */
+    struct vt_clock_anchor first_start; /* taken by the first start() */
+    int anchored;                       /* first_start is valid */
+    int64_t stop_ticks;                 /* ticks at the last stop() */
+    uint64_t trimmed;                   /* events dropped to honour entries at dump */
+    int overflow;                       /* a ring wrapped since the last dump */
+};
+
+/* hook.c */
+/* Installs the hooks for the calling and every existing thread, and the
+ * threading hook for threads started later. Needs the GIL. */
+int vt_tracer__hook_start(struct vt_tracer *t);
+/* Removes every hook and ends the session; unfinished calls are recorded as
+ * finished now. Needs the GIL. */
+void vt_tracer__hook_stop(struct vt_tracer *t);
+/* Marks our module and types: C calls bound to them are never recorded.
+ * Either may be NULL. Needs the GIL. */
+void vt_tracer__hook_own(PyObject *module, PyTypeObject *type);
+/* Hooks the calling thread (for threads not started by threading) and
+ * learns its name. Needs the GIL. */
+void vt_tracer__hook_thread(struct vt_tracer *t);
+/* The tracer that is collecting, or NULL. Borrowed. */
+struct vt_tracer *vt_tracer__active(void);
+/* The calling thread's state for t, registering it first if needed; NULL when
+ * out of memory. Needs the GIL. */
+struct vt_thread *vt_tracer__thread(struct vt_tracer *t);
+/* Records a custom event (instant, counter, object, raw) owned by the tracer
+ * from now on: steals the reference to dict. raw = 1 keeps the dict as the
+ * event (ts given by the user). Needs the GIL. */
+void vt_tracer__push_custom(struct vt_tracer *t, PyObject *dict, int raw);
+/* Python callable for threading.setprofile: learns the thread's name and hooks
+ * the thread. Borrowed reference, valid while the module lives. */
+extern PyMethodDef vt_tracer__bootstrap_def;
+
+/* thread.c */
+struct vt_thread *vt_tracer__thread_create(struct vt_tracer *t);
+/* Releases what every event held and empties the rings. Needs the GIL. */
+void vt_tracer__threads_clear(struct vt_tracer *t);
+/* Frees every thread state. Needs the GIL. */
+void vt_tracer__threads_destroy(struct vt_tracer *t);
+/* Releases the references a finished event holds. */
+void vt_tracer__event_release(struct vt_event *e);
+/* Drops the filter cache of every thread. */
+void vt_tracer__fcache_clear(struct vt_tracer *t);
+
+/* dump.c */
+/* Writes every buffered event to path (.json or .gz), then empties the
+ * buffers. Sets a Python exception and returns -1 on failure; on success
+ * *count is the number of events written. Needs the GIL. */
+int vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count);
+
+/* pyjson.c */
+struct cJSON;
+/* Converts a Python value to a cJSON tree (dicts, lists, tuples, str, int,
+ * float, bool, None; anything else becomes its repr). Returns an owned tree;
+ * never NULL. Needs the GIL; clears any exception a repr raised. */
+struct cJSON *vt_tracer__to_json(PyObject *obj);
+
+/* names.c */
+struct vt_names;
+struct vt_names *vt_names_create(void);
+void vt_names_destroy(struct vt_names *n);
+/* The escaped, quoted JSON name of a function event; borrowed, valid until
+ * vt_names_destroy(). Needs the GIL. */
+const char *vt_names_get(struct vt_names *n, const struct vt_event *e, size_t *len);
+/* Adds file_info ({"files":..,"functions":..}) for every Python function seen
+ * by vt_names_get() to obj. Needs the GIL. */
+void vt_names_file_info(struct vt_names *n, struct cJSON *obj);
+
+/* api.c */
+extern PyMethodDef vt_tracer__methods[];   /* VizTracer methods */
+extern PyMethodDef vt_tracer__functions[]; /* module-level functions */
+/* Makes tracer the global one (builtins.__viz_tracer__). Needs the GIL. */
+int vt_tracer__register_global(PyObject *tracer);
+
+/* decorators.c */
+/* Readies the helper types; adds log_sparse, ignore_function, trace_and_save
+ * and the log_event context manager type to module m. */
+int vt_tracer__decorators_ready(void);
+int vt_tracer__decorators_add(PyObject *m);
+/* tracer.log_event(name): a new context manager, or NULL with an exception. */
+PyObject *vt_tracer__event_ctx(struct vt_tracer *t, PyObject *name);
+
+/* module.c */
+extern PyTypeObject vt_tracer__type;
+/* repr() that never raises: "Not Displayable" when repr fails. New ref or
+ * NULL on out-of-memory. Runs Python code; callers guard re-entry. */
+PyObject *vt_tracer__safe_repr(PyObject *obj);
+
+#endif

@@ -1,0 +1,527 @@
+/* module.c: the VizTracer type's life cycle and settings, and the
+ * viztracer._core module.
+ *
+ * Sections: settings (constructor keywords and attributes, turned into the
+ * hook's flag bits), type slots, module functions and init. The methods
+ * that record and save are in api.c; the decorators in decorators.c.
+ */
+#include "internal.h"
+
+#include <stdatomic.h>
+
+#include <structmember.h>
+#include "tracer.h"
+
+/* 32.32 ns per tick, measured once when a min_duration first needs it.
+ * Protected by the GIL. */
+static uint64_t tick_mult;
+
+PyObject *
+vt_tracer__safe_repr(PyObject *obj)
+{
+    PyObject *r = PyObject_Repr(obj); /* new ref */
+    if (r == NULL || !PyUnicode_Check(r)) {
+        Py_XDECREF(r);
+        PyErr_Clear(); /* a repr that raises or returns a non-str is shown as such */
+        r = PyUnicode_FromString("Not Displayable");
+    }
+    return r;
+}
+
+/* ---- settings ------------------------------------------------------- */
+
+static void
+apply_flags(struct vt_tracer *t)
+{
+    unsigned f = t->flags & (VT_F_IGNORE_C | VT_F_IGNORE_FROZEN | VT_F_ARGS);
+    if (t->include_files)
+        f |= VT_F_INCLUDE;
+    if (t->exclude_files)
+        f |= VT_F_EXCLUDE;
+    t->flags = f;
+    t->max_depth = t->max_stack_depth < 0 ? UINT32_MAX
+                   : t->max_stack_depth > (long)UINT32_MAX ? UINT32_MAX
+                                                            : (uint32_t)t->max_stack_depth;
+    if (t->min_duration_us > 0) {
+        if (tick_mult == 0)
+            tick_mult = vt_clock_estimate_mult();
+        struct vt_clock_conv c = {0, 0, tick_mult};
+        t->min_dur_ticks = vt_clock_ns_to_ticks(&c, (int64_t)(t->min_duration_us * 1000.0));
+    } else {
+        t->min_dur_ticks = 0;
+    }
+    vt_tracer__fcache_clear(t);
+}
+
+/* None or [] -> NULL; a list/tuple of str -> a list with each relative entry
+ * also in absolute form (as VizTracer does). Sets *out to a new ref. */
+static int
+files_arg(PyObject *value, const char *what, PyObject **out)
+{
+    *out = NULL;
+    if (value == NULL || value == Py_None)
+        return 0;
+    if (PyUnicode_Check(value) || !PySequence_Check(value)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a list of paths", what);
+        return -1;
+    }
+    PyObject *seq = PySequence_Fast(value, what); /* new ref */
+    if (seq == NULL)
+        return -1;
+    PyObject *list = PyList_New(0); /* new ref */
+    PyObject *ospath = PyImport_ImportModule("os.path"); /* new ref */
+    if (list == NULL || ospath == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i); /* borrowed */
+        if (!PyUnicode_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "%s must be a list of paths", what);
+            goto fail;
+        }
+        if (PyList_Append(list, item) < 0)
+            goto fail;
+        PyObject *abs = PyObject_CallMethod(ospath, "abspath", "O", item); /* new ref */
+        if (abs == NULL)
+            goto fail;
+        int same = PyUnicode_Compare(abs, item) == 0;
+        int rc = same ? 0 : PyList_Append(list, abs);
+        Py_DECREF(abs);
+        if (rc < 0)
+            goto fail;
+    }
+    Py_DECREF(seq);
+    Py_DECREF(ospath);
+    if (PyList_GET_SIZE(list) == 0) {
+        Py_DECREF(list);
+        return 0;
+    }
+    *out = list;
+    return 0;
+fail:
+    Py_DECREF(seq);
+    Py_XDECREF(list);
+    Py_XDECREF(ospath);
+    return -1;
+}
+
+static int
+depth_arg(PyObject *value, long *out)
+{
+    PyObject *num = PyUnicode_Check(value) ? PyLong_FromUnicodeObject(value, 10)
+                                           : PyNumber_Long(value); /* new ref */
+    if (num == NULL) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "max_stack_depth must be an integer");
+        return -1;
+    }
+    *out = PyLong_AsLong(num);
+    Py_DECREF(num);
+    if (*out == -1 && PyErr_Occurred())
+        return -1;
+    return 0;
+}
+
+static void
+set_flag(struct vt_tracer *t, unsigned flag, int on)
+{
+    if (on)
+        t->flags |= flag;
+    else
+        t->flags &= ~flag;
+}
+
+/* ---- type slots ----------------------------------------------------- */
+
+static PyObject *
+tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    (void)args;
+    (void)kw;
+    static atomic_uint_fast64_t serials = 1;
+    struct vt_tracer *t = (struct vt_tracer *)type->tp_alloc(type, 0);
+    if (t == NULL)
+        return NULL;
+    t->serial = atomic_fetch_add(&serials, 1);
+    t->entries = 1000000;
+    t->max_stack_depth = -1;
+    t->max_depth = UINT32_MAX;
+    t->verbose = 1;
+    t->file_info = 1;
+    t->register_global = 1;
+    t->output_file = PyUnicode_FromString("result.json");
+    if (t->output_file == NULL) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    return (PyObject *)t;
+}
+
+static int
+tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"tracer_entries", "verbose", "max_stack_depth", "include_files",
+                             "exclude_files", "ignore_c_function", "ignore_frozen",
+                             "log_func_retval", "log_func_args", "log_sparse", "pid_suffix",
+                             "file_info", "register_global", "trace_self", "min_duration",
+                             "output_file", "process_name", NULL};
+    long long entries = 1000000;
+    int verbose = 1, ignore_c = 0, ignore_frozen = 0, retval = 0, fargs = 0, sparse = 0;
+    int pid_suffix = 0, file_info = 1, reg = 1, trace_self = 0;
+    double min_duration = 0;
+    PyObject *depth = NULL, *incl = NULL, *excl = NULL, *output = NULL, *pname = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LiOOOpppppppppdOO:VizTracer", kwlist, &entries,
+                                     &verbose, &depth, &incl, &excl, &ignore_c, &ignore_frozen,
+                                     &retval, &fargs, &sparse, &pid_suffix, &file_info, &reg,
+                                     &trace_self, &min_duration, &output, &pname))
+        return -1;
+    if (t->collecting) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot re-initialize a running VizTracer");
+        return -1;
+    }
+    if (entries <= 0) {
+        PyErr_SetString(PyExc_ValueError, "tracer_entries must be a positive integer");
+        return -1;
+    }
+    if (min_duration < 0) {
+        PyErr_SetString(PyExc_ValueError, "min_duration must not be negative");
+        return -1;
+    }
+    long max_depth = -1;
+    if (depth && depth != Py_None && depth_arg(depth, &max_depth) < 0)
+        return -1;
+    PyObject *inc = NULL, *exc = NULL;
+    if (files_arg(incl, "include_files", &inc) < 0)
+        return -1;
+    if (files_arg(excl, "exclude_files", &exc) < 0) {
+        Py_XDECREF(inc);
+        return -1;
+    }
+    if (inc && exc) {
+        Py_DECREF(inc);
+        Py_DECREF(exc);
+        PyErr_SetString(PyExc_ValueError, "include_files and exclude_files can't be both specified!");
+        return -1;
+    }
+    if (output && output != Py_None && !PyUnicode_Check(output)) {
+        PyErr_SetString(PyExc_TypeError, "output_file must be a str");
+        return -1;
+    }
+    if (pname && pname != Py_None && !PyUnicode_Check(pname)) {
+        PyErr_SetString(PyExc_TypeError, "process_name must be a str");
+        return -1;
+    }
+    if ((uint64_t)entries != t->entries && t->threads != NULL) {
+        vt_tracer__threads_destroy(t);
+    }
+    t->entries = (uint64_t)entries;
+    t->verbose = verbose;
+    t->max_stack_depth = max_depth;
+    Py_XSETREF(t->include_files, inc);
+    Py_XSETREF(t->exclude_files, exc);
+    set_flag(t, VT_F_IGNORE_C, ignore_c);
+    set_flag(t, VT_F_IGNORE_FROZEN, ignore_frozen);
+    set_flag(t, VT_F_LOG_RETVAL, retval);
+    set_flag(t, VT_F_LOG_ARGS, fargs);
+    t->log_sparse = sparse;
+    t->pid_suffix = pid_suffix;
+    t->file_info = file_info;
+    t->register_global = reg;
+    t->trace_self = trace_self;
+    t->min_duration_us = min_duration;
+    if (output && output != Py_None) {
+        Py_INCREF(output);
+        Py_XSETREF(t->output_file, output);
+    }
+    if (pname && pname != Py_None) {
+        Py_INCREF(pname);
+        Py_XSETREF(t->process_name, pname);
+    }
+    apply_flags(t);
+    if (reg && vt_tracer__register_global((PyObject *)t) < 0)
+        return -1;
+    return 0;
+}
+
+static void
+tracer_dealloc(struct vt_tracer *t)
+{
+    PyObject_GC_UnTrack(t);
+    vt_tracer__threads_destroy(t);
+    Py_CLEAR(t->include_files);
+    Py_CLEAR(t->exclude_files);
+    Py_CLEAR(t->output_file);
+    Py_CLEAR(t->process_name);
+    Py_CLEAR(t->data);
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static int
+tracer_traverse(struct vt_tracer *t, visitproc visit, void *arg)
+{
+    Py_VISIT(t->data);
+    Py_VISIT(t->include_files);
+    Py_VISIT(t->exclude_files);
+    return 0;
+}
+
+static int
+tracer_clear_refs(struct vt_tracer *t)
+{
+    Py_CLEAR(t->data);
+    return 0;
+}
+
+/* ---- attributes ----------------------------------------------------- */
+
+#define FLAG_GETSET(field, flag)                                                                   \
+    static PyObject *get_##field(struct vt_tracer *t, void *c)                                    \
+    {                                                                                              \
+        (void)c;                                                                                   \
+        return PyBool_FromLong((t->flags & (flag)) != 0);                                          \
+    }                                                                                              \
+    static int set_##field(struct vt_tracer *t, PyObject *v, void *c)                             \
+    {                                                                                              \
+        (void)c;                                                                                   \
+        if (v == NULL || !PyBool_Check(v)) {                                                       \
+            PyErr_SetString(PyExc_ValueError, #field " must be a bool");                          \
+            return -1;                                                                             \
+        }                                                                                          \
+        if ((flag) == VT_F_IGNORE_C && t->collecting) {                                            \
+            PyErr_SetString(PyExc_RuntimeError, "stop the tracer before changing " #field);       \
+            return -1;                                                                             \
+        }                                                                                          \
+        set_flag(t, flag, v == Py_True);                                                           \
+        apply_flags(t);                                                                            \
+        return 0;                                                                                  \
+    }
+
+FLAG_GETSET(ignore_c_function, VT_F_IGNORE_C)
+FLAG_GETSET(ignore_frozen, VT_F_IGNORE_FROZEN)
+FLAG_GETSET(log_func_args, VT_F_LOG_ARGS)
+FLAG_GETSET(log_func_retval, VT_F_LOG_RETVAL)
+
+static PyObject *
+get_max_stack_depth(struct vt_tracer *t, void *c)
+{
+    (void)c;
+    return PyLong_FromLong(t->max_stack_depth);
+}
+
+static int
+set_max_stack_depth(struct vt_tracer *t, PyObject *v, void *c)
+{
+    (void)c;
+    long d;
+    if (v == NULL || depth_arg(v, &d) < 0)
+        return -1;
+    t->max_stack_depth = d;
+    apply_flags(t);
+    return 0;
+}
+
+static PyObject *
+get_min_duration(struct vt_tracer *t, void *c)
+{
+    (void)c;
+    return PyFloat_FromDouble(t->min_duration_us);
+}
+
+static int
+set_min_duration(struct vt_tracer *t, PyObject *v, void *c)
+{
+    (void)c;
+    double d = v ? PyFloat_AsDouble(v) : -1;
+    if (d == -1 && PyErr_Occurred())
+        return -1;
+    if (d < 0) {
+        PyErr_SetString(PyExc_ValueError, "min_duration must not be negative");
+        return -1;
+    }
+    t->min_duration_us = d;
+    apply_flags(t);
+    return 0;
+}
+
+static PyObject *
+get_files(PyObject *list)
+{
+    if (list == NULL)
+        Py_RETURN_NONE;
+    return PyList_GetSlice(list, 0, PyList_GET_SIZE(list));
+}
+
+static PyObject *
+get_include_files(struct vt_tracer *t, void *c)
+{
+    (void)c;
+    return get_files(t->include_files);
+}
+
+static PyObject *
+get_exclude_files(struct vt_tracer *t, void *c)
+{
+    (void)c;
+    return get_files(t->exclude_files);
+}
+
+static int
+set_files(struct vt_tracer *t, PyObject *v, PyObject **slot, PyObject *other, const char *what)
+{
+    PyObject *list;
+    if (files_arg(v, what, &list) < 0)
+        return -1;
+    if (list && other) {
+        Py_DECREF(list);
+        PyErr_SetString(PyExc_ValueError, "include_files and exclude_files can't be both specified!");
+        return -1;
+    }
+    Py_XSETREF(*slot, list);
+    apply_flags(t);
+    return 0;
+}
+
+static int
+set_include_files(struct vt_tracer *t, PyObject *v, void *c)
+{
+    (void)c;
+    return set_files(t, v, &t->include_files, t->exclude_files, "include_files");
+}
+
+static int
+set_exclude_files(struct vt_tracer *t, PyObject *v, void *c)
+{
+    (void)c;
+    return set_files(t, v, &t->exclude_files, t->include_files, "exclude_files");
+}
+
+static PyObject *
+get_output_file(struct vt_tracer *t, void *c)
+{
+    (void)c;
+    Py_INCREF(t->output_file);
+    return t->output_file;
+}
+
+static int
+set_output_file(struct vt_tracer *t, PyObject *v, void *c)
+{
+    (void)c;
+    if (v == NULL || !PyUnicode_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, "output_file must be a str");
+        return -1;
+    }
+    Py_INCREF(v);
+    Py_XSETREF(t->output_file, v);
+    return 0;
+}
+
+static PyObject *
+get_enable(struct vt_tracer *t, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(t->collecting);
+}
+
+static PyObject *
+get_data(struct vt_tracer *t, void *c)
+{
+    (void)c;
+    if (t->data == NULL)
+        Py_RETURN_NONE;
+    Py_INCREF(t->data);
+    return t->data;
+}
+
+static PyObject *
+get_init_kwargs(struct vt_tracer *t, void *c)
+{
+    (void)c;
+    return Py_BuildValue(
+        "{s:K,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:O}", "tracer_entries",
+        (unsigned long long)t->entries, "verbose", t->verbose, "max_stack_depth",
+        t->max_stack_depth, "include_files", t->include_files ? t->include_files : Py_None,
+        "exclude_files", t->exclude_files ? t->exclude_files : Py_None, "ignore_c_function",
+        (t->flags & VT_F_IGNORE_C) ? Py_True : Py_False, "ignore_frozen",
+        (t->flags & VT_F_IGNORE_FROZEN) ? Py_True : Py_False, "log_func_retval",
+        (t->flags & VT_F_LOG_RETVAL) ? Py_True : Py_False, "log_func_args",
+        (t->flags & VT_F_LOG_ARGS) ? Py_True : Py_False, "log_sparse",
+        t->log_sparse ? Py_True : Py_False, "pid_suffix", t->pid_suffix ? Py_True : Py_False,
+        "file_info", t->file_info ? Py_True : Py_False, "min_duration", t->min_duration_us,
+        "output_file", t->output_file);
+}
+
+static PyMemberDef tracer_members[] = {
+    {"verbose", T_INT, offsetof(struct vt_tracer, verbose), 0, "0 = silent"},
+    {"pid_suffix", T_BOOL, offsetof(struct vt_tracer, pid_suffix), 0, "append _<pid> on save"},
+    {"file_info", T_BOOL, offsetof(struct vt_tracer, file_info), 0, "write file_info on save"},
+    {"log_sparse", T_BOOL, offsetof(struct vt_tracer, log_sparse), 0, "@log_sparse mode"},
+    {"register_global", T_BOOL, offsetof(struct vt_tracer, register_global), READONLY, NULL},
+    {"trace_self", T_BOOL, offsetof(struct vt_tracer, trace_self), READONLY, NULL},
+    {"process_name", T_OBJECT, offsetof(struct vt_tracer, process_name), 0, "process name"},
+    {"tracer_entries", T_ULONGLONG, offsetof(struct vt_tracer, entries), READONLY,
+     "buffer capacity in events"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyGetSetDef tracer_getset[] = {
+    {"ignore_c_function", (getter)get_ignore_c_function, (setter)set_ignore_c_function, NULL,
+     NULL},
+    {"ignore_frozen", (getter)get_ignore_frozen, (setter)set_ignore_frozen, NULL, NULL},
+    {"log_func_args", (getter)get_log_func_args, (setter)set_log_func_args, NULL, NULL},
+    {"log_func_retval", (getter)get_log_func_retval, (setter)set_log_func_retval, NULL, NULL},
+    {"max_stack_depth", (getter)get_max_stack_depth, (setter)set_max_stack_depth, NULL, NULL},
+    {"min_duration", (getter)get_min_duration, (setter)set_min_duration, NULL, NULL},
+    {"include_files", (getter)get_include_files, (setter)set_include_files, NULL, NULL},
+    {"exclude_files", (getter)get_exclude_files, (setter)set_exclude_files, NULL, NULL},
+    {"output_file", (getter)get_output_file, (setter)set_output_file, NULL, NULL},
+    {"enable", (getter)get_enable, NULL, "True while collecting", NULL},
+    {"data", (getter)get_data, NULL, "the dict built by parse()", NULL},
+    {"init_kwargs", (getter)get_init_kwargs, NULL, "settings to build an identical tracer",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+PyTypeObject vt_tracer__type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "viztracer.VizTracer",
+    .tp_basicsize = sizeof(struct vt_tracer),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "VizTracer(tracer_entries=1000000, verbose=1, max_stack_depth=-1, ...): records "
+              "every function call and return of the program",
+    .tp_new = tracer_new,
+    .tp_init = (initproc)tracer_init,
+    .tp_dealloc = (destructor)tracer_dealloc,
+    .tp_traverse = (traverseproc)tracer_traverse,
+    .tp_clear = (inquiry)tracer_clear_refs,
+    .tp_methods = vt_tracer__methods,
+    .tp_members = tracer_members,
+    .tp_getset = tracer_getset,
+};
+
+/* ---- module --------------------------------------------------------- */
+
+static struct PyModuleDef core_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = VT_TRACER_MODULE,
+    .m_doc = "viztracer in C: the tracer core and its Python API",
+    .m_size = -1,
+    .m_methods = vt_tracer__functions,
+};
+
+PyMODINIT_FUNC
+PyInit__core(void)
+{
+    if (PyType_Ready(&vt_tracer__type) < 0 || vt_tracer__decorators_ready() < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&core_module); /* new ref */
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&vt_tracer__type);
+    if (PyModule_AddObject(m, "VizTracer", (PyObject *)&vt_tracer__type) < 0 ||
+        PyModule_AddStringConstant(m, "__version__", VT_VERSION) < 0 ||
+        vt_tracer__decorators_add(m) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    vt_tracer__hook_own(m, &vt_tracer__type);
+    return m;
+}

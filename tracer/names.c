@@ -1,0 +1,290 @@
+/* names.c: function identity -> escaped JSON name, resolved once per
+ * function at dump time, and the file_info section built from them.
+ *
+ * Python functions are named "qualname (file:line)" (co_qualname, as
+ * VizTracer does on 3.11+); builtins "module.name" or "type.name". The
+ * table is keyed by the event's pointers (code object; method def plus
+ * owner), so millions of events cost one hash probe each.
+ */
+#include "internal.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+
+#define FILE_MAX_BYTES (16u << 20) /* sources larger than this are left out */
+
+struct entry {
+    uintptr_t what; /* key: tagged pointer (0 = empty slot) */
+    void *owner;    /* key: C owner, NULL for Python functions */
+    char *json;     /* owned, quoted and escaped name */
+    size_t len;     /* strlen(json) */
+    char *name;     /* owned UTF-8 name, Python functions only */
+    char *file;     /* owned UTF-8 co_filename, Python functions only */
+    int line;       /* co_firstlineno */
+};
+
+struct vt_names {
+    struct entry *tab; /* owned, cap slots, open addressing */
+    size_t cap;        /* a power of two */
+    size_t n;          /* used slots */
+};
+
+struct vt_names *
+vt_names_create(void)
+{
+    struct vt_names *n = vt_xcalloc(1, sizeof(*n));
+    n->cap = 1024;
+    n->tab = vt_xcalloc(n->cap, sizeof(struct entry));
+    return n;
+}
+
+void
+vt_names_destroy(struct vt_names *n)
+{
+    if (n == NULL)
+        return;
+    for (size_t i = 0; i < n->cap; i++) {
+        free(n->tab[i].json);
+        free(n->tab[i].name);
+        free(n->tab[i].file);
+    }
+    free(n->tab);
+    free(n);
+}
+
+static size_t
+hash(uintptr_t what, void *owner)
+{
+    uint64_t h = (uint64_t)what * 0x9E3779B97F4A7C15ull;
+    h ^= (uint64_t)(uintptr_t)owner * 0xC2B2AE3D27D4EB4Full;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static void
+grow(struct vt_names *n)
+{
+    struct entry *old = n->tab;
+    size_t oldcap = n->cap;
+    n->cap *= 2;
+    n->tab = vt_xcalloc(n->cap, sizeof(struct entry));
+    for (size_t i = 0; i < oldcap; i++) {
+        if (old[i].what == 0)
+            continue;
+        size_t j = hash(old[i].what, old[i].owner) & (n->cap - 1);
+        while (n->tab[j].what != 0)
+            j = (j + 1) & (n->cap - 1);
+        n->tab[j] = old[i];
+    }
+    free(old);
+}
+
+/* UTF-8 of a str; lone surrogates are escaped rather than failing. Appends
+ * to b. Needs the GIL. */
+static void
+add_str(struct vt_buf *b, PyObject *s)
+{
+    if (s == NULL || !PyUnicode_Check(s)) {
+        vt_buf_adds(b, "?");
+        return;
+    }
+    Py_ssize_t len;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &len);
+    if (u != NULL) {
+        vt_buf_add(b, u, (size_t)len);
+        return;
+    }
+    PyErr_Clear(); /* surrogates: fall back to an escaped form below */
+    PyObject *bytes = PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace"); /* new ref */
+    if (bytes == NULL) {
+        PyErr_Clear();
+        vt_buf_adds(b, "?");
+        return;
+    }
+    vt_buf_add(b, PyBytes_AS_STRING(bytes), (size_t)PyBytes_GET_SIZE(bytes));
+    Py_DECREF(bytes);
+}
+
+static char *
+escape(const char *s, size_t *len)
+{
+    cJSON *item = cJSON_CreateString(s);
+    char *out = item ? cJSON_PrintUnformatted(item) : NULL;
+    cJSON_Delete(item);
+    if (out == NULL) {
+        out = vt_xstrdup("\"?\"");
+    }
+    *len = strlen(out);
+    return out;
+}
+
+static void
+resolve(struct entry *en, const struct vt_event *e)
+{
+    struct vt_buf b;
+    vt_buf_init(&b, 1u << 20);
+    if (vt_event_kind(e) == VT_EVENT_PY) {
+        PyCodeObject *co = vt_event_ptr(e);
+        struct vt_buf f;
+        vt_buf_init(&f, 1u << 20);
+        add_str(&f, co->co_filename);
+        add_str(&b, co->co_qualname);
+        vt_buf_printf(&b, " (%s:%d)", f.data ? f.data : "", co->co_firstlineno);
+        en->file = vt_buf_take(&f, NULL);
+        en->line = co->co_firstlineno;
+        en->name = vt_xstrdup(b.data ? b.data : "");
+    } else {
+        PyMethodDef *ml = vt_event_ptr(e);
+        PyObject *owner = e->extra; /* borrowed */
+        if (owner && PyType_Check(owner)) {
+            vt_buf_adds(&b, ((PyTypeObject *)owner)->tp_name);
+            vt_buf_adds(&b, ".");
+        } else if (owner && PyUnicode_Check(owner)) {
+            add_str(&b, owner);
+            vt_buf_adds(&b, ".");
+        } else if (owner) {
+            PyObject *s = PyObject_Str(owner); /* new ref */
+            if (s) {
+                add_str(&b, s);
+                vt_buf_adds(&b, ".");
+            }
+            Py_XDECREF(s);
+            PyErr_Clear(); /* an owner without str(): the bare name is enough */
+        }
+        vt_buf_adds(&b, ml->ml_name);
+    }
+    en->json = escape(b.data ? b.data : "", &en->len);
+    vt_buf_fini(&b);
+}
+
+const char *
+vt_names_get(struct vt_names *n, const struct vt_event *e, size_t *len)
+{
+    void *owner = vt_event_kind(e) == VT_EVENT_C ? e->extra : NULL;
+    size_t j = hash(e->what, owner) & (n->cap - 1);
+    while (n->tab[j].what != 0) {
+        if (n->tab[j].what == e->what && n->tab[j].owner == owner) {
+            *len = n->tab[j].len;
+            return n->tab[j].json;
+        }
+        j = (j + 1) & (n->cap - 1);
+    }
+    struct entry *en = &n->tab[j];
+    en->what = e->what;
+    en->owner = owner;
+    resolve(en, e);
+    *len = en->len;
+    const char *json = en->json;
+    if (++n->n * 2 > n->cap)
+        grow(n);
+    return json;
+}
+
+/* Returns 1 when s[0..n) is valid UTF-8 without NUL bytes. */
+static int
+valid_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k;
+        if (c == 0)
+            return 0;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
+            k = 1;
+        } else if ((c & 0xF0) == 0xE0) {
+            k = 2;
+        } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
+            k = 3;
+        } else {
+            return 0;
+        }
+        for (size_t j = 1; j <= k; j++)
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
+                return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* Adds files[path] = [source, newline count] when the file reads as UTF-8.
+ * Returns 1 when it was added. Called once per path. */
+static int
+add_file(cJSON *files, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return 0;
+    struct vt_buf b;
+    vt_buf_init(&b, FILE_MAX_BYTES);
+    char chunk[65536];
+    size_t got;
+    enum vt_err err = VT_OK;
+    while (err == VT_OK && (got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+        err = vt_buf_add(&b, chunk, got);
+    fclose(fp);
+    if (err != VT_OK || !valid_utf8((const unsigned char *)(b.data ? b.data : ""), b.len)) {
+        vt_buf_fini(&b);
+        return 0;
+    }
+    int lines = 0;
+    for (size_t i = 0; i < b.len; i++)
+        lines += b.data[i] == '\n';
+    cJSON *pair = cJSON_CreateArray();
+    cJSON_AddItemToArray(pair, cJSON_CreateString(b.data ? b.data : ""));
+    cJSON_AddItemToArray(pair, cJSON_CreateNumber(lines));
+    cJSON_AddItemToObject(files, path, pair);
+    vt_buf_fini(&b);
+    return 1;
+}
+
+void
+vt_names_file_info(struct vt_names *n, cJSON *obj)
+{
+    cJSON *files = cJSON_AddObjectToObject(obj, "files");
+    cJSON *functions = cJSON_AddObjectToObject(obj, "functions");
+    /* cJSON objects search linearly; a side table of files seen keeps this
+     * linear in the number of functions. */
+    struct vt_names *seen = vt_names_create();
+    for (size_t i = 0; i < n->cap; i++) {
+        struct entry *en = &n->tab[i];
+        if (en->what == 0 || en->file == NULL)
+            continue;
+        /* Reuse the names table as a string set: key = a hash of the path. */
+        uintptr_t key = 0;
+        for (const char *p = en->file; *p; p++)
+            key = key * 131 + (unsigned char)*p;
+        key = (key << 2) | 4; /* never 0, never a real pointer tag clash */
+        struct vt_event probe = {.what = key, .extra = NULL};
+        size_t j = hash(probe.what, NULL) & (seen->cap - 1);
+        int readable = -1;
+        while (seen->tab[j].what != 0) {
+            if (seen->tab[j].what == key && strcmp(seen->tab[j].file, en->file) == 0) {
+                readable = seen->tab[j].line;
+                break;
+            }
+            j = (j + 1) & (seen->cap - 1);
+        }
+        if (readable < 0) {
+            readable = add_file(files, en->file);
+            seen->tab[j].what = key;
+            seen->tab[j].file = vt_xstrdup(en->file);
+            seen->tab[j].line = readable;
+            if (++seen->n * 2 > seen->cap)
+                grow(seen);
+        }
+        if (!readable)
+            continue;
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateString(en->file));
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber(en->line));
+        cJSON_AddItemToObject(functions, en->name, pair);
+    }
+    vt_names_destroy(seen);
+}

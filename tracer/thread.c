@@ -1,0 +1,86 @@
+/* thread.c: per-thread state: creation at a thread's first event, the
+ * tracer's list of threads, and releasing what buffered events hold.
+ *
+ * A state outlives its thread: its ring holds that thread's events until
+ * the dump. The hot path finds its state through a thread-local pointer
+ * (hook.c); this file owns everything else about it.
+ */
+#include "internal.h"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+
+struct vt_thread *
+vt_tracer__thread_create(struct vt_tracer *t)
+{
+    struct vt_thread *th = vt_xcalloc(1, sizeof(*th));
+    void *stack = mmap(NULL, VT_STACK_MAX * sizeof(struct vt_frame), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (stack == MAP_FAILED) {
+        free(th);
+        return NULL;
+    }
+    if (vt_ring_init(&th->ring, t->entries) != VT_OK) {
+        munmap(stack, VT_STACK_MAX * sizeof(struct vt_frame));
+        free(th);
+        return NULL;
+    }
+    th->stack = stack;
+    th->tid = (long)syscall(SYS_gettid);
+    th->ident = PyThread_get_thread_ident();
+    th->next = t->threads;
+    t->threads = th;
+    return th;
+}
+
+void
+vt_tracer__event_release(struct vt_event *e)
+{
+    if (vt_event_kind(e) == VT_EVENT_PY)
+        Py_XDECREF((PyObject *)vt_event_ptr(e));
+    Py_XDECREF((PyObject *)e->extra);
+    e->extra = NULL;
+}
+
+void
+vt_tracer__threads_clear(struct vt_tracer *t)
+{
+    for (struct vt_thread *th = t->threads; th; th = th->next) {
+        uint64_t n = vt_ring_len(&th->ring);
+        for (uint64_t i = 0; i < n; i++)
+            vt_tracer__event_release(vt_ring_at(&th->ring, i));
+        vt_ring_reset(&th->ring);
+    }
+    t->overflow = 0;
+    t->trimmed = 0;
+}
+
+void
+vt_tracer__fcache_clear(struct vt_tracer *t)
+{
+    for (struct vt_thread *th = t->threads; th; th = th->next)
+        for (size_t i = 0; i < VT_FCACHE_SIZE; i++)
+            Py_CLEAR(th->fkey[i]);
+}
+
+void
+vt_tracer__threads_destroy(struct vt_tracer *t)
+{
+    vt_tracer__threads_clear(t);
+    vt_tracer__fcache_clear(t);
+    struct vt_thread *th = t->threads;
+    while (th) {
+        struct vt_thread *next = th->next;
+        for (uint32_t i = 0; i < th->depth; i++)
+            Py_CLEAR(th->stack[i].args);
+        munmap(th->stack, VT_STACK_MAX * sizeof(struct vt_frame));
+        vt_ring_fini(&th->ring);
+        Py_CLEAR(th->name);
+        free(th);
+        th = next;
+    }
+    t->threads = NULL;
+}

@@ -1,0 +1,26 @@
+/* tracer.h: the tracer's public face: the viztracer._core Python module.
+ *
+ * Everything recorded is owned by a VizTracer object of that module (struct
+ * vt_tracer, opaque here). The launcher creates one through the module like
+ * any Python user would, so the command line and the inline API share one
+ * code path; it needs only the module's init function and these helpers.
+ */
+#ifndef VT_TRACER_TRACER_H
+#define VT_TRACER_TRACER_H
+
+#define VT_VERSION "0.1.0"
+
+/* The name the module is importable as. */
+#define VT_TRACER_MODULE "viztracer._core"
+
+#ifdef PY_VERSION_HEX
+/* Creates the viztracer._core module (single-phase init). Returns a new
+ * reference, or NULL with a Python exception set. Needs the GIL. */
+PyMODINIT_FUNC PyInit__core(void);
+#endif
+
+/* Parses a --min_duration value ("0.2ms", "300ns", "5.5us", "1s", "13" =
+ * microseconds) into microseconds. Returns 0 on success, -1 when unparsable. */
+int vt_tracer_parse_duration(const char *text, double *us);
+
+#endif

@@ -1,0 +1,291 @@
+/* writer.c: streaming Chrome trace-event JSON writer; see writer.h.
+ *
+ * Layout of the output: {"traceEvents":[ev,ev,...],"viztracer_metadata":{...},
+ * "file_info":{...}}. Events are separated by ",\n" so that line-based tools
+ * and a human can read the file. Numbers are formatted by hand from integer
+ * nanoseconds: printf("%f") is ~10x slower and depends on the C locale,
+ * which the traced program may change.
+ */
+#include "writer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <fcntl.h>
+
+#include "base/mem.h"
+
+#define OUT_BUF_SIZE (1u << 20)
+
+struct vt_writer {
+    enum vt_writer_format format; /* chosen from the target's extension */
+    FILE *fp;                     /* owned; JSON output, or NULL */
+    gzFile gz;                    /* owned; gzip output, or NULL */
+    char *path;                   /* owned; final target */
+    char *tmp;                    /* owned; temporary name written first */
+    char *buf;                    /* owned; OUT_BUF_SIZE bytes of pending output */
+    size_t len;                   /* bytes pending in buf */
+    uint64_t count;               /* events appended */
+    enum vt_err err;              /* first error, sticky */
+    int errnum;                   /* errno of the first error, 0 if none */
+};
+
+enum vt_err
+vt_writer_format_of(const char *path, enum vt_writer_format *out)
+{
+    size_t n = strlen(path);
+    if (n >= 5 && strcmp(path + n - 5, ".json") == 0) {
+        *out = VT_WRITER_JSON;
+        return VT_OK;
+    }
+    if (n >= 3 && strcmp(path + n - 3, ".gz") == 0) {
+        *out = VT_WRITER_GZ;
+        return VT_OK;
+    }
+    return VT_ERR_USAGE;
+}
+
+static void
+flush(struct vt_writer *w)
+{
+    if (w->len == 0 || w->err != VT_OK) {
+        w->len = 0;
+        return;
+    }
+    if (w->format == VT_WRITER_GZ) {
+        if (gzwrite(w->gz, w->buf, (unsigned)w->len) != (int)w->len) {
+            int e;
+            gzerror(w->gz, &e);
+            w->err = VT_ERR_IO;
+            w->errnum = e == Z_ERRNO ? errno : 0;
+        }
+    } else if (fwrite(w->buf, 1, w->len, w->fp) != w->len) {
+        w->err = VT_ERR_IO;
+        w->errnum = errno;
+    }
+    w->len = 0;
+}
+
+static void
+put(struct vt_writer *w, const char *s, size_t n)
+{
+    if (w->len + n > OUT_BUF_SIZE) {
+        flush(w);
+        if (n > OUT_BUF_SIZE) {
+            /* Larger than the whole buffer: write it straight through. */
+            char *saved = w->buf;
+            w->buf = (char *)s;
+            w->len = n;
+            flush(w);
+            w->buf = saved;
+            return;
+        }
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+static void
+puts_(struct vt_writer *w, const char *s)
+{
+    put(w, s, strlen(s));
+}
+
+static size_t
+format_u64(char *dst, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = tmp[n - 1 - i];
+    return n;
+}
+
+size_t
+vt_writer_format_us(char *dst, int64_t ns)
+{
+    size_t n = 0;
+    uint64_t v;
+    if (ns < 0) {
+        dst[n++] = '-';
+        v = (uint64_t)(-(ns + 1)) + 1;
+    } else {
+        v = (uint64_t)ns;
+    }
+    n += format_u64(dst + n, v / 1000);
+    uint64_t frac = v % 1000;
+    dst[n++] = '.';
+    dst[n++] = (char)('0' + frac / 100);
+    dst[n++] = (char)('0' + frac / 10 % 10);
+    dst[n++] = (char)('0' + frac % 10);
+    return n;
+}
+
+static void
+release(struct vt_writer *w)
+{
+    free(w->buf);
+    free(w->tmp);
+    free(w->path);
+    free(w);
+}
+
+enum vt_err
+vt_writer_open(const char *path, struct vt_writer **out, int *errnum)
+{
+    enum vt_writer_format format;
+    enum vt_err err = vt_writer_format_of(path, &format);
+    *errnum = 0;
+    if (err != VT_OK)
+        return err;
+    struct vt_writer *w = vt_xcalloc(1, sizeof(*w));
+    w->format = format;
+    w->path = vt_xstrdup(path);
+    size_t n = strlen(path) + 32;
+    w->tmp = vt_xmalloc(n);
+    snprintf(w->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        *errnum = errno;
+        release(w);
+        return VT_ERR_IO;
+    }
+    /* Each stream takes the descriptor over and closes it. */
+    if (format == VT_WRITER_GZ)
+        w->gz = gzdopen(fd, "wb1");
+    else
+        w->fp = fdopen(fd, "wb");
+    if (w->gz == NULL && w->fp == NULL) {
+        *errnum = errno;
+        close(fd);
+        unlink(w->tmp);
+        release(w);
+        return VT_ERR_IO;
+    }
+    w->buf = vt_xmalloc(OUT_BUF_SIZE);
+    puts_(w, "{\"traceEvents\":[\n");
+    *out = w;
+    return VT_OK;
+}
+
+static void
+separator(struct vt_writer *w)
+{
+    if (w->count++ > 0)
+        put(w, ",\n", 2);
+}
+
+void
+vt_writer_fee(struct vt_writer *w, long pid, long tid, int64_t ts_ns, int64_t dur_ns,
+              const char *name_json, size_t name_len, const char *args_json)
+{
+    char line[160];
+    size_t n = 0;
+#define ADD(lit) (memcpy(line + n, lit, sizeof(lit) - 1), n += sizeof(lit) - 1)
+    separator(w);
+    ADD("{\"pid\":");
+    n += (size_t)snprintf(line + n, 24, "%ld", pid);
+    ADD(",\"tid\":");
+    n += (size_t)snprintf(line + n, 24, "%ld", tid);
+    ADD(",\"ts\":");
+    n += vt_writer_format_us(line + n, ts_ns);
+    ADD(",\"ph\":\"X\",\"cat\":\"fee\",\"dur\":");
+    n += vt_writer_format_us(line + n, dur_ns);
+    ADD(",\"name\":");
+#undef ADD
+    put(w, line, n);
+    put(w, name_json, name_len);
+    if (args_json) {
+        put(w, ",\"args\":", 8);
+        puts_(w, args_json);
+    }
+    put(w, "}", 1);
+}
+
+void
+vt_writer_event(struct vt_writer *w, const char *json, size_t len)
+{
+    separator(w);
+    put(w, json, len);
+}
+
+uint64_t
+vt_writer_count(const struct vt_writer *w)
+{
+    return w->count;
+}
+
+/* Flushes, closes and renames the temporary file over the target; frees w. */
+static enum vt_err
+finish(struct vt_writer *w, int *errnum)
+{
+    flush(w);
+    if (w->format == VT_WRITER_GZ) {
+        if (gzclose(w->gz) != Z_OK && w->err == VT_OK) {
+            w->err = VT_ERR_IO;
+            w->errnum = errno;
+        }
+    } else if (fclose(w->fp) != 0 && w->err == VT_OK) {
+        w->err = VT_ERR_IO;
+        w->errnum = errno;
+    }
+    enum vt_err err = w->err;
+    *errnum = w->errnum;
+    if (err == VT_OK && rename(w->tmp, w->path) != 0) {
+        err = VT_ERR_IO;
+        *errnum = errno;
+    }
+    if (err != VT_OK)
+        unlink(w->tmp);
+    release(w);
+    return err;
+}
+
+enum vt_err
+vt_writer_close(struct vt_writer *w, const char *metadata_json, const char *file_info_json,
+                int *errnum)
+{
+    puts_(w, "\n]");
+    if (metadata_json) {
+        puts_(w, ",\"viztracer_metadata\":");
+        puts_(w, metadata_json);
+    }
+    if (file_info_json) {
+        puts_(w, ",\"file_info\":");
+        puts_(w, file_info_json);
+    }
+    puts_(w, "}\n");
+    return finish(w, errnum);
+}
+
+void
+vt_writer_abort(struct vt_writer *w)
+{
+    if (w == NULL)
+        return;
+    if (w->gz)
+        gzclose(w->gz);
+    else if (w->fp)
+        fclose(w->fp);
+    unlink(w->tmp);
+    release(w);
+}
+
+enum vt_err
+vt_writer_write_file(const char *path, const char *data, size_t len, int *errnum)
+{
+    struct vt_writer *w;
+    enum vt_err err = vt_writer_open(path, &w, errnum);
+    if (err != VT_OK)
+        return err;
+    w->len = 0; /* drop the document opening that open() queued */
+    put(w, data, len);
+    return finish(w, errnum);
+}
