@@ -31,7 +31,7 @@ BASE_CFLAGS := -std=c11 $(WARN) -g -fPIC -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SO
 OPT_CFLAGS ?= -O2
 SAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LIBS := -lcjson -lz -lpthread -lm
-BIN_LIBS := $(PY_LDFLAGS) $(LIBS) $(EXTRA_BIN_LIBS)
+BIN_LIBS = $(PY_LDFLAGS) $(LIBS) $(EXTRA_BIN_LIBS)
 
 # Debian packages the build and the tests need (make deps installs the missing ones).
 DEPS_APT := python3-dev libpython3-dev libcjson-dev libmicrohttpd-dev check zlib1g-dev \
@@ -78,9 +78,16 @@ EXTENSION := $(PYDIR)/viztracer/_core$(EXT_SUFFIX)
 PYGLUE := $(patsubst tracer/python/%,$(PYDIR)/%,$(GLUE))
 CHECK_UNIT := $(BUILD)/$(CONFIG)/tests/check_unit
 
-# Hooks for the parts that bring their own rules (viewer/, vdb/).
+# Hooks for the parts that bring their own rules (viewer/viewer.mk, vdb/vdb.mk):
+# they may append to ALL_TARGETS (built by `make`), TEST_TARGETS (run by
+# `make test`), ASAN_TARGETS (run by `make asan`), EXTRA_BIN_LIBS (linked into
+# the executable and the unit tests), DEPS_APT (Debian packages) and
+# DEPS_NPM (a folder holding package.json + package-lock.json: `npm ci` there).
 TEST_TARGETS :=
 ALL_TARGETS :=
+ASAN_TARGETS :=
+EXTRA_BIN_LIBS :=
+DEPS_NPM :=
 -include viewer/viewer.mk
 -include vdb/vdb.mk
 
@@ -151,6 +158,7 @@ asan: deps
 		VIZTRACER_BIN=$(abspath $(BUILD)/asan/bin/viztracer) \
 		VIZTRACER_PYDIR=$(abspath $(BUILD)/asan/python) VIZTRACER_PYTHON=$(PYTHON) \
 		$(PYTEST) tests/e2e
+	$(Q)$(if $(ASAN_TARGETS),$(MAKE) --no-print-directory CONFIG=asan $(ASAN_TARGETS))
 
 demo: all
 	$(Q)cd examples && ../$(VIZTRACER) -o ../result.json demo.py
@@ -174,6 +182,13 @@ deps:
 		if [ ! -f $(BUILD)/.apt-updated ]; then $$sudo apt-get update -qq && mkdir -p $(BUILD) && touch $(BUILD)/.apt-updated; fi; \
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@for d in $(DEPS_NPM); do \
+		if [ ! -f $$d/node_modules/.package-lock.json ] || \
+		   ! cmp -s $$d/package-lock.json $$d/node_modules/.lock-installed; then \
+			echo "deps: npm ci in $$d"; (cd $$d && npm ci --no-audit --no-fund --loglevel=error) && \
+			cp $$d/package-lock.json $$d/node_modules/.lock-installed || exit 1; \
+		fi; \
+	done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer

@@ -23,6 +23,18 @@
 #include "cli.h"
 #include "embed.h"
 
+/* vizviewer and vdb are the same executable, chosen by the name it is called
+ * by or by a first argument "view" / "vdb". Each part is dispatched to once
+ * it exists in the tree. */
+#if __has_include("../viewer/viewer.h")
+#include "../viewer/viewer.h"
+#define VT_HAVE_VIEWER 1
+#endif
+#if __has_include("../vdb/vdb.h")
+#include "../vdb/vdb.h"
+#define VT_HAVE_VDB 1
+#endif
+
 static int
 is_file(const char *path)
 {
@@ -141,11 +153,45 @@ check_output(const char *path)
     return rc;
 }
 
+/* Returns 1 and sets *status when argv names another tool of this executable. */
+static int
+dispatch(int argc, char **argv, int *status)
+{
+    const char *self = base_name(argv[0]);
+    (void)self;
+    (void)argc;
+    (void)status;
+#ifdef VT_HAVE_VIEWER
+    if (strcmp(self, "vizviewer") == 0) {
+        *status = vt_viewer_main(argc, argv);
+        return 1;
+    }
+    if (argc > 1 && strcmp(argv[1], "view") == 0) {
+        *status = vt_viewer_main(argc - 1, argv + 1);
+        return 1;
+    }
+#endif
+#ifdef VT_HAVE_VDB
+    if (strcmp(self, "vdb") == 0) {
+        *status = vt_vdb_main(argc, argv);
+        return 1;
+    }
+    if (argc > 1 && strcmp(argv[1], "vdb") == 0) {
+        *status = vt_vdb_main(argc - 1, argv + 1);
+        return 1;
+    }
+#endif
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
     struct vt_options o;
     char msg[512];
+    int tool_status;
+    if (dispatch(argc, argv, &tool_status))
+        return tool_status;
     vt_cli_options_init(&o);
     if (argc < 2) {
         vt_cli_print_help();
