@@ -1,0 +1,162 @@
+/* trace.c: reading trace files for the server, and the standalone HTML report.
+ *
+ * The server hands trace bytes to the browser unchanged (the UI parses them),
+ * so the only reading done here is loading a file whole (gunzipping .gz) and
+ * compressing responses. vt_viewer_write_html() splices a trace into the
+ * embedded UI page, for `viztracer -o result.html`.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "../tracer/base/log.h"
+#include "../tracer/base/mem.h"
+
+#define VT_TRACE_MAX ((size_t)4 << 30) /* bytes; a larger trace is refused */
+
+enum vt_err
+vt_viewer__load(const char *path, struct vt_buf *b, int *errnum)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        *errnum = errno;
+        return errno == ENOENT ? VT_ERR_NOFILE : VT_ERR_IO;
+    }
+    gzFile gz = gzopen(path, "rb"); /* reads plain files unchanged too */
+    if (gz == NULL) {
+        *errnum = errno != 0 ? errno : ENOMEM;
+        return VT_ERR_IO;
+    }
+    gzbuffer(gz, 1 << 17);
+    enum vt_err err = VT_OK;
+    char chunk[1 << 16];
+    for (;;) {
+        int n = gzread(gz, chunk, sizeof(chunk));
+        if (n < 0) {
+            err = VT_ERR_FORMAT;
+            break;
+        }
+        if (n == 0)
+            break;
+        err = vt_buf_add(b, chunk, (size_t)n);
+        if (err != VT_OK)
+            break;
+    }
+    gzclose(gz);
+    return err;
+}
+
+void
+vt_viewer__gzip(const void *data, size_t len, int level, char **out, size_t *out_len)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    /* 15 + 16: a gzip wrapper, which every browser accepts as Content-Encoding: gzip */
+    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        /* Only a bad level or no memory fails here: a bug or OOM, as in vt_xmalloc. */
+        vt_log_error("vizviewer: zlib could not start a gzip stream");
+        abort();
+    }
+    size_t cap = deflateBound(&zs, (uLong)len) + 64;
+    char *buf = vt_xmalloc(cap);
+    zs.next_in = (Bytef *)(uintptr_t)data;
+    zs.avail_in = (uInt)len;
+    zs.next_out = (Bytef *)buf;
+    zs.avail_out = (uInt)cap;
+    int rc = deflate(&zs, Z_FINISH);
+    (void)rc; /* Z_STREAM_END: deflateBound() guarantees the room */
+    *out_len = zs.total_out;
+    deflateEnd(&zs);
+    *out = buf;
+}
+
+/* Writes the trace with every '<' as \u003c, which keeps it valid JSON ('<'
+ * only occurs inside strings) and means no "</script" or "<!--" can appear. */
+static int
+write_escaped(FILE *fp, const char *s, size_t len)
+{
+    size_t from = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '<')
+            continue;
+        if (fwrite(s + from, 1, i - from, fp) != i - from || fputs("\\u003c", fp) == EOF)
+            return -1;
+        from = i + 1;
+    }
+    return fwrite(s + from, 1, len - from, fp) == len - from ? 0 : -1;
+}
+
+enum vt_err
+vt_viewer_write_html(const char *json_path, const char *html_path, int *errnum)
+{
+    int dummy;
+    if (errnum == NULL)
+        errnum = &dummy;
+    *errnum = 0;
+    struct vt_buf b;
+    vt_buf_init(&b, VT_TRACE_MAX);
+    enum vt_err err = vt_viewer__load(json_path, &b, errnum);
+    if (err != VT_OK)
+        goto out;
+    size_t i = 0;
+    while (i < b.len && strchr(" \t\r\n", b.data[i]) != NULL)
+        i++;
+    if (i >= b.len || b.data[i] != '{') {
+        err = VT_ERR_FORMAT;
+        goto out;
+    }
+    const char *page = (const char *)vt_viewer_assets_html;
+    size_t page_len = vt_viewer_assets_html_len;
+    const char *mark = strstr(page, VT_VIEWER_DATA_MARK);
+    if (mark == NULL) {
+        err = VT_ERR_STATE; /* the build embedded a page without the mark */
+        goto out;
+    }
+    size_t head = (size_t)(mark - page);
+    size_t tail_at = head + strlen(VT_VIEWER_DATA_MARK);
+
+    struct vt_buf tmp;
+    vt_buf_init(&tmp, 8192);
+    err = vt_buf_printf(&tmp, "%s.tmp.%ld", html_path, (long)getpid());
+    if (err != VT_OK)
+        goto out;
+    FILE *fp = fopen(tmp.data, "wb");
+    if (fp == NULL) {
+        *errnum = errno;
+        err = VT_ERR_IO;
+        vt_buf_fini(&tmp);
+        goto out;
+    }
+    static const char open_tag[] = "<script id=\"vt-trace\" type=\"application/json\">";
+    static const char close_tag[] = "</script>";
+    int bad = fwrite(page, 1, head, fp) != head ||
+              fwrite(open_tag, 1, sizeof(open_tag) - 1, fp) != sizeof(open_tag) - 1 ||
+              write_escaped(fp, b.data, b.len) != 0 ||
+              fwrite(close_tag, 1, sizeof(close_tag) - 1, fp) != sizeof(close_tag) - 1 ||
+              fwrite(page + tail_at, 1, page_len - tail_at, fp) != page_len - tail_at;
+    if (bad)
+        *errnum = errno;
+    if (fclose(fp) != 0 && !bad) {
+        *errnum = errno;
+        bad = 1;
+    }
+    if (!bad && rename(tmp.data, html_path) != 0) {
+        *errnum = errno;
+        bad = 1;
+    }
+    if (bad) {
+        unlink(tmp.data);
+        err = VT_ERR_IO;
+    }
+    vt_buf_fini(&tmp);
+out:
+    vt_buf_fini(&b);
+    return err;
+}

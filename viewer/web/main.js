@@ -1,0 +1,311 @@
+// main.js: the vizviewer page. Loads the trace (inline in a standalone
+// report, or from the server's /localtrace), draws one collapsible
+// flame-chart track per thread with instant marks and counter graphs, shows
+// the details and source of a clicked slice, searches, and draws the
+// aggregated flame graph. Keys: W/S zoom, A/D pan, / search, ? help.
+import {
+  FlameChartContainer, FlameChartPlugin, MarksPlugin, TimeGridPlugin, TimeseriesPlugin, TogglePlugin,
+} from 'flame-chart-js';
+import flamegraph from 'd3-flame-graph';
+import { select } from 'd3-selection';
+import { aggregate, buildModel, formatUs, selfTime, sourceOf } from './model.js';
+
+const $ = (id) => document.getElementById(id);
+const state = { model: null, chart: null, plugins: [], selected: null, fg: null, tab: 'timeline', matches: 0 };
+window.vt = {
+  state,
+  ready: false,
+  error: null,
+  // the visible time range, in microseconds from the trace start
+  view() {
+    const e = state.chart.renderEngine;
+    return { start: e.positionX, end: e.positionX + e.width / e.zoom, zoom: e.zoom };
+  },
+  // canvas coordinates of the middle of a slice: track index, path of child indexes
+  slicePoint(track, path) {
+    const p = state.plugins[track];
+    let node = state.model.threads[track].roots[path[0]];
+    for (const i of path.slice(1)) node = node.children[i];
+    const level = path.length - 1;
+    const r = p.calcRect(node.start, node.duration, level);
+    const x0 = Math.max(r.x, 0);
+    const x1 = Math.min(r.x + r.w, p.renderEngine.width);
+    return { x: (x0 + x1) / 2, y: p.renderEngine.position + r.y + p.renderEngine.blockHeight / 2, name: node.name };
+  },
+};
+
+function setStatus(text) {
+  $('status').textContent = text;
+}
+
+function fail(msg) {
+  window.vt.error = msg;
+  setStatus(msg);
+  $('status').classList.add('error');
+}
+
+async function loadTrace() {
+  const inline = $('vt-trace');
+  if (inline) return { trace: JSON.parse(inline.textContent), info: { is_flamegraph: false, mode: 'html' }, title: document.title };
+  if (location.protocol === 'file:') throw new Error('this page has no trace inside; open it through vizviewer');
+  let info = {};
+  try {
+    info = await (await fetch('/vizviewer_info')).json();
+  } catch (e) {
+    info = {};
+  }
+  let url = '/localtrace';
+  let title = 'trace';
+  if (location.pathname.startsWith('/view/')) {
+    const rel = decodeURIComponent(location.pathname.slice(6));
+    url += '?file=' + encodeURIComponent(rel);
+    title = rel;
+  }
+  const resp = await fetch(url);
+  if (!resp.ok) throw new Error('the server answered ' + resp.status + ' for ' + url);
+  return { trace: await resp.json(), info, title };
+}
+
+// ---- timeline ---------------------------------------------------------------
+
+function buildTimeline(model) {
+  const canvas = $('canvas');
+  const box = $('timeline-box');
+  canvas.width = box.clientWidth;
+  canvas.height = box.clientHeight;
+  const plugins = [new TimeGridPlugin()];
+  if (model.instants.length) {
+    const marks = model.instants.slice(0, 5000).map((m) => ({
+      shortName: m.name.slice(0, 12), fullName: m.name, timestamp: m.ts, color: '#d62728',
+    }));
+    plugins.push(new TogglePlugin('instant events (' + model.instants.length + ')'));
+    plugins.push(new MarksPlugin({ data: marks }));
+  }
+  if (model.counters.length) {
+    plugins.push(new TogglePlugin('counters (' + model.counters.length + ')'));
+    plugins.push(new TimeseriesPlugin({
+      name: 'counters',
+      data: model.counters.map((c) => ({ name: c.name, points: c.points, group: c.name, style: { type: 'line' } })),
+    }));
+  }
+  state.plugins = [];
+  model.threads.forEach((t, i) => {
+    plugins.push(new TogglePlugin(t.title));
+    const p = new FlameChartPlugin({ data: t.roots, name: 'thread' + i });
+    p.on('select', (ev) => selectNode(ev && ev.node ? ev.node.source : null, t));
+    state.plugins.push(p);
+    plugins.push(p);
+  });
+  const chart = new FlameChartContainer({
+    canvas,
+    plugins,
+    settings: { options: { timeUnits: 'µs' }, styles: { main: { blockHeight: 18 } } },
+  });
+  state.chart = chart;
+  window.addEventListener('resize', () => {
+    if (state.tab === 'timeline') chart.resize(box.clientWidth, box.clientHeight);
+  });
+}
+
+function zoomBy(factor) {
+  const v = window.vt.view();
+  const mid = (v.start + v.end) / 2;
+  const half = ((v.end - v.start) * factor) / 2;
+  state.chart.setZoom(mid - half, mid + half);
+}
+
+function panBy(fraction) {
+  const v = window.vt.view();
+  const d = (v.end - v.start) * fraction;
+  state.chart.setZoom(v.start + d, v.end + d);
+}
+
+// ---- details ------------------------------------------------------------
+
+function row(label, value) {
+  const tr = document.createElement('tr');
+  const th = document.createElement('th');
+  const td = document.createElement('td');
+  th.textContent = label;
+  td.textContent = value;
+  tr.append(th, td);
+  return tr;
+}
+
+function selectNode(node, thread) {
+  state.selected = node;
+  const table = $('detail-table');
+  table.replaceChildren();
+  const src = $('source');
+  src.replaceChildren();
+  if (!node) {
+    $('detail-name').textContent = 'Click a slice to see its details.';
+    return;
+  }
+  $('detail-name').textContent = node.name;
+  table.append(
+    row('thread', thread ? thread.title : ''),
+    row('start', formatUs(node.start) + '  (ts ' + node.ev.ts + ')'),
+    row('duration', formatUs(node.duration)),
+    row('self time', formatUs(selfTime(node))),
+  );
+  if (node.ev.args !== undefined && node.ev.args !== null) {
+    const args = node.ev.args;
+    for (const k of Object.keys(args)) {
+      const v = args[k];
+      table.append(row(k, typeof v === 'string' ? v : JSON.stringify(v, null, 1)));
+    }
+  }
+  showSource(node.name);
+}
+
+function showSource(name) {
+  const src = $('source');
+  const where = sourceOf(name, state.model.fileInfo);
+  const file = where && state.model.fileInfo.files && state.model.fileInfo.files[where.path];
+  $('source-title').textContent = where ? where.path + ':' + where.line : 'no source (builtin or C function)';
+  if (!file) return;
+  const lines = String(file[0]).split('\n');
+  const frag = document.createDocumentFragment();
+  let hl = null;
+  lines.forEach((text, i) => {
+    const div = document.createElement('div');
+    div.className = 'line' + (i + 1 === where.line ? ' hl' : '');
+    const num = document.createElement('span');
+    num.className = 'num';
+    num.textContent = String(i + 1);
+    div.append(num, document.createTextNode(text));
+    if (i + 1 === where.line) hl = div;
+    frag.append(div);
+  });
+  src.append(frag);
+  if (hl) src.scrollTop = Math.max(hl.offsetTop - src.clientHeight / 3, 0);
+}
+
+// ---- search -------------------------------------------------------------
+
+function search(term) {
+  const q = term.trim().toLowerCase();
+  let matches = 0;
+  const walk = (nodes) => {
+    const stack = [...nodes];
+    while (stack.length) {
+      const n = stack.pop();
+      const hit = q !== '' && n.name.toLowerCase().includes(q);
+      if (hit) matches++;
+      if (n.baseColor === undefined) n.baseColor = n.color;
+      n.color = q === '' ? n.baseColor : hit ? '#ffd400' : '#d8d8d8';
+      if (n.children) stack.push(...n.children);
+    }
+  };
+  state.model.threads.forEach((t, i) => {
+    walk(t.roots);
+    state.plugins[i].setData(t.roots);
+  });
+  state.matches = matches;
+  $('matches').textContent = q === '' ? '' : matches + ' match' + (matches === 1 ? '' : 'es');
+  state.chart.render();
+  if (state.fg) state.fg.search(q);
+}
+
+// ---- flame graph --------------------------------------------------------
+
+function drawFlamegraph() {
+  const model = state.model;
+  const which = $('fg-thread').value;
+  const roots = which === 'all' ? model.threads.map((t) => t.roots) : [model.threads[+which].roots];
+  const title = which === 'all' ? 'all threads' : model.threads[+which].title;
+  const tree = aggregate(roots, title);
+  const box = $('flamegraph');
+  box.replaceChildren();
+  const fg = flamegraph().width(Math.max(box.clientWidth - 8, 200)).cellHeight(18).minFrameSize(1)
+    .transitionDuration(0).sort(true).label((d) => d.data.name + ' — ' + formatUs(d.value));
+  select(box).datum(tree).call(fg);
+  state.fg = fg;
+  const q = $('search').value.trim();
+  if (q) fg.search(q);
+}
+
+function showTab(tab) {
+  state.tab = tab;
+  $('tab-timeline').classList.toggle('active', tab === 'timeline');
+  $('tab-flamegraph').classList.toggle('active', tab === 'flamegraph');
+  $('timeline-view').hidden = tab !== 'timeline';
+  $('flamegraph-view').hidden = tab !== 'flamegraph';
+  if (tab === 'flamegraph') drawFlamegraph();
+  else state.chart.resize($('timeline-box').clientWidth, $('timeline-box').clientHeight);
+}
+
+// ---- keys and start -----------------------------------------------------
+
+function onKey(ev) {
+  if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) {
+    if (ev.key === 'Escape') ev.target.blur();
+    return;
+  }
+  if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const k = ev.key.toLowerCase();
+  const help = $('help');
+  if (k === '?' || (k === 'escape' && !help.hidden)) {
+    help.hidden = !help.hidden;
+    return;
+  }
+  if (k === '/') {
+    ev.preventDefault();
+    $('search').focus();
+    return;
+  }
+  if (state.tab !== 'timeline' || !state.chart) return;
+  const fast = ev.shiftKey ? 2 : 1;
+  if (k === 'w') zoomBy(Math.pow(0.75, fast));
+  else if (k === 's') zoomBy(Math.pow(1 / 0.75, fast));
+  else if (k === 'a') panBy(-0.2 * fast);
+  else if (k === 'd') panBy(0.2 * fast);
+  else if (k === '0') state.chart.setZoom(0, state.model.duration);
+  else return;
+  ev.preventDefault();
+}
+
+async function start() {
+  const t0 = performance.now();
+  setStatus('loading trace…');
+  let loaded;
+  try {
+    loaded = await loadTrace();
+  } catch (e) {
+    fail('cannot load the trace: ' + e.message);
+    return;
+  }
+  const model = buildModel(loaded.trace);
+  loaded.trace = null;
+  state.model = model;
+  document.title = 'vizviewer — ' + loaded.title;
+  const sel = $('fg-thread');
+  model.threads.forEach((t, i) => {
+    const o = document.createElement('option');
+    o.value = String(i);
+    o.textContent = t.title;
+    sel.append(o);
+  });
+  buildTimeline(model);
+  setStatus(model.slices + ' slices in ' + model.threads.length + ' thread' + (model.threads.length === 1 ? '' : 's') +
+    ', ' + formatUs(model.duration) + (model.metadata.overflow ? ' (buffer overflowed: oldest events lost)' : '') +
+    ' — loaded in ' + Math.round(performance.now() - t0) + ' ms');
+  $('tab-timeline').onclick = () => showTab('timeline');
+  $('tab-flamegraph').onclick = () => showTab('flamegraph');
+  $('fg-thread').onchange = drawFlamegraph;
+  $('help-button').onclick = () => { $('help').hidden = !$('help').hidden; };
+  $('help').onclick = () => { $('help').hidden = true; };
+  let pending = 0;
+  $('search').oninput = (e) => {
+    clearTimeout(pending);
+    pending = setTimeout(() => search(e.target.value), 200);
+  };
+  document.addEventListener('keydown', onKey);
+  if (loaded.info && loaded.info.is_flamegraph) showTab('flamegraph');
+  selectNode(null, null);
+  window.vt.ready = true;
+  document.body.dataset.ready = '1';
+}
+
+start();

@@ -1,0 +1,178 @@
+// model.js: a Chrome trace (VizTracer's JSON) -> what the UI draws.
+//
+// One pass over traceEvents groups function slices ("X", and "B"/"E" pairs)
+// by process and thread and nests them by time; instants become marks,
+// counters become time series. Times are microseconds from the first event,
+// so flame-chart-js works with small numbers. No DOM here.
+
+const PALETTE = [
+  '#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f',
+  '#e15759', '#86bcb6', '#8cd17d', '#a0cbe8', '#ffbe7d', '#d4a6c8', '#b6992d',
+];
+
+export function colorOf(name) {
+  // Functions keep their colour across threads and reloads: a hash of the
+  // name without its "(file:line)" tail picks it.
+  let h = 0;
+  const end = name.indexOf(' (');
+  const n = end > 0 ? end : name.length;
+  for (let i = 0; i < n; i++) h = (h * 31 + name.charCodeAt(i)) | 0;
+  return PALETTE[(h >>> 0) % PALETTE.length];
+}
+
+function threadOf(threads, pid, tid) {
+  const key = pid + ':' + tid;
+  let t = threads.get(key);
+  if (!t) {
+    t = { key, pid, tid, name: null, slices: [], open: [], roots: [], count: 0, maxDepth: 0 };
+    threads.set(key, t);
+  }
+  return t;
+}
+
+// Nests the thread's slices (sorted by start, longer first) into trees.
+function nest(t) {
+  const s = t.slices;
+  s.sort((a, b) => a.start - b.start || b.duration - a.duration);
+  const stack = [];
+  for (const node of s) {
+    while (stack.length && node.start >= stack[stack.length - 1].start + stack[stack.length - 1].duration) stack.pop();
+    if (stack.length) {
+      const parent = stack[stack.length - 1];
+      (parent.children || (parent.children = [])).push(node);
+      node.parent = parent;
+    } else {
+      t.roots.push(node);
+    }
+    stack.push(node);
+    if (stack.length > t.maxDepth) t.maxDepth = stack.length;
+  }
+  t.count = s.length;
+  t.slices = null;
+}
+
+export function buildModel(trace) {
+  const events = Array.isArray(trace) ? trace : (trace && trace.traceEvents) || [];
+  const fileInfo = (trace && trace.file_info) || { files: {}, functions: {} };
+  const threads = new Map();
+  const procNames = new Map();
+  const instants = [];
+  const counters = new Map(); // "pid name key" -> {name, points}
+  let min = Infinity;
+  let max = -Infinity;
+  for (const e of events) {
+    if (e == null || typeof e !== 'object') continue;
+    const ts = +e.ts;
+    if (e.ph !== 'M' && Number.isFinite(ts)) {
+      if (ts < min) min = ts;
+      const end = ts + (+e.dur || 0);
+      if (end > max) max = end;
+    }
+  }
+  if (!Number.isFinite(min)) { min = 0; max = 1; }
+  const base = min;
+  for (const e of events) {
+    if (e == null || typeof e !== 'object') continue;
+    const ph = e.ph;
+    if (ph === 'X') {
+      const t = threadOf(threads, e.pid, e.tid);
+      const name = String(e.name);
+      t.slices.push({ name, start: +e.ts - base, duration: Math.max(+e.dur || 0, 0), color: colorOf(name), ev: e });
+    } else if (ph === 'B') {
+      threadOf(threads, e.pid, e.tid).open.push(e);
+    } else if (ph === 'E') {
+      const t = threadOf(threads, e.pid, e.tid);
+      const b = t.open.pop();
+      if (b) {
+        const name = String(b.name);
+        t.slices.push({ name, start: +b.ts - base, duration: Math.max(+e.ts - +b.ts, 0), color: colorOf(name), ev: b });
+      }
+    } else if (ph === 'i' || ph === 'I' || ph === 'R') {
+      instants.push({ name: String(e.name), ts: +e.ts - base, ev: e });
+    } else if (ph === 'C') {
+      const args = e.args || {};
+      for (const k of Object.keys(args)) {
+        const v = +args[k];
+        if (!Number.isFinite(v)) continue;
+        const id = e.pid + ' ' + e.name + ' ' + k;
+        let c = counters.get(id);
+        if (!c) {
+          c = { name: k === e.name || k === 'value' ? String(e.name) : e.name + '.' + k, pid: e.pid, points: [] };
+          counters.set(id, c);
+        }
+        c.points.push([+e.ts - base, v]);
+      }
+    } else if (ph === 'M') {
+      const n = e.args && e.args.name;
+      if (e.name === 'process_name') procNames.set(e.pid, n);
+      else if (e.name === 'thread_name') threadOf(threads, e.pid, e.tid).name = n;
+    }
+  }
+  let slices = 0;
+  const list = [];
+  for (const t of threads.values()) {
+    // an unfinished "B" is shown up to the end of the trace
+    for (const b of t.open) {
+      const name = String(b.name);
+      t.slices.push({ name, start: +b.ts - base, duration: max - +b.ts, color: colorOf(name), ev: b });
+    }
+    nest(t);
+    slices += t.count;
+    const proc = procNames.get(t.pid);
+    t.title = (proc ? proc + ' ' : '') + 'pid ' + t.pid + ' / ' + (t.name || 'thread') + ' ' + t.tid + ' (' + t.count + ')';
+    if (t.count > 0) list.push(t);
+  }
+  list.sort((a, b) => a.pid - b.pid || (a.tid === a.pid ? -1 : b.tid === b.pid ? 1 : a.tid - b.tid));
+  for (const c of counters.values()) c.points.sort((a, b) => a[0] - b[0]);
+  instants.sort((a, b) => a.ts - b.ts);
+  return {
+    threads: list, instants, counters: [...counters.values()], fileInfo,
+    base, duration: max - min, slices, metadata: (trace && trace.viztracer_metadata) || {},
+  };
+}
+
+export function selfTime(node) {
+  let s = node.duration;
+  if (node.children) for (const c of node.children) s -= c.duration;
+  return Math.max(s, 0);
+}
+
+// Where a slice's function lives: [path, line] from file_info, else parsed
+// from the "name (path:line)" form; null for builtins.
+export function sourceOf(name, fileInfo) {
+  const f = fileInfo.functions && fileInfo.functions[name];
+  if (f) return { path: f[0], line: +f[1] };
+  const m = /\((.*):([0-9]+)\)$/.exec(name);
+  return m ? { path: m[1], line: +m[2] } : null;
+}
+
+// Call tree merged by name, for the flame graph: {name, value, children}.
+export function aggregate(rootsList, title) {
+  const top = { name: title, value: 0, children: [] };
+  const index = new Map([[top, new Map()]]);
+  const work = [];
+  for (const roots of rootsList) for (const r of roots) work.push([r, top]);
+  while (work.length) {
+    const [node, into] = work.pop();
+    let kids = index.get(into);
+    let agg = kids.get(node.name);
+    if (!agg) {
+      agg = { name: node.name, value: 0, children: [] };
+      kids.set(node.name, agg);
+      into.children.push(agg);
+      index.set(agg, new Map());
+    }
+    agg.value += node.duration;
+    if (into === top) top.value += node.duration;
+    if (node.children) for (const c of node.children) work.push([c, agg]);
+  }
+  return top;
+}
+
+export function formatUs(us) {
+  if (!Number.isFinite(us)) return '-';
+  const a = Math.abs(us);
+  if (a >= 1e6) return (us / 1e6).toFixed(3) + ' s';
+  if (a >= 1e3) return (us / 1e3).toFixed(3) + ' ms';
+  return us.toFixed(3) + ' µs';
+}
