@@ -256,6 +256,7 @@ print_help(void)
            "  --timeout SECONDS    with --once: exit after this long without a request (10)\n"
            "  --flamegraph         open on the flame graph view\n"
            "  --host HOST          address to bind (default 127.0.0.1; others expose your traces)\n"
+           "  --export_html OUT    write a standalone HTML report of the trace to OUT and exit\n"
            "  -h, --help           show this help\n");
 }
 
@@ -336,10 +337,31 @@ serve(const struct vt_viewer_options *o)
     return 0;
 }
 
+/* --export_html: writes the standalone report; returns the exit status. */
+static int export(const char *trace, const char *html)
+{
+    int errnum = 0;
+    enum vt_err err = vt_viewer_write_html(trace, html, &errnum);
+    if (err == VT_ERR_NOFILE) {
+        vt_log_error("File %s does not exist!", trace);
+        return 1;
+    }
+    if (err == VT_ERR_IO) {
+        vt_log_errno("vizviewer: cannot write", html, errnum);
+        return 1;
+    }
+    if (err != VT_OK) {
+        vt_log_error("vizviewer: %s: %s", trace, vt_strerror(err));
+        return 1;
+    }
+    vt_log_info("Saved the report to %s", html);
+    return 0;
+}
+
 int
 vt_viewer_main(int argc, char **argv)
 {
-    enum { OPT_ONCE = 256, OPT_TIMEOUT, OPT_FLAME, OPT_HOST, OPT_EXTERNAL };
+    enum { OPT_ONCE = 256, OPT_TIMEOUT, OPT_FLAME, OPT_HOST, OPT_EXTERNAL, OPT_EXPORT };
     static const struct option longs[] = {
         {"port", required_argument, NULL, 'p'},
         {"server_only", no_argument, NULL, 's'},
@@ -348,10 +370,12 @@ vt_viewer_main(int argc, char **argv)
         {"flamegraph", no_argument, NULL, OPT_FLAME},
         {"host", required_argument, NULL, OPT_HOST},
         {"use_external_processor", no_argument, NULL, OPT_EXTERNAL},
+        {"export_html", required_argument, NULL, OPT_EXPORT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct vt_viewer_options o;
+    const char *export_html = NULL;
     vt_viewer_options_init(&o);
     optind = 1;
     opterr = 1;
@@ -388,6 +412,9 @@ vt_viewer_main(int argc, char **argv)
             vt_log_error("vizviewer: --use_external_processor is not supported: the built-in "
                          "viewer loads large traces itself");
             return 1;
+        case OPT_EXPORT:
+            export_html = optarg;
+            break;
         case 'h':
             print_help();
             return 0;
@@ -401,6 +428,8 @@ vt_viewer_main(int argc, char **argv)
     }
     if (optind < argc)
         o.path = argv[optind];
+    if (export_html != NULL)
+        return export(o.path, export_html);
     return serve(&o);
 }
 

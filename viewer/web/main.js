@@ -21,6 +21,18 @@ window.vt = {
     const e = state.chart.renderEngine;
     return { start: e.positionX, end: e.positionX + e.width / e.zoom, zoom: e.zoom };
   },
+  // the path (child indexes from a root) of the first slice whose name has text
+  findPath(track, text) {
+    const walk = (nodes, path) => {
+      for (let i = 0; i < nodes.length; i++) {
+        if (nodes[i].name.includes(text)) return [...path, i];
+        const sub = nodes[i].children && walk(nodes[i].children, [...path, i]);
+        if (sub) return sub;
+      }
+      return null;
+    };
+    return walk(state.model.threads[track].roots, []);
+  },
   // canvas coordinates of the middle of a slice: track index, path of child indexes
   slicePoint(track, path) {
     const p = state.plugins[track];

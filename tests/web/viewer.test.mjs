@@ -1,0 +1,147 @@
+// viewer.test.mjs: vizviewer's UI in headless Chromium (Debian's chromium,
+// driven by npm playwright-core from third_party/npm).
+//
+// One browser for the whole file. Loads a real trace (two threads) from the
+// server and from a standalone HTML report, checks tracks and slice count,
+// clicks a slice (details + highlighted source), presses W (zoom changes),
+// opens the flame graph, and fails on any page error. Screenshots go to
+// $VIEWER_SHOTS (make test-web: build/web-shots/).
+// Env: VIZTRACER_BIN, the executable.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(resolve(here, '../../third_party/npm/package.json'));
+const { chromium } = require('playwright-core');
+
+const BIN = process.env.VIZTRACER_BIN || resolve(here, '../../build/bin/viztracer');
+const SHOTS = process.env.VIEWER_SHOTS || resolve(here, '../../build/web-shots');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+let dir;
+let browser;
+let tracePath;
+let sliceCount;
+
+const SCRIPT = `
+import threading
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+def work():
+    fib(10)
+t = threading.Thread(target=work, name="worker")
+t.start()
+fib(12)
+t.join()
+`;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vt-web-'));
+  mkdirSync(SHOTS, { recursive: true });
+  writeFileSync(join(dir, 'prog.py'), SCRIPT);
+  tracePath = join(dir, 'trace.json');
+  const run = spawnSync(BIN, ['-o', tracePath, 'prog.py'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const trace = JSON.parse(readFileSync(tracePath, 'utf8'));
+  sliceCount = trace.traceEvents.filter((e) => e.ph === 'X').length;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+      '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+// Starts `viztracer view -s -p 0 path`; resolves with {url, proc} once it prints its URL.
+function serve(path, extra = []) {
+  return new Promise((ok, fail) => {
+    const proc = spawn(BIN, ['view', '-s', '-p', '0', ...extra, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /view your trace on (http:\/\/\S+)/.exec(out);
+      if (m) ok({ url: m[1].replace('localhost', '127.0.0.1'), proc });
+    });
+    proc.on('exit', (code) => fail(new Error('vizviewer exited ' + code + ': ' + out)));
+  });
+}
+
+async function openPage(url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(url);
+  await page.waitForFunction(() => window.vt && (window.vt.ready || window.vt.error), null, { timeout: 20000 });
+  assert.equal(await page.evaluate(() => window.vt.error), null);
+  return { page, errors };
+}
+
+async function checkTracks(page) {
+  const info = await page.evaluate(() => ({
+    slices: window.vt.state.model.slices,
+    titles: window.vt.state.model.threads.map((t) => t.title),
+  }));
+  assert.equal(info.slices, sliceCount);
+  assert.equal(info.titles.length, 2);
+  assert.ok(info.titles.some((t) => t.includes('worker')), info.titles.join(', '));
+}
+
+test('served trace: tracks, click, source, W zoom, flame graph', async () => {
+  const { url, proc } = await serve(tracePath);
+  try {
+    const { page, errors } = await openPage(url);
+    await checkTracks(page);
+    // click the main thread's <module> slice of prog.py
+    const pt = await page.evaluate(() => window.vt.slicePoint(0, window.vt.findPath(0, 'prog.py')));
+    assert.match(pt.name, /prog\.py/);
+    const box = await page.locator('#canvas').boundingBox();
+    await page.mouse.click(box.x + pt.x, box.y + pt.y);
+    await page.waitForFunction((n) => document.getElementById('detail-name').textContent === n, pt.name);
+    const details = await page.locator('#detail-table').innerText();
+    assert.match(details, /duration/);
+    assert.match(details, /self time/);
+    assert.match(await page.locator('#source-title').innerText(), /prog\.py:\d+/);
+    assert.equal(await page.locator('#source .line.hl').count(), 1);
+    assert.ok((await page.locator('#source').innerText()).includes('def fib(n):'));
+    await page.screenshot({ path: join(SHOTS, 'timeline.png') });
+    // W zooms in around the middle
+    const before = await page.evaluate(() => window.vt.view());
+    await page.keyboard.press('w');
+    const afterW = await page.evaluate(() => window.vt.view());
+    assert.ok(afterW.end - afterW.start < before.end - before.start, JSON.stringify([before, afterW]));
+    // search highlights fib
+    await page.fill('#search', 'fib');
+    await page.waitForFunction(() => /match/.test(document.getElementById('matches').textContent));
+    // flame graph
+    await page.click('#tab-flamegraph');
+    await page.waitForSelector('#flamegraph svg g');
+    assert.ok(await page.locator('#flamegraph svg g').count() > 3);
+    await page.screenshot({ path: join(SHOTS, 'flamegraph.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    proc.kill('SIGINT');
+  }
+});
+
+test('standalone HTML report opens from file://', async () => {
+  const html = join(dir, 'report.html');
+  const run = spawnSync(BIN, ['view', '--export_html', html, tracePath], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const { page, errors } = await openPage('file://' + html);
+  await checkTracks(page);
+  await page.screenshot({ path: join(SHOTS, 'standalone.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
