@@ -336,9 +336,35 @@ prepare_main(const struct vt_options *o, const char *script_path, PyObject *main
 /* The exit status python3 would give for the pending exception, which is
  * consumed: SystemExit's code, 130 for KeyboardInterrupt (re-raised as a
  * signal by main), 1 after printing any other traceback. */
+static int call_method(PyObject *obj, const char *name);
+
+/* Removes our runner's frame from the head of the pending traceback, so
+ * the user sees only their program's frames. */
+static void
+drop_runner_frame(void)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyErr_NormalizeException(&et, &ev, &tb);
+    if (tb && PyTraceBack_Check(tb)) {
+        PyTracebackObject *t = (PyTracebackObject *)tb;
+        PyCodeObject *co = PyFrame_GetCode(t->tb_frame); /* new ref */
+        if (PyUnicode_CompareWithASCIIString(co->co_filename, "<viztracer>") == 0 && t->tb_next) {
+            PyObject *next = (PyObject *)t->tb_next;
+            Py_INCREF(next);
+            Py_SETREF(tb, next);
+            if (ev)
+                PyException_SetTraceback(ev, tb);
+        }
+        Py_DECREF(co);
+    }
+    PyErr_Restore(et, ev, tb);
+}
+
 static int
 status_of_exception(int *signo)
 {
+    drop_runner_frame();
     if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
         PyObject *et, *ev, *tb;
         PyErr_Fetch(&et, &ev, &tb);
@@ -471,8 +497,17 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
     Py_XDECREF(rcode);
     Py_XDECREF(ns);
     int status = 0;
-    if (r == NULL)
+    if (r == NULL) {
+        /* Printing the traceback is not the program's work: keep it out. */
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        if (call_method(tracer, "pause") < 0)
+            PyErr_Clear();
+        PyErr_Restore(et, ev, tb);
         status = status_of_exception(signo);
+        if (call_method(tracer, "resume") < 0)
+            PyErr_Clear();
+    }
     Py_XDECREF(r);
     if (getpid() != me) {
         /* A forked child of the program ran to its end here: the parent owns

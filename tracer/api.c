@@ -74,6 +74,7 @@ tracer_clear(struct vt_tracer *t, PyObject *unused)
 {
     (void)unused;
     vt_tracer__threads_clear(t);
+    t->overflow = 0;
     Py_CLEAR(t->data);
     Py_RETURN_NONE;
 }
