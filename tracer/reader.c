@@ -171,21 +171,34 @@ skip_ws(struct walk *w)
 }
 
 /* Reports a syntax problem at position at: "truncated" when only whitespace
- * follows, else the byte offset. */
+ * follows (or, for a value cJSON rejected, when the text stops mid-value),
+ * else the byte offset. */
 static enum vt_err
-syntax_error(struct walk *w, const char *at, const char *what)
+syntax_error_in(struct walk *w, const char *at, const char *what, int in_value)
 {
     if (at < w->base || at > w->end)
         at = w->end;
     const char *q = at;
     while (q < w->end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == '\0'))
         q++;
-    if (q >= w->end)
+    /* cJSON reports the last byte for an end of input, and the start of an
+     * unterminated string's content: both mean the text stops mid-value. */
+    size_t rest = (size_t)(w->end - q);
+    int no_quote = rest == 0 || !memchr(q, '"', rest);
+    int no_close = rest == 0 || (!memchr(q, '}', rest) && !memchr(q, ']', rest));
+    int in_string = q > w->base && q[-1] == '"';
+    if (q >= w->end || (in_value && no_quote && (no_close || in_string)))
         seterr(w->err, w->errlen, "truncated trace: unexpected end of file after %zu bytes",
                (size_t)(w->end - w->base));
     else
         seterr(w->err, w->errlen, "malformed trace: %s at byte %zu", what, (size_t)(at - w->base));
     return VT_ERR_FORMAT;
+}
+
+static enum vt_err
+syntax_error(struct walk *w, const char *at, const char *what)
+{
+    return syntax_error_in(w, at, what, 0);
 }
 
 /* Parses one JSON value at the cursor with cJSON and moves past it. */
@@ -198,7 +211,7 @@ parse_value(struct walk *w, cJSON **out)
         return syntax_error(w, w->end, "value expected");
     *out = cJSON_ParseWithLengthOpts(w->p, (size_t)(w->end - w->p), &endp, 0);
     if (!*out)
-        return syntax_error(w, endp ? endp : cJSON_GetErrorPtr(), "invalid JSON");
+        return syntax_error_in(w, endp ? endp : cJSON_GetErrorPtr(), "invalid JSON", 1);
     w->p = endp;
     return VT_OK;
 }
