@@ -145,8 +145,12 @@ check_output(const char *path)
         *slash = '\0';
     }
     int rc = 0;
-    if (make_dirs(dir) != 0 || access(dir, W_OK) != 0) {
+    struct stat st;
+    if (make_dirs(dir) != 0 || stat(dir, &st) != 0 || access(dir, W_OK) != 0) {
         vt_log_error("viztracer: cannot write %s: %s", path, strerror(errno));
+        rc = -1;
+    } else if (!S_ISDIR(st.st_mode)) {
+        vt_log_error("viztracer: cannot write %s: %s", path, strerror(ENOTDIR));
         rc = -1;
     }
     free(dir);

@@ -203,6 +203,11 @@ wrapper_dealloc(struct wrapper *w)
     Py_TYPE(w)->tp_free((PyObject *)w);
 }
 
+static PyGetSetDef wrapper_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyTypeObject wrapper_type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "viztracer.FunctionWrapper",
     .tp_basicsize = sizeof(struct wrapper),
@@ -211,6 +216,7 @@ static PyTypeObject wrapper_type = {
     .tp_call = (ternaryfunc)wrapper_call,
     .tp_descr_get = wrapper_get,
     .tp_dictoffset = offsetof(struct wrapper, dict),
+    .tp_getset = wrapper_getset,
     .tp_traverse = (traverseproc)wrapper_traverse,
     .tp_clear = (inquiry)wrapper_clear,
     .tp_dealloc = (destructor)wrapper_dealloc,

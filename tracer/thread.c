@@ -13,6 +13,35 @@
 
 #include "base/mem.h"
 
+/* The name of a threading.Thread that is already running, read without
+ * running Python code (we may be inside the hook): sys.modules ->
+ * threading._active[ident] -> its instance dict's "_name". NULL if unknown. */
+static PyObject *
+quiet_name(unsigned long ident)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyObject *name = NULL;
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    PyObject *threading = modules ? PyDict_GetItemString(modules, "threading") : NULL; /* borrowed */
+    PyObject *mdict = threading && PyModule_Check(threading) ? PyModule_GetDict(threading) : NULL;
+    PyObject *active = mdict ? PyDict_GetItemString(mdict, "_active") : NULL; /* borrowed */
+    PyObject *key = active && PyDict_Check(active) ? PyLong_FromUnsignedLong(ident) : NULL;
+    PyObject *thr = key ? PyDict_GetItem(active, key) : NULL; /* borrowed */
+    Py_XDECREF(key);
+    PyObject **dictptr = thr ? _PyObject_GetDictPtr(thr) : NULL;
+    if (dictptr && *dictptr && PyDict_Check(*dictptr)) {
+        name = PyDict_GetItemString(*dictptr, "_name"); /* borrowed */
+        if (name && PyUnicode_Check(name))
+            Py_INCREF(name);
+        else
+            name = NULL;
+    }
+    PyErr_Clear(); /* unknown: learnt later, or a default name at dump */
+    PyErr_Restore(et, ev, tb);
+    return name;
+}
+
 struct vt_thread *
 vt_tracer__thread_create(struct vt_tracer *t)
 {
@@ -31,6 +60,7 @@ vt_tracer__thread_create(struct vt_tracer *t)
     th->stack = stack;
     th->tid = (long)syscall(SYS_gettid);
     th->ident = PyThread_get_thread_ident();
+    th->name = quiet_name(th->ident);
     th->next = t->threads;
     t->threads = th;
     return th;

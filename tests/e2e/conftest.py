@@ -1,0 +1,104 @@
+"""Shared helpers of the end-to-end tests: they run the real viztracer
+executable (VIZTRACER_BIN) on real scripts in a temporary folder and read
+the JSON it writes."""
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+BIN = os.environ.get("VIZTRACER_BIN") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "build", "bin", "viztracer")
+)
+PYDIR = os.environ.get("VIZTRACER_PYDIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "build", "python")
+)
+PYTHON = os.environ.get("VIZTRACER_PYTHON", "/usr/bin/python3")
+ASAN = bool(os.environ.get("VIZTRACER_ASAN"))
+
+FIB = """
+def fib(n):
+    if n < 2:
+        return 1
+    return fib(n - 1) + fib(n - 2)
+fib(5)
+"""
+
+
+class Run:
+    def __init__(self, proc, cwd):
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.cwd = cwd
+
+    def load(self, name="result.json"):
+        return load(os.path.join(self.cwd, name))
+
+
+def load(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def events(data, ph=None):
+    """Events other than metadata ("M"), optionally of one kind."""
+    return [e for e in data["traceEvents"] if e["ph"] != "M" and (ph is None or e["ph"] == ph)]
+
+
+def names(data):
+    return [e["name"] for e in events(data)]
+
+
+@pytest.fixture
+def run(tmp_path):
+    """run(args, script=None, name="cmdline_test.py", **popen) runs viztracer in
+    tmp_path, writing `script` there first."""
+
+    def _run(args, script=None, name="cmdline_test.py", timeout=60, env=None, **kw):
+        if script is not None:
+            (tmp_path / name).write_text(textwrap.dedent(script))
+        full_env = dict(os.environ)
+        full_env.pop("PYTHONPATH", None)
+        if env:
+            full_env.update(env)
+        proc = subprocess.run(
+            [BIN] + list(args),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=full_env,
+            **kw,
+        )
+        return Run(proc, str(tmp_path))
+
+    return _run
+
+
+def python_env(extra=None):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = PYDIR
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_python(code, cwd, timeout=60):
+    """Runs code in a plain /usr/bin/python3 that imports our package."""
+    return subprocess.run(
+        [PYTHON, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=python_env(),
+    )
+
+
+__all__ = ["BIN", "FIB", "PYTHON", "events", "names", "load", "run_python", "sys"]

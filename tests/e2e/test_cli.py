@@ -1,0 +1,246 @@
+"""The command line: running scripts, modules, strings and console scripts,
+exit statuses, option errors and the rcfile."""
+
+import os
+import stat
+
+from conftest import BIN, FIB, PYTHON, events, names, python_env
+import subprocess
+
+
+def test_no_arguments_prints_help(run):
+    r = run([])
+    assert r.returncode == 0
+    assert "usage: viztracer" in r.stdout
+
+
+def test_version(run):
+    r = run(["--version"])
+    assert r.returncode == 0
+    assert r.stdout.strip() == "0.1.0"
+
+
+def test_string_exact_events(run):
+    r = run(["-c", "lst=[]; lst.append(1)"])
+    assert r.returncode == 0, r.stderr
+    assert names(r.load()) == ["list.append", "<module> (<string>:1)", "builtins.exec"]
+
+
+def test_string_argv(run):
+    r = run(["--quiet", "-c", "import sys; print(sys.argv)", "a", "b"])
+    assert r.stdout.strip() == "['-c', 'a', 'b']"
+
+
+def test_script_argv_file_and_path(run, tmp_path):
+    r = run(
+        ["--quiet", "cmdline_test.py", "x", "--its-own-flag"],
+        script="""
+        import sys, os
+        print(sys.argv)
+        print(__name__, __file__)
+        print(sys.path[0])
+        print(os.path.basename(sys.executable).startswith("python3"))
+        """,
+    )
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "['cmdline_test.py', 'x', '--its-own-flag']"
+    assert lines[1] == f"__main__ {tmp_path}/cmdline_test.py"
+    assert lines[2] == str(tmp_path)
+    assert lines[3] == "True"
+
+
+def test_double_dash_ends_options(run):
+    r = run(["--quiet", "--max_stack_depth", "10", "-o", "out.json.gz", "--", "cmdline_test.py",
+             "--quiet"], script="import sys; print(sys.argv)")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "['cmdline_test.py', '--quiet']"
+    assert events(r.load("out.json.gz"))
+
+
+def test_run_separator(run):
+    r = run(["--quiet", "--run", "cmdline_test.py"], script=FIB)
+    assert r.returncode == 0
+    assert len(events(r.load())) == 17
+
+
+def test_module(run, tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "mod.py").write_text(
+        "import sys\ndef f():\n    return 1\nf()\nprint(__name__, sys.argv)\n"
+    )
+    r = run(["--quiet", "-m", "pkg.mod", "a"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"__main__ ['{tmp_path}/pkg/mod.py', 'a']"
+    assert f"f ({tmp_path}/pkg/mod.py:2)" in names(r.load())
+
+
+def test_module_missing(run):
+    r = run(["-m", "no_such_module_here"])
+    assert r.returncode == 1
+    assert r.stderr.strip() == "viztracer: no_such_module_here: No module named no_such_module_here"
+
+
+def test_console_script_on_path(run, tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    tool = bindir / "mytool"
+    tool.write_text("#!/usr/bin/python3\nimport sys\ndef main():\n    print(sys.argv)\nmain()\n")
+    tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    env = {"PATH": f"{bindir}:{os.environ['PATH']}"}
+    r = run(["--quiet", "mytool", "arg1"], env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "['mytool', 'arg1']"
+    assert f"main ({tool}:3)" in names(r.load())
+
+
+def test_missing_script(run):
+    r = run(["nosuch.py"])
+    assert r.returncode == 1
+    assert r.stderr.strip() == "No such file as nosuch.py"
+    assert not os.path.exists(os.path.join(r.cwd, "result.json"))
+
+
+def test_json_given_as_script(run, tmp_path):
+    r = run(["trace.json"])
+    assert r.returncode == 1
+    assert "vizviewer trace.json" in r.stderr
+
+
+def test_unknown_option(run):
+    r = run(["--no_such_option", "x.py"])
+    assert r.returncode == 2
+    assert r.stderr.strip() == "viztracer: unrecognized option: --no_such_option"
+
+
+def test_bad_values(run):
+    r = run(["--min_duration", "1x", "cmdline_test.py"], script=FIB)
+    assert r.returncode == 1
+    assert r.stderr.strip() == (
+        "viztracer: Can't convert 1x to time. Format should be 0.3ms or 13us"
+    )
+    r = run(["--tracer_entries", "abc", "cmdline_test.py"])
+    assert r.returncode == 1
+    assert r.stderr.strip() == "viztracer: argument --tracer_entries: invalid value 'abc'"
+    r = run(["--max_stack_depth"])
+    assert r.returncode == 2
+    assert r.stderr.strip() == "viztracer: option --max_stack_depth needs a value"
+
+
+def test_bad_output_extension_refused_before_running(run):
+    r = run(["-o", "out.txt", "cmdline_test.py"], script="print('ran')")
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert r.stderr.strip() == "viztracer: Only json and gz are supported: out.txt"
+
+
+def test_unwritable_output(run, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions: use a file as a folder
+            (tmp_path / "afile").write_text("")
+            target = "afile/out.json"
+            expect = "viztracer: cannot write afile/out.json: Not a directory"
+        else:
+            target = "locked/out.json"
+            expect = "viztracer: cannot write locked/out.json: Permission denied"
+        r = run(["-o", target, "cmdline_test.py"], script="print('ran')")
+        assert r.returncode == 1
+        assert r.stdout == ""
+        assert r.stderr.strip() == expect
+    finally:
+        locked.chmod(0o700)
+
+
+def test_exit_status_is_the_scripts(run):
+    r = run(["--quiet", "cmdline_test.py"], script="import sys\nsys.exit(3)\n")
+    assert r.returncode == 3
+    assert names(r.load())  # still saved
+
+
+def test_exit_with_message(run):
+    r = run(["--quiet", "cmdline_test.py"], script="import sys\nsys.exit('bye')\n")
+    assert r.returncode == 1
+    assert r.stderr.strip() == "bye"
+
+
+def test_uncaught_exception(run):
+    r = run(["--quiet", "cmdline_test.py"],
+            script="def f():\n    raise ValueError('boom')\nf()\n")
+    assert r.returncode == 1
+    assert r.stderr.startswith("Traceback (most recent call last):\n  File \"")
+    assert "<viztracer>" not in r.stderr
+    assert r.stderr.strip().endswith("ValueError: boom")
+    n = names(r.load())
+    assert n[0].startswith("f (") and n[1].startswith("<module> (") and n[2] == "builtins.exec"
+    assert len(n) == 3  # printing the traceback is not traced
+
+
+def test_syntax_error(run):
+    r = run(["--quiet", "cmdline_test.py"], script="def f(:\n")
+    assert r.returncode == 1
+    assert "SyntaxError" in r.stderr
+    assert not os.path.exists(os.path.join(r.cwd, "result.json"))
+
+
+def test_rcfile_default(run, tmp_path):
+    (tmp_path / ".viztracerrc").write_text("[default]\nmax_stack_depth = 0\nquiet\n")
+    r = run(["cmdline_test.py"], script=FIB)
+    assert r.returncode == 0
+    assert r.stdout == ""
+    assert events(r.load()) == []
+
+
+def test_rcfile_command_line_wins(run, tmp_path):
+    (tmp_path / "my.rc").write_text("[default]\nmax_stack_depth = 0\noutput_file = rc.json\n")
+    r = run(["--rcfile", "my.rc", "--max_stack_depth", "2", "--quiet", "cmdline_test.py"],
+            script=FIB)
+    assert r.returncode == 0, r.stderr
+    assert len(events(r.load("rc.json"))) == 2
+
+
+def test_rcfile_lists_and_errors(run, tmp_path):
+    (tmp_path / "a.rc").write_text("[default]\nexclude_files = ./ /nothing\nquiet\n")
+    r = run(["--rcfile", "a.rc", "cmdline_test.py"], script=FIB)
+    assert r.returncode == 0
+    assert names(r.load()) == ["builtins.exec"]
+    (tmp_path / "b.rc").write_text("max_stack_depth = 1\n")
+    r = run(["--rcfile", "b.rc", "cmdline_test.py"])
+    assert r.returncode == 1
+    assert r.stderr.strip() == "viztracer: rcfile b.rc has no [default] section"
+    r = run(["--rcfile", "missing.rc", "cmdline_test.py"])
+    assert r.returncode == 1
+    assert r.stderr.strip() == (
+        "viztracer: cannot read rcfile missing.rc: No such file or directory"
+    )
+    (tmp_path / "c.rc").write_text("[default]\nbogus = 1\n")
+    r = run(["--rcfile", "c.rc", "cmdline_test.py"])
+    assert r.returncode == 1
+    assert r.stderr.strip() == "viztracer: rcfile c.rc: unknown option 'bogus'"
+
+
+def test_python_m_viztracer(tmp_path):
+    (tmp_path / "cmdline_test.py").write_text(FIB)
+    r = subprocess.run([PYTHON, "-m", "viztracer", "--quiet", "cmdline_test.py"], cwd=tmp_path,
+                       env=python_env(), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "result.json").exists()
+
+
+def test_summary_lines(run, tmp_path):
+    r = run(["cmdline_test.py"], script=FIB)
+    lines = r.stdout.splitlines()
+    assert lines[-2] == "Use the following command to open the report:"
+    assert lines[-1] == f"vizviewer {tmp_path}/result.json"
+
+
+def test_quiet(run):
+    r = run(["--quiet", "cmdline_test.py"], script="print('only me')")
+    assert r.stdout == "only me\n"
+
+
+def test_binary_exists():
+    assert os.access(BIN, os.X_OK)

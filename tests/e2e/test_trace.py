@@ -1,0 +1,372 @@
+"""What is recorded: exact events, nesting and durations, filters, threads,
+arguments and return values, the ring buffer, signals."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import BIN, FIB, events, names
+
+
+def by_name(data, prefix):
+    return [e for e in events(data) if e["name"].startswith(prefix)]
+
+
+def test_fib_events_nest(run, tmp_path):
+    r = run(["--quiet", "cmdline_test.py"], script=FIB)
+    data = r.load()
+    ev = events(data, "X")
+    assert len(ev) == 17
+    fib = [e for e in ev if e["name"] == f"fib ({tmp_path}/cmdline_test.py:2)"]
+    assert len(fib) == 15
+    module = by_name(data, "<module>")[0]
+    exec_ = by_name(data, "builtins.exec")[0]
+    # every fib lies inside <module>, which lies inside builtins.exec
+    for e in fib:
+        assert module["ts"] <= e["ts"] and e["ts"] + e["dur"] <= module["ts"] + module["dur"] + 0.002
+    assert exec_["ts"] <= module["ts"]
+    assert module["ts"] + module["dur"] <= exec_["ts"] + exec_["dur"] + 0.002
+    for e in ev:
+        assert e["cat"] == "fee" and e["dur"] >= 0
+        assert e["pid"] == e["tid"]
+        # three decimals, as VizTracer writes them
+        assert round(e["ts"], 3) == e["ts"]
+
+
+def test_sleep_duration(run):
+    r = run(["--quiet", "cmdline_test.py"], script="import time\ndef f():\n    time.sleep(0.05)\nf()\n")
+    f = by_name(r.load(), "f (")[0]
+    sleep = by_name(r.load(), "time.sleep")[0]
+    assert 50000 <= sleep["dur"] <= f["dur"]
+
+
+def test_c_function_names(run):
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        import math, os
+        d = {}
+        d.get(1)
+        len([1])
+        math.sqrt(4)
+        os.getpid()
+        int("3")  # calling a type is not a C function event
+        """)
+    n = names(r.load())
+    for expect in ["dict.get", "builtins.len", "math.sqrt", "posix.getpid"]:
+        assert expect in n
+    assert not any(x.startswith("builtins.int") or x == "int" for x in n)
+
+
+def test_qualname(run, tmp_path):
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        class Stub:
+            def __init__(self):
+                pass
+        Stub()
+        """)
+    n = names(r.load())
+    assert f"Stub.__init__ ({tmp_path}/cmdline_test.py:3)" in n
+    assert f"Stub ({tmp_path}/cmdline_test.py:2)" in n
+
+
+def test_generators_each_resumption(run):
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        def gen():
+            yield 1
+            yield 2
+        for _ in gen():
+            pass
+        """)
+    assert len(by_name(r.load(), "gen (")) == 3
+
+
+@pytest.mark.parametrize("flag", [[], ["--ignore_c_function"]])
+def test_filters_counts(run, flag):
+    py = 0 if flag else 1  # builtins.exec is a C call
+    r = run(["--quiet"] + flag + ["--include_files", "./", "--", "cmdline_test.py"], script=FIB)
+    assert len(events(r.load())) == 16 + py
+    r = run(["--quiet"] + flag + ["--exclude_files", "./", "--", "cmdline_test.py"], script=FIB)
+    assert len(events(r.load())) == py
+    r = run(["--quiet"] + flag + ["--max_stack_depth", "3", "cmdline_test.py"], script=FIB)
+    # exec, <module>, fib(5) -- or, without C calls, <module>, fib(5), fib(4), fib(3)
+    assert len(events(r.load())) == (3 if py else 4)
+    r = run(["--quiet"] + flag + ["--min_duration", "1s", "cmdline_test.py"], script=FIB)
+    assert len(events(r.load())) == 0
+
+
+def test_include_and_exclude_conflict(run):
+    r = run(["--include_files", "a", "--exclude_files", "b", "--", "cmdline_test.py"], script=FIB)
+    assert r.returncode == 1
+    assert r.stderr.strip() == "viztracer: include_files and exclude_files can't be both specified!"
+
+
+def test_depth_not_leaked_by_filtered_calls(run, tmp_path):
+    # VizTracer 0.15.6 lost a/b/c the second time (spec §6.1); we must not.
+    (tmp_path / "helper").mkdir()
+    (tmp_path / "helper" / "h.py").write_text("def h():\n    return 1\n")
+    r = run(["--quiet", "--max_stack_depth", "5", "--exclude_files", f"{tmp_path}/helper", "--",
+             "cmdline_test.py"], script="""
+        import sys
+        sys.path.insert(0, "helper")
+        from h import h
+        def c(): pass
+        def b(): c()
+        def a(): b()
+        a()
+        h(); h(); h()
+        a()
+        """)
+    n = names(r.load())
+    for f in "abc":
+        assert sum(1 for x in n if x.startswith(f + " (")) == 2
+    assert not any(x.startswith("h (") for x in n)
+
+
+def test_ignore_c_function_and_frozen(run):
+    r = run(["--quiet", "--ignore_c_function", "cmdline_test.py"],
+            script="import json\nlen([1])\njson.dumps([1])\n")
+    n = names(r.load())
+    assert "builtins.len" not in n and "builtins.exec" not in n
+    assert any(x.startswith("dumps (") for x in n)
+    r = run(["--quiet", "cmdline_test.py"], script="import email.utils\n")
+    assert any("<frozen" in x for x in names(r.load()))
+    r = run(["--quiet", "--ignore_frozen", "cmdline_test.py"], script="import email.utils\n")
+    assert not any("<frozen" in x for x in names(r.load()))
+
+
+def test_threads(run):
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        import threading
+        def work(n):
+            return n * 2
+        ts = [threading.Thread(target=work, args=(i,), name=f"w{i}") for i in range(3)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        """)
+    data = r.load()
+    meta = {e["args"]["name"]: e["tid"] for e in data["traceEvents"]
+            if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert set(meta) == {"MainThread", "w0", "w1", "w2"}
+    assert len(set(meta.values())) == 4
+    for name in ("w0", "w1", "w2"):
+        assert any(e["name"].startswith("work (") and e["tid"] == meta[name] for e in events(data))
+    pm = [e for e in data["traceEvents"] if e["ph"] == "M" and e["name"] == "process_name"]
+    assert pm[0]["args"]["name"] == "MainProcess"
+
+
+def test_thread_started_before_tracing(tmp_path):
+    from conftest import run_python
+    out = tmp_path / "t.json"
+    r = run_python(f"""
+        import threading, time
+        from viztracer import VizTracer
+        go = threading.Event()
+        def spin():
+            go.wait()
+            for i in range(3):
+                tick(i)
+        def tick(i):
+            return i
+        th = threading.Thread(target=spin, name="early")
+        th.start()
+        t = VizTracer(output_file="{out}", verbose=0)
+        t.start()
+        go.set()
+        th.join()
+        t.stop()
+        t.save()
+        """, tmp_path)
+    assert r.returncode == 0, r.stderr
+    from conftest import load
+    data = load(str(out))
+    ticks = [e for e in events(data) if e["name"].startswith("tick (")]
+    assert len(ticks) == 3
+    tid = ticks[0]["tid"]
+    meta = [e for e in data["traceEvents"] if e["ph"] == "M" and e.get("tid") == tid
+            and e["name"] == "thread_name"]
+    assert meta[0]["args"]["name"] == "early"
+
+
+def test_unfinished_functions_recorded_at_stop(tmp_path):
+    from conftest import run_python, load
+    out = tmp_path / "u.json"
+    r = run_python(f"""
+        from viztracer import VizTracer
+        t = VizTracer(output_file="{out}", verbose=0)
+        def outer():
+            t.start()
+            inner()
+            t.stop()
+        def inner():
+            pass
+        outer()
+        t.save()
+        """, tmp_path)
+    assert r.returncode == 0, r.stderr
+    n = names(load(str(out)))
+    assert any(x.startswith("inner (") for x in n)
+    assert not any(x.startswith("outer (") for x in n)  # started before tracing
+
+
+def test_func_args_and_retval(run):
+    script = """
+        class Bad:
+            def __repr__(self):
+                raise RuntimeError("no repr")
+        def f(a, b=2, *args, k=3, **kw):
+            return [a, b]
+        f(1, k=4, z=5)
+        def g(x):
+            return x
+        g(Bad())
+        def cell(v):
+            return lambda: v
+        cell(7)
+        """
+    for extra in ([], ["--ignore_c_function"]):
+        r = run(["--quiet", "--log_func_args", "--log_func_retval"] + extra + ["cmdline_test.py"],
+                script=script)
+        assert r.returncode == 0, r.stderr
+        data = r.load()
+        f = by_name(data, "f (")[0]
+        assert f["args"] == {"func_args": {"a": "1", "b": "2", "args": "()", "k": "4",
+                                           "kw": "{'z': 5}"}, "return_value": "[1, 2]"}
+        g = by_name(data, "g (")[0]
+        assert g["args"] == {"func_args": {"x": "Not Displayable"},
+                             "return_value": "Not Displayable"}
+        assert by_name(data, "cell (")[0]["args"]["func_args"] == {"v": "7"}
+        # repr's own calls are not recorded
+        assert not by_name(data, "Bad.__repr__")
+
+
+def test_ring_keeps_newest(run):
+    r = run(["--tracer_entries", "10", "cmdline_test.py"], script="""
+        def f(i):
+            return i
+        for i in range(100):
+            f(i)
+        def last():
+            pass
+        last()
+        """)
+    data = r.load()
+    assert len(events(data)) == 10
+    assert data["viztracer_metadata"]["overflow"] is True
+    assert "Circular buffer is full" in r.stdout
+    n = names(data)
+    assert any(x.startswith("last (") for x in n) and "builtins.exec" in n
+
+
+def test_ring_across_threads_keeps_total(run):
+    r = run(["--quiet", "--tracer_entries", "50", "cmdline_test.py"], script="""
+        import threading
+        def f(): pass
+        def work():
+            for _ in range(200): f()
+        ts = [threading.Thread(target=work) for _ in range(3)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        """)
+    assert len(events(r.load())) == 50
+
+
+def test_no_overflow_flag(run):
+    r = run(["--quiet", "cmdline_test.py"], script=FIB)
+    md = r.load()["viztracer_metadata"]
+    assert md["overflow"] is False
+    assert md["version"] == "0.1.0"
+    assert isinstance(md["baseTimeNanoseconds"], int)
+
+
+def test_log_sparse(run):
+    r = run(["--quiet", "--log_sparse", "cmdline_test.py"], script="""
+        from viztracer import log_sparse
+        @log_sparse
+        def f():
+            return g()
+        def g():
+            return 1
+        @log_sparse(stack_depth=2)
+        def h():
+            return g()
+        f(); f(); h(); g()
+        """)
+    assert r.returncode == 0, r.stderr
+    data = r.load()
+    fs = by_name(data, "f (")
+    assert len(fs) == 2 and all(e["cat"] == "FEE" for e in fs)
+    assert len(by_name(data, "h (")) == 1
+    assert len(by_name(data, "g (")) == 1  # only inside h, depth 2
+
+
+def test_log_sparse_without_flag_is_plain(run):
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        from viztracer import log_sparse
+        @log_sparse
+        def f():
+            return 1
+        f()
+        print(type(f).__name__)
+        """)
+    assert r.stdout.strip() == "function"
+    assert len(by_name(r.load(), "f (")) == 1
+
+
+def _signal_run(tmp_path, sig):
+    (tmp_path / "loop.py").write_text(
+        "import time\nprint('start', flush=True)\ndef tick():\n    time.sleep(0.01)\n"
+        "while True:\n    tick()\n")
+    p = subprocess.Popen([BIN, "--quiet", "-o", "sig.json", "loop.py"], cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "start\n"
+    time.sleep(0.2)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)
+    return p.returncode, err
+
+
+def test_sigint_saves(tmp_path):
+    code, err = _signal_run(tmp_path, signal.SIGINT)
+    assert code == -signal.SIGINT
+    assert "KeyboardInterrupt" in err
+    from conftest import load
+    assert any(e["name"].startswith("tick (") for e in events(load(str(tmp_path / "sig.json"))))
+
+
+def test_sigterm_saves(tmp_path):
+    code, err = _signal_run(tmp_path, signal.SIGTERM)
+    assert code == 143
+    from conftest import load
+    assert any(e["name"].startswith("tick (") for e in events(load(str(tmp_path / "sig.json"))))
+    assert not [f for f in os.listdir(tmp_path) if ".tmp." in f]
+
+
+def test_log_exit(run):
+    script = """
+        import atexit
+        def bye():
+            pass
+        atexit.register(bye)
+        """
+    r = run(["--quiet", "cmdline_test.py"], script=script)
+    assert not by_name(r.load(), "bye (")
+    r = run(["--quiet", "--log_exit", "cmdline_test.py"], script=script)
+    assert by_name(r.load(), "bye (")
+
+
+def test_forked_child_does_not_overwrite(run):
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        import os
+        def parent_only():
+            pass
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0) if False else None
+        else:
+            os.waitpid(pid, 0)
+            parent_only()
+        """)
+    assert r.returncode == 0
+    assert by_name(r.load(), "parent_only (")
