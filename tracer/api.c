@@ -121,7 +121,13 @@ with_pid_suffix(PyObject *path)
     if (dot && n >= 8 && strcmp(s + n - 8, ".json.gz") == 0)
         dot = s + n - 8;
     Py_ssize_t stem = dot && dot != base ? dot - s : n;
-    return PyUnicode_FromFormat("%.*s_%ld%s", (int)stem, s, (long)getpid(), s + stem);
+    PyObject *head = PyUnicode_DecodeUTF8(s, stem, "surrogateescape");          /* new ref */
+    PyObject *tail = PyUnicode_DecodeUTF8(s + stem, n - stem, "surrogateescape"); /* new ref */
+    PyObject *r = head && tail ? PyUnicode_FromFormat("%U_%ld%U", head, (long)getpid(), tail)
+                               : NULL;
+    Py_XDECREF(head);
+    Py_XDECREF(tail);
+    return r;
 }
 
 /* mkdir -p of the parent folder of path. */

@@ -1,0 +1,185 @@
+"""The Python API, from a plain /usr/bin/python3 and inside traced scripts."""
+
+from conftest import events, load, names, run_python
+
+
+def api(tmp_path, body):
+    r = run_python(body, tmp_path)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+def test_import_surface(tmp_path):
+    r = api(tmp_path, """
+        from viztracer import VizTracer, get_tracer, log_sparse, ignore_function, trace_and_save
+        import viztracer
+        print(viztracer.__version__, get_tracer())
+        """)
+    assert r.stdout.strip() == "0.1.0 None"
+
+
+def test_with_form_and_custom_events(tmp_path):
+    out = tmp_path / "w.json"
+    api(tmp_path, f"""
+        from viztracer import VizTracer, get_tracer
+        t = VizTracer(output_file="{out}", verbose=0)
+        assert get_tracer() is t
+        def f(x):
+            t.add_func_args("extra", {{"k": [1, 2]}})
+            return x
+        with t:
+            f(1)
+            t.log_instant("hi", args={{"a": 1}})
+            t.add_instant("glob")
+            t.log_var("num", 3.5)
+            t.log_var("obj", [1, 2])
+            t.add_counter("cnt", {{"a": 1}})
+            t.add_object("N", "1", "theobj")
+            t.add_raw({{"ph": "i", "name": "raw", "ts": t.getts(), "s": "g"}})
+            with t.log_event("block"):
+                pass
+        """)
+    data = load(str(out))
+    ev = {e["name"]: e for e in events(data)}
+    assert ev["f (<string>:5)"]["args"] == {"extra": {"k": [1, 2]}}
+    assert ev["hi"]["ph"] == "i" and ev["hi"]["s"] == "t" and ev["hi"]["args"] == {"a": 1}
+    assert ev["glob"]["s"] == "g" and "args" not in ev["glob"]
+    assert ev["num"] == {**ev["num"], "ph": "C", "args": {"value": 3.5}}
+    assert ev["obj"]["ph"] == "i" and ev["obj"]["args"] == {"object": "[1, 2]"}
+    assert ev["cnt"]["args"] == {"a": 1}
+    assert ev["obj"]["pid"] == ev["cnt"]["pid"]
+    assert [e for e in events(data) if e["ph"] == "N"][0]["id"] == "1"
+    assert ev["raw"]["ph"] == "i"
+    block = [e for e in events(data) if e["name"].startswith("block (")][0]
+    assert block["ph"] == "X" and block["cat"] == "FEE" and block["dur"] >= 0
+    # our own methods never show
+    assert not any("log_instant" in n or "VizTracer" in n for n in names(data))
+
+
+def test_start_stop_save_parse_clear(tmp_path):
+    r = api(tmp_path, f"""
+        from viztracer import VizTracer
+        t = VizTracer(verbose=0)
+        def f(): pass
+        t.start(); f(); t.stop()
+        print(t.parse())
+        print(sorted(t.data))
+        t.save("{tmp_path}/p.json")
+        t.start(); f(); t.stop(); t.clear(); t.save("{tmp_path}/empty.json")
+        t.run("f()", output_file="{tmp_path}/run.json")
+        print(t.enable)
+        """)
+    lines = r.stdout.split()
+    assert lines[0] == "1"
+    assert len(events(load(str(tmp_path / "p.json")))) == 1
+    assert events(load(str(tmp_path / "empty.json"))) == []
+    assert any(n.startswith("f (") for n in names(load(str(tmp_path / "run.json"))))
+    assert lines[-1] == "False"
+
+
+def test_pause_resume_and_ignore_function(tmp_path):
+    out = tmp_path / "p.json"
+    api(tmp_path, f"""
+        from viztracer import VizTracer, ignore_function
+        t = VizTracer(output_file="{out}", verbose=0)
+        def hidden(): inner()
+        def inner(): pass
+        def shown(): pass
+        @ignore_function
+        def skipped(): inner()
+        t.start()
+        t.pause(); hidden(); t.resume()
+        shown()
+        skipped()
+        t.stop(); t.save()
+        """)
+    n = names(load(str(out)))
+    assert any(x.startswith("shown (") for x in n)
+    assert not any(x.startswith(("hidden (", "inner (", "skipped (")) for x in n)
+
+
+def test_ignore_function_needs_tracer(tmp_path):
+    r = run_python("""
+        from viztracer import ignore_function
+        @ignore_function
+        def f(): pass
+        try:
+            f()
+        except NameError as e:
+            print(e)
+        """, tmp_path)
+    assert r.stdout.strip() == "ignore_function only works with global tracer"
+
+
+def test_trace_and_save(tmp_path):
+    api(tmp_path, f"""
+        from viztracer import trace_and_save
+        @trace_and_save(output_dir="{tmp_path}/out", verbose=0)
+        def work(): return sum(range(10))
+        assert work() == 45
+        """)
+    files = list((tmp_path / "out").iterdir())
+    assert len(files) == 1 and files[0].name.startswith("result_work_")
+    assert any(n.startswith("work (") for n in names(load(str(files[0]))))
+
+
+def test_options_and_errors(tmp_path):
+    r = api(tmp_path, """
+        from viztracer import VizTracer
+        for kw in [dict(include_files=["a"], exclude_files=["b"]), dict(tracer_entries=0),
+                   dict(max_stack_depth="x"), dict(no_such_option=1)]:
+            try:
+                VizTracer(**kw)
+            except (ValueError, TypeError) as e:
+                print(type(e).__name__, e)
+        t = VizTracer(max_stack_depth="3", include_files=["./x"], verbose=0)
+        print(t.max_stack_depth, len(t.include_files), t.init_kwargs["max_stack_depth"])
+        try:
+            t.log_instant("x", scope="q")
+        except ValueError as e:
+            print(e)
+        try:
+            t.save("out.txt")
+        except ValueError as e:
+            print(e)
+        """)
+    lines = r.stdout.splitlines()
+    assert lines[0] == "ValueError include_files and exclude_files can't be both specified!"
+    assert lines[1] == "ValueError tracer_entries must be a positive integer"
+    assert lines[2] == "ValueError max_stack_depth must be an integer"
+    assert lines[3].startswith("TypeError") and "no_such_option" in lines[3]
+    assert lines[4] == "3 2 3"
+    assert lines[5] == "Scope has to be one of g, p, t"
+    assert lines[6] == "Only json and gz are supported: out.txt"
+
+
+def test_api_inside_traced_script(run):
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        from viztracer import get_tracer
+        t = get_tracer()
+        t.log_instant("from script")
+        print(__viz_tracer__ is t)
+        """)
+    assert r.stdout.strip() == "True"
+    assert "from script" in names(r.load())
+
+
+def test_enable_thread_tracing(tmp_path):
+    out = tmp_path / "e.json"
+    api(tmp_path, f"""
+        import _thread, threading
+        from viztracer import VizTracer, get_tracer
+        done = threading.Event()
+        def work():
+            pass
+        def raw_thread():
+            get_tracer().enable_thread_tracing()
+            work()
+            done.set()
+        t = VizTracer(output_file="{out}", verbose=0)
+        t.start()
+        _thread.start_new_thread(raw_thread, ())
+        done.wait()
+        t.stop(); t.save()
+        """)
+    assert any(n.startswith("work (") for n in names(load(str(out))))
