@@ -31,8 +31,14 @@ static uint64_t session;
 /* The calling thread's state and the serial of the tracer it belongs to. A
  * serial rather than a pointer comparison, because a destroyed tracer's
  * memory may be reused by a new one. Owned by its thread. */
-static _Thread_local struct vt_thread *tls_thread;
-static _Thread_local uint64_t tls_serial;
+struct tls {
+    struct vt_thread *thread; /* this thread's state for the tracer below */
+    uint64_t serial;          /* serial of that tracer, 0 = none */
+};
+/* initial-exec: a plain %fs-relative load instead of a __tls_get_addr call on
+ * every event; the block is 16 bytes, well inside the static TLS surplus that
+ * glibc keeps for dlopen'ed modules such as our extension. */
+static _Thread_local struct tls tls __attribute__((tls_model("initial-exec")));
 
 /* Our module and types: C calls bound to them are never recorded. Set once
  * by the module's init; borrowed. Protected by the GIL. */
@@ -71,16 +77,16 @@ register_thread(struct vt_tracer *t)
     struct vt_thread *th = vt_tracer__thread_create(t);
     if (th == NULL)
         return NULL;
-    tls_thread = th;
-    tls_serial = t->serial;
+    tls.thread = th;
+    tls.serial = t->serial;
     return th;
 }
 
 static inline struct vt_thread *
 get_thread(struct vt_tracer *t)
 {
-    if (tls_serial == t->serial)
-        return tls_thread;
+    if (tls.serial == t->serial)
+        return tls.thread;
     return register_thread(t);
 }
 

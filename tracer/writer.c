@@ -29,6 +29,9 @@ struct vt_writer {
     char *buf;                    /* owned; OUT_BUF_SIZE bytes of pending output */
     size_t len;                   /* bytes pending in buf */
     uint64_t count;               /* events appended */
+    long prefix_pid, prefix_tid;  /* whose '{"pid":..,"tid":..,"ts":' is in prefix */
+    char prefix[64];              /* that text, formatted once per thread */
+    size_t prefix_len;            /* its length; 0 = not formatted yet */
     enum vt_err err;              /* first error, sticky */
     int errnum;                   /* errno of the first error, 0 if none */
 };
@@ -94,18 +97,44 @@ puts_(struct vt_writer *w, const char *s)
     put(w, s, strlen(s));
 }
 
+/* Decimal digits of v, written two at a time from a table: the writer
+ * formats two numbers per event, and this is most of its time. */
 static size_t
 format_u64(char *dst, uint64_t v)
 {
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                   "31323334353637383940414243444546474849505152535455565758596061"
+                                   "62636465666768697071727374757677787980818283848586878889909192"
+                                   "93949596979899";
     char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        dst[i] = tmp[n - 1 - i];
+    char *p = tmp + sizeof(tmp);
+    while (v >= 100) {
+        unsigned i = (unsigned)(v % 100) * 2;
+        v /= 100;
+        p -= 2;
+        p[0] = pairs[i];
+        p[1] = pairs[i + 1];
+    }
+    if (v >= 10) {
+        p -= 2;
+        p[0] = pairs[v * 2];
+        p[1] = pairs[v * 2 + 1];
+    } else {
+        *--p = (char)('0' + v);
+    }
+    size_t n = (size_t)(tmp + sizeof(tmp) - p);
+    memcpy(dst, p, n);
     return n;
+}
+
+static size_t
+format_long(char *dst, long v)
+{
+    if (v < 0) {
+        dst[0] = '-';
+        return 1 + format_u64(dst + 1, (uint64_t)(-(v + 1)) + 1);
+    }
+    return format_u64(dst, (uint64_t)v);
 }
 
 size_t
@@ -190,11 +219,20 @@ vt_writer_fee(struct vt_writer *w, long pid, long tid, int64_t ts_ns, int64_t du
     size_t n = 0;
 #define ADD(lit) (memcpy(line + n, lit, sizeof(lit) - 1), n += sizeof(lit) - 1)
     separator(w);
-    ADD("{\"pid\":");
-    n += (size_t)snprintf(line + n, 24, "%ld", pid);
-    ADD(",\"tid\":");
-    n += (size_t)snprintf(line + n, 24, "%ld", tid);
-    ADD(",\"ts\":");
+    if (w->prefix_len == 0 || w->prefix_pid != pid || w->prefix_tid != tid) {
+        ADD("{\"pid\":");
+        n += format_long(line + n, pid);
+        ADD(",\"tid\":");
+        n += format_long(line + n, tid);
+        ADD(",\"ts\":");
+        memcpy(w->prefix, line, n);
+        w->prefix_len = n;
+        w->prefix_pid = pid;
+        w->prefix_tid = tid;
+    } else {
+        memcpy(line, w->prefix, w->prefix_len);
+        n = w->prefix_len;
+    }
     n += vt_writer_format_us(line + n, ts_ns);
     ADD(",\"ph\":\"X\",\"cat\":\"fee\",\"dur\":");
     n += vt_writer_format_us(line + n, dur_ns);

@@ -1,0 +1,176 @@
+"""make bench: overhead of viztracer against the untraced run and against
+cProfile, measured in the same run, on the workloads of shared/bench-workloads
+(copied into bench/workloads). Prints a Markdown table.
+
+For each workload and each mode it runs the program REPEAT times and keeps the
+median of:
+  - traced: the workload's own main() time (it writes it to VIZBENCH_TIMES),
+    as a ratio to the untraced main() time;
+  - whole: the whole process, start to exit with the trace written;
+  - post: from main()'s end to process exit (stop + save + exit): the dump rate
+    is the number of events written divided by this time;
+  - peak RSS of the process (ru_maxrss).
+With --callgrind it also counts instructions per traced call on fib(18) with
+valgrind --tool=callgrind, which is stable on a noisy machine.
+Nothing here is asserted: the numbers go into README.md by hand.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKLOADS = os.path.join(HERE, "workloads")
+
+
+def run_once(cmd, cwd, env):
+    times = os.path.join(cwd, "times.txt")
+    if os.path.exists(times):
+        os.remove(times)
+    env = dict(env, VIZBENCH_TIMES=times)
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    end = time.monotonic()
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} failed:\n{err}")
+    with open(times) as f:
+        t0, t1 = map(float, f.read().split())
+    return {"main": t1 - t0, "whole": end - start, "post": end - t1,
+            "rss_mb": usage.ru_maxrss / 1024}
+
+
+def count_events(path):
+    # In a child process: a large JSON loaded here would raise the peak RSS
+    # that the next forked child inherits (and reports) before its exec.
+    code = ("import json, sys; d = json.load(open(sys.argv[1]));"
+            "print(sum(1 for e in d['traceEvents'] if e.get('ph') != 'M'))")
+    out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True)
+    return int(out.stdout)
+
+
+def median_of(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def bench(args):
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    tmp = tempfile.mkdtemp(prefix="vizbench-")
+    py = args.python
+    modes = {
+        "untraced": lambda w: [py, w],
+        "cProfile": lambda w: [py, "-m", "cProfile", "-o", os.path.join(tmp, "prof.out"), w],
+        "viztracer": lambda w: [args.viztracer, "--quiet", "-o", os.path.join(tmp, "t.json"), w],
+        "viztracer --ignore_c_function": lambda w: [
+            args.viztracer, "--quiet", "--ignore_c_function", "-o", os.path.join(tmp, "t.json"), w],
+    }
+    for extra in args.extra:
+        modes["viztracer " + extra] = (lambda e: lambda w: [
+            args.viztracer, "--quiet", *e.split(), "-o", os.path.join(tmp, "t.json"), w])(extra)
+    rows = []
+    for name in args.workloads:
+        script = os.path.join(WORKLOADS, name + ".py")
+        res = {}
+        for mode, cmd in modes.items():
+            runs = [run_once(cmd(script), tmp, env) for _ in range(args.repeat)]
+            res[mode] = {k: median_of(runs, k) for k in ("main", "whole", "post", "rss_mb")}
+            if mode.startswith("viztracer"):
+                res[mode]["events"] = count_events(os.path.join(tmp, "t.json"))
+            print(f"  {name:12s} {mode:32s} main {res[mode]['main']:.3f}s "
+                  f"whole {res[mode]['whole']:.3f}s rss {res[mode]['rss_mb']:.0f} MB",
+                  file=sys.stderr, flush=True)
+        rows.append((name, res))
+    return rows
+
+
+def callgrind(args):
+    if subprocess.run(["which", "valgrind"], capture_output=True).returncode != 0:
+        return None
+    tmp = tempfile.mkdtemp(prefix="vizbench-cg-")
+    script = os.path.join(tmp, "cgfib.py")
+    with open(script, "w") as f:
+        f.write("def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+                "import sys\nfib(int(sys.argv[1]))\n")
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+
+    def instructions(cmd):
+        out = os.path.join(tmp, "cg.out")
+        r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                            "--trace-children=no"] + cmd, cwd=tmp, env=env,
+                           capture_output=True, text=True)
+        m = re.search(r"Collected : (\d+)", r.stderr)
+        if not m:
+            raise SystemExit("bench: callgrind failed:\n" + r.stderr[-2000:])
+        return int(m.group(1))
+
+    calls = {}
+    for n in (16, 20):
+        calls[n] = 2 * round(((1 + 5 ** 0.5) / 2) ** (n + 1) / 5 ** 0.5) - 1
+    result = {}
+    cmds = {
+        "untraced": lambda n: [args.python, script, str(n)],
+        "cProfile": lambda n: [args.python, "-m", "cProfile", "-o", os.path.join(tmp, "p"),
+                               script, str(n)],
+        "viztracer": lambda n: [args.viztracer, "--quiet", "-o", os.path.join(tmp, "t.json"),
+                                script, str(n)],
+        "viztracer --ignore_c_function": lambda n: [
+            args.viztracer, "--quiet", "--ignore_c_function", "-o",
+            os.path.join(tmp, "t.json"), script, str(n)],
+    }
+    for mode, cmd in cmds.items():
+        a, b = instructions(cmd(16)), instructions(cmd(20))
+        result[mode] = (b - a) / (calls[20] - calls[16])
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--viztracer", required=True)
+    ap.add_argument("--python", default="/usr/bin/python3")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--workloads", nargs="*",
+                    default=["fib", "hanoi", "quicksort", "ccalls", "stdlib_mix", "threads",
+                             "slow_fib"])
+    ap.add_argument("--extra", nargs="*", default=[],
+                    help="more viztracer option sets to measure, e.g. '--log_func_args'")
+    ap.add_argument("--no-callgrind", action="store_true")
+    args = ap.parse_args()
+    rows = bench(args)
+    print("\n| workload | mode | traced / untraced | traced / cProfile | whole process / "
+          "cProfile's | events | dump (M events/s) | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, res in rows:
+        base, prof = res["untraced"], res["cProfile"]
+        for mode, r in res.items():
+            if mode == "untraced":
+                continue
+            ratio = r["main"] / base["main"]
+            vs = r["main"] / prof["main"]
+            whole = r["whole"] / prof["whole"]
+            ev = r.get("events")
+            dump = f"{ev / r['post'] / 1e6:.1f}" if ev else "-"
+            print(f"| {name} | {mode} | {ratio:.2f}x | {vs:.2f}x | {whole:.2f}x | "
+                  f"{ev if ev is not None else '-'} | {dump} | {r['rss_mb']:.0f} |")
+    if not args.no_callgrind:
+        cg = callgrind(args)
+        if cg:
+            print("\nInstructions per Python call (callgrind, fib(20) minus fib(16)):\n")
+            print("| mode | instructions/call | overhead/call |")
+            print("|---|---|---|")
+            for mode, v in cg.items():
+                print(f"| {mode} | {v:.0f} | {v - cg['untraced']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
