@@ -68,6 +68,7 @@ static const struct opt opts[] = {
     {"log_func_args", 0, K_FLAG, F(log_func_args), NULL, "record repr() of function arguments"},
     {"log_sparse", 0, K_FLAG, F(log_sparse), NULL, "record only functions decorated @log_sparse"},
     {"log_exit", 0, K_FLAG, F(log_exit), NULL, "keep recording while atexit handlers run"},
+    {"vdb", 0, K_FLAG, F(vdb), NULL, "record the caller's line of every call, for vdb"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -51,6 +51,7 @@ struct vt_options {
     int log_func_args;            /* --log_func_args */
     int log_sparse;               /* --log_sparse */
     int log_exit;                 /* --log_exit */
+    int vdb;                      /* --vdb */
 };
 
 /* Sets defaults. Can't fail. */

@@ -182,7 +182,7 @@ create_tracer(PyObject *core, const struct vt_options *o, const char *output)
     PyObject *kw = NULL, *empty = NULL, *type = NULL, *t = NULL;
     if (incl == NULL || excl == NULL)
         goto out;
-    kw = Py_BuildValue("{s:L,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:s,s:O}",
+    kw = Py_BuildValue("{s:L,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:s,s:O,s:O}",
                        "tracer_entries", o->tracer_entries, "verbose", o->quiet ? 0 : 1,
                        "max_stack_depth", o->max_stack_depth, "include_files", incl,
                        "exclude_files", excl, "ignore_c_function",
@@ -193,7 +193,8 @@ create_tracer(PyObject *core, const struct vt_options *o, const char *output)
                        o->log_sparse ? Py_True : Py_False, "pid_suffix",
                        o->pid_suffix ? Py_True : Py_False, "min_duration", o->min_duration_us,
                        "output_file", output, "trace_self",
-                       o->trace_self ? Py_True : Py_False); /* new ref */
+                       o->trace_self ? Py_True : Py_False, "vdb",
+                       o->vdb ? Py_True : Py_False); /* new ref */
     empty = PyTuple_New(0);                                 /* new ref */
     type = PyObject_GetAttrString(core, "VizTracer");       /* new ref */
     if (kw && empty && type)

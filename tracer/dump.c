@@ -161,6 +161,8 @@ metadata_json(struct vt_tracer *t, const struct vt_clock_anchor *end)
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "version", VT_VERSION);
     cJSON_AddBoolToObject(m, "overflow", t->overflow);
+    if (t->flags & VT_F_VDB)
+        cJSON_AddBoolToObject(m, "vdb", 1);
     char base[32];
     snprintf(base, sizeof(base), "%lld", (long long)(end->real_ns - end->mono_ns));
     cJSON_AddRawToObject(m, "baseTimeNanoseconds", base);
@@ -230,7 +232,8 @@ vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
                 cJSON_Delete(a);
             }
             vt_writer_fee(w, pid, th->tid, vt_clock_to_ns(&conv, e->start),
-                          vt_clock_span_ns(&conv, e->end - e->start), name, len, args);
+                          vt_clock_span_ns(&conv, e->end - e->start), name, len, args,
+                          e->caller_line);
             cJSON_free(args);
         }
     }

@@ -25,6 +25,8 @@ struct vt_event {
     int64_t end;    /* ticks at exit; == start for custom events */
     uintptr_t what; /* tagged pointer, see enum vt_event_kind */
     void *extra;    /* owned PyObject *: C owner, args dict or custom dict; or NULL */
+    int32_t caller_line; /* line of the call in the caller (vdb mode), or -1 */
+    int32_t unused;      /* padding, zero */
 };
 
 static inline enum vt_event_kind

@@ -229,13 +229,42 @@ capture_retval(struct vt_thread *th, struct vt_frame *fr, PyObject *retval)
     PyErr_Restore(et, ev, tb);
 }
 
+/* ---- vdb: the caller's line ------------------------------------------ */
+
+/* The line being executed in frame f (skipping frames that have not started
+ * yet), through a small per-thread cache: PyCode_Addr2Line scans the line
+ * table, and a loop calls from the same place again and again. */
+static int32_t
+caller_line(struct vt_thread *th, _PyInterpreterFrame *f)
+{
+    while (f && f->owner != FRAME_OWNED_BY_GENERATOR &&
+           f->prev_instr < _PyCode_CODE(f->f_code) + f->f_code->_co_firsttraceable)
+        f = f->previous;
+    if (f == NULL)
+        return -1;
+    int lasti = _PyInterpreterFrame_LASTI(f);
+    if (th->lcache == NULL) {
+        th->lcache = calloc(VT_LCACHE_SIZE, sizeof(struct vt_line_cache));
+        if (th->lcache == NULL)
+            return -1;
+    }
+    size_t h = (((uintptr_t)f->f_code >> 4) ^ (uintptr_t)lasti * 31) & (VT_LCACHE_SIZE - 1);
+    struct vt_line_cache *c = &th->lcache[h];
+    if (c->code != f->f_code || c->lasti != lasti) {
+        c->code = f->f_code;
+        c->lasti = lasti;
+        c->line = PyCode_Addr2Line(f->f_code, lasti * (int)sizeof(_Py_CODEUNIT));
+    }
+    return c->line;
+}
+
 /* ---- call / return -------------------------------------------------- */
 
 /* A call starts. co is the code object for Python calls, NULL for C calls;
  * f is the frame (for arguments), cells as in capture_args(). */
 static inline void
 on_call(struct vt_tracer *t, struct vt_thread *th, uintptr_t what, PyObject *extra,
-        PyCodeObject *co, _PyInterpreterFrame *f, int cells)
+        PyCodeObject *co, _PyInterpreterFrame *f, int cells, _PyInterpreterFrame *caller)
 {
     if (th->ignore | th->paused) {
         th->ignore++;
@@ -252,6 +281,7 @@ on_call(struct vt_tracer *t, struct vt_thread *th, uintptr_t what, PyObject *ext
     fr->args = NULL;
     if (co && (t->flags & VT_F_LOG_ARGS))
         fr->args = capture_args(th, co, f, cells);
+    fr->caller_line = (t->flags & VT_F_VDB) ? caller_line(th, caller) : -1;
     fr->start = vt_clock_now();
 }
 
@@ -267,6 +297,8 @@ record(struct vt_thread *th, struct vt_frame *fr, int64_t end)
     e->start = fr->start;
     e->end = end;
     e->what = fr->what;
+    e->caller_line = fr->caller_line;
+    e->unused = 0;
     if ((fr->what & VT_EVENT_KIND_MASK) == VT_EVENT_PY) {
         Py_INCREF((PyObject *)fr->what);
         e->extra = fr->args; /* moves the reference */
@@ -316,13 +348,13 @@ is_own(PyObject *func)
 }
 
 static inline void
-on_c_call(struct vt_tracer *t, struct vt_thread *th, PyObject *func)
+on_c_call(struct vt_tracer *t, struct vt_thread *th, PyObject *func, _PyInterpreterFrame *caller)
 {
     PyCFunctionObject *cf = (PyCFunctionObject *)func;
     PyObject *owner = cf->m_module; /* borrowed; module name of a function */
     if (owner == NULL && cf->m_self != NULL)
         owner = (PyObject *)Py_TYPE(cf->m_self); /* type of a bound method */
-    on_call(t, th, (uintptr_t)cf->m_ml | VT_EVENT_C, owner, NULL, NULL, 0);
+    on_call(t, th, (uintptr_t)cf->m_ml | VT_EVENT_C, owner, NULL, NULL, 0, caller);
 }
 
 /* ---- the profile hook (Python and C calls) -------------------------- */
@@ -340,7 +372,7 @@ profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     case PyTrace_CALL: {
         /* A Python function starts, or a generator/coroutine resumes. */
         _PyInterpreterFrame *f = frame->f_frame;
-        on_call(t, th, (uintptr_t)f->f_code, NULL, f->f_code, f, 1);
+        on_call(t, th, (uintptr_t)f->f_code, NULL, f->f_code, f, 1, f->previous);
         break;
     }
     case PyTrace_RETURN:
@@ -351,7 +383,7 @@ profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         /* A builtin function or bound builtin method is called. */
         if ((t->flags & VT_F_IGNORE_C) || !PyCFunction_Check(arg) || is_own(arg))
             break;
-        on_c_call(t, th, arg);
+        on_c_call(t, th, arg, frame->f_frame);
         break;
     case PyTrace_C_RETURN:
     case PyTrace_C_EXCEPTION:
@@ -378,7 +410,7 @@ eval_frame(PyThreadState *ts, _PyInterpreterFrame *f, int throwflag)
     if (th == NULL || th->reentrant)
         return _PyEval_EvalFrameDefault(ts, f, throwflag);
     uint64_t s = session;
-    on_call(t, th, (uintptr_t)f->f_code, NULL, f->f_code, f, 0);
+    on_call(t, th, (uintptr_t)f->f_code, NULL, f->f_code, f, 0, ts->cframe->current_frame);
     PyObject *r = _PyEval_EvalFrameDefault(ts, f, throwflag);
     if (s == session)
         on_return(t, th, r);
@@ -552,6 +584,8 @@ vt_tracer__push_custom(struct vt_tracer *t, PyObject *dict, int raw)
     struct vt_event *e = vt_ring_next(&th->ring, &evicted);
     struct vt_event old = *e;
     e->start = e->end = vt_clock_now();
+    e->caller_line = -1;
+    e->unused = 0;
     e->what = raw ? VT_EVENT_RAW : VT_EVENT_CUSTOM;
     e->extra = dict;
     if (evicted)

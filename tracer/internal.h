@@ -28,6 +28,7 @@ enum vt_flag {
     VT_F_IGNORE_FROZEN = 1u << 3, /* --ignore_frozen */
     VT_F_LOG_ARGS = 1u << 4,      /* --log_func_args */
     VT_F_LOG_RETVAL = 1u << 5,    /* --log_func_retval */
+    VT_F_VDB = 1u << 6,           /* --vdb: record the caller's line of every call */
 };
 #define VT_F_FILTER (VT_F_INCLUDE | VT_F_EXCLUDE | VT_F_IGNORE_FROZEN)
 #define VT_F_ARGS (VT_F_LOG_ARGS | VT_F_LOG_RETVAL)
@@ -44,6 +45,16 @@ struct vt_frame {
     uintptr_t what; /* tagged pointer as in struct vt_event; 0 = glue, not recorded */
     PyObject *args; /* owned dict of logged arguments, or NULL */
     PyObject *extra; /* borrowed C owner (module name or type) for C calls */
+    int32_t caller_line; /* line of the call in the caller (vdb mode), or -1 */
+};
+
+/* Entries of the per-thread (code, instruction) -> line cache of vdb mode. */
+#define VT_LCACHE_SIZE 256
+
+struct vt_line_cache {
+    void *code;    /* borrowed code object address (key; the caller is alive then) */
+    int lasti;     /* instruction offset in code units (key) */
+    int line;      /* its line number */
 };
 
 /* Per-thread state. Written by its own thread while tracing (the hot path
@@ -59,6 +70,7 @@ struct vt_thread {
     struct vt_ring ring;      /* owned; finished events */
     PyObject *fkey[VT_FCACHE_SIZE]; /* owned filenames of the filter cache */
     uint8_t fval[VT_FCACHE_SIZE];   /* 1 = filtered out, for fkey[i] */
+    struct vt_line_cache *lcache;   /* owned, VT_LCACHE_SIZE entries, vdb mode only */
     long tid;                 /* OS thread id (gettid) */
     unsigned long ident;      /* threading.get_ident() of the thread */
     PyObject *name;           /* owned str, thread name, or NULL until known */

@@ -33,7 +33,7 @@ vt_tracer__safe_repr(PyObject *obj)
 static void
 apply_flags(struct vt_tracer *t)
 {
-    unsigned f = t->flags & (VT_F_IGNORE_C | VT_F_IGNORE_FROZEN | VT_F_ARGS);
+    unsigned f = t->flags & (VT_F_IGNORE_C | VT_F_IGNORE_FROZEN | VT_F_ARGS | VT_F_VDB);
     if (t->include_files)
         f |= VT_F_INCLUDE;
     if (t->exclude_files)
@@ -163,16 +163,16 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
                              "exclude_files", "ignore_c_function", "ignore_frozen",
                              "log_func_retval", "log_func_args", "log_sparse", "pid_suffix",
                              "file_info", "register_global", "trace_self", "min_duration",
-                             "output_file", "process_name", NULL};
+                             "output_file", "process_name", "vdb", NULL};
     long long entries = 1000000;
     int verbose = 1, ignore_c = 0, ignore_frozen = 0, retval = 0, fargs = 0, sparse = 0;
-    int pid_suffix = 0, file_info = 1, reg = 1, trace_self = 0;
+    int pid_suffix = 0, file_info = 1, reg = 1, trace_self = 0, vdb = 0;
     double min_duration = 0;
     PyObject *depth = NULL, *incl = NULL, *excl = NULL, *output = NULL, *pname = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LiOOOpppppppppdOO:VizTracer", kwlist, &entries,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LiOOOpppppppppdOOp:VizTracer", kwlist, &entries,
                                      &verbose, &depth, &incl, &excl, &ignore_c, &ignore_frozen,
                                      &retval, &fargs, &sparse, &pid_suffix, &file_info, &reg,
-                                     &trace_self, &min_duration, &output, &pname))
+                                     &trace_self, &min_duration, &output, &pname, &vdb))
         return -1;
     if (t->collecting) {
         PyErr_SetString(PyExc_RuntimeError, "cannot re-initialize a running VizTracer");
@@ -222,6 +222,7 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     set_flag(t, VT_F_IGNORE_FROZEN, ignore_frozen);
     set_flag(t, VT_F_LOG_RETVAL, retval);
     set_flag(t, VT_F_LOG_ARGS, fargs);
+    set_flag(t, VT_F_VDB, vdb);
     t->log_sparse = sparse;
     t->pid_suffix = pid_suffix;
     t->file_info = file_info;
@@ -299,6 +300,7 @@ FLAG_GETSET(ignore_c_function, VT_F_IGNORE_C)
 FLAG_GETSET(ignore_frozen, VT_F_IGNORE_FROZEN)
 FLAG_GETSET(log_func_args, VT_F_LOG_ARGS)
 FLAG_GETSET(log_func_retval, VT_F_LOG_RETVAL)
+FLAG_GETSET(vdb, VT_F_VDB)
 
 static PyObject *
 get_max_stack_depth(struct vt_tracer *t, void *c)
@@ -437,7 +439,7 @@ get_init_kwargs(struct vt_tracer *t, void *c)
 {
     (void)c;
     return Py_BuildValue(
-        "{s:K,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:O}", "tracer_entries",
+        "{s:K,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:O,s:O}", "tracer_entries",
         (unsigned long long)t->entries, "verbose", t->verbose, "max_stack_depth",
         t->max_stack_depth, "include_files", t->include_files ? t->include_files : Py_None,
         "exclude_files", t->exclude_files ? t->exclude_files : Py_None, "ignore_c_function",
@@ -447,7 +449,7 @@ get_init_kwargs(struct vt_tracer *t, void *c)
         (t->flags & VT_F_LOG_ARGS) ? Py_True : Py_False, "log_sparse",
         t->log_sparse ? Py_True : Py_False, "pid_suffix", t->pid_suffix ? Py_True : Py_False,
         "file_info", t->file_info ? Py_True : Py_False, "min_duration", t->min_duration_us,
-        "output_file", t->output_file);
+        "output_file", t->output_file, "vdb", (t->flags & VT_F_VDB) ? Py_True : Py_False);
 }
 
 static PyMemberDef tracer_members[] = {
@@ -469,6 +471,7 @@ static PyGetSetDef tracer_getset[] = {
     {"ignore_frozen", (getter)get_ignore_frozen, (setter)set_ignore_frozen, NULL, NULL},
     {"log_func_args", (getter)get_log_func_args, (setter)set_log_func_args, NULL, NULL},
     {"log_func_retval", (getter)get_log_func_retval, (setter)set_log_func_retval, NULL, NULL},
+    {"vdb", (getter)get_vdb, (setter)set_vdb, NULL, NULL},
     {"max_stack_depth", (getter)get_max_stack_depth, (setter)set_max_stack_depth, NULL, NULL},
     {"min_duration", (getter)get_min_duration, (setter)set_min_duration, NULL, NULL},
     {"include_files", (getter)get_include_files, (setter)set_include_files, NULL, NULL},

@@ -107,6 +107,7 @@ vt_tracer__threads_destroy(struct vt_tracer *t)
             Py_CLEAR(th->stack[i].args);
         munmap(th->stack, VT_STACK_MAX * sizeof(struct vt_frame));
         vt_ring_fini(&th->ring);
+        free(th->lcache);
         Py_CLEAR(th->name);
         free(th);
         th = next;

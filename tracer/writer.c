@@ -91,6 +91,9 @@ put(struct vt_writer *w, const char *s, size_t n)
     w->len += n;
 }
 
+/* Appends a string literal without measuring it at run time. */
+#define PUT_LIT(w, lit) put(w, lit, sizeof(lit) - 1)
+
 static void
 puts_(struct vt_writer *w, const char *s)
 {
@@ -208,12 +211,12 @@ static void
 separator(struct vt_writer *w)
 {
     if (w->count++ > 0)
-        put(w, ",\n", 2);
+        PUT_LIT(w, ",\n");
 }
 
 void
 vt_writer_fee(struct vt_writer *w, long pid, long tid, int64_t ts_ns, int64_t dur_ns,
-              const char *name_json, size_t name_len, const char *args_json)
+              const char *name_json, size_t name_len, const char *args_json, int caller_line)
 {
     char line[160];
     size_t n = 0;
@@ -240,11 +243,16 @@ vt_writer_fee(struct vt_writer *w, long pid, long tid, int64_t ts_ns, int64_t du
 #undef ADD
     put(w, line, n);
     put(w, name_json, name_len);
+    if (caller_line >= 0) {
+        char num[32];
+        PUT_LIT(w, ",\"caller_lineno\":");
+        put(w, num, format_long(num, caller_line));
+    }
     if (args_json) {
-        put(w, ",\"args\":", 8);
+        PUT_LIT(w, ",\"args\":");
         puts_(w, args_json);
     }
-    put(w, "}", 1);
+    PUT_LIT(w, "}");
 }
 
 void

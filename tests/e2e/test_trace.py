@@ -370,3 +370,25 @@ def test_forked_child_does_not_overwrite(run):
         """)
     assert r.returncode == 0
     assert by_name(r.load(), "parent_only (")
+
+
+@pytest.mark.parametrize("flag", [[], ["--ignore_c_function"]])
+def test_vdb_caller_lines(run, flag):
+    r = run(["--quiet", "--vdb"] + flag + ["cmdline_test.py"], script="""
+        def fib(n):
+            if n < 2:
+                return 1
+            return fib(n - 1) + fib(n - 2)
+
+        fib(3)
+        len([1])
+        """)
+    data = r.load()
+    assert data["viztracer_metadata"]["vdb"] is True
+    fibs = [e for e in events(data) if e["name"].startswith("fib (")]
+    assert sorted(e["caller_lineno"] for e in fibs) == [4, 4, 4, 4, 7]
+    if not flag:
+        assert by_name(data, "builtins.len")[0]["caller_lineno"] == 8
+    r = run(["--quiet", "cmdline_test.py"])
+    assert all("caller_lineno" not in e for e in events(r.load()))
+    assert "vdb" not in r.load()["viztracer_metadata"]
