@@ -1,0 +1,104 @@
+/* test_base.c: tracer/base: error messages, the capped buffer, durations. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../tracer/base/buf.h"
+#include "../../tracer/base/err.h"
+#include "../../tracer/tracer.h"
+
+START_TEST(test_err_messages)
+{
+    ck_assert_str_eq(vt_strerror(VT_OK), "success");
+    ck_assert_str_eq(vt_strerror(VT_ERR_TOOBIG), "input too large");
+    ck_assert_str_eq(vt_strerror((enum vt_err)999), "unknown error");
+}
+END_TEST
+
+START_TEST(test_buf_appends_and_takes)
+{
+    struct vt_buf b;
+    vt_buf_init(&b, 1024);
+    ck_assert_int_eq(vt_buf_adds(&b, "ab"), VT_OK);
+    ck_assert_int_eq(vt_buf_printf(&b, "-%d-", 42), VT_OK);
+    ck_assert_str_eq(b.data, "ab-42-");
+    size_t len;
+    char *s = vt_buf_take(&b, &len);
+    ck_assert_str_eq(s, "ab-42-");
+    ck_assert_uint_eq(len, 6);
+    ck_assert_ptr_null(b.data);
+    free(s);
+    s = vt_buf_take(&b, NULL);
+    ck_assert_str_eq(s, "");
+    free(s);
+}
+END_TEST
+
+START_TEST(test_buf_long_printf)
+{
+    struct vt_buf b;
+    vt_buf_init(&b, 1 << 20);
+    char big[1000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    ck_assert_int_eq(vt_buf_printf(&b, "%s!", big), VT_OK);
+    ck_assert_uint_eq(b.len, 1000);
+    ck_assert_int_eq(b.data[999], '!');
+    vt_buf_fini(&b);
+}
+END_TEST
+
+START_TEST(test_buf_cap_frees)
+{
+    struct vt_buf b;
+    vt_buf_init(&b, 8);
+    ck_assert_int_eq(vt_buf_adds(&b, "12345678"), VT_OK);
+    ck_assert_int_eq(vt_buf_adds(&b, "9"), VT_ERR_TOOBIG);
+    ck_assert_ptr_null(b.data);
+    ck_assert_uint_eq(b.len, 0);
+    vt_buf_fini(&b);
+    vt_buf_fini(&b); /* fini twice is harmless */
+}
+END_TEST
+
+START_TEST(test_duration_units)
+{
+    double us;
+    ck_assert_int_eq(vt_tracer_parse_duration("0.2ms", &us), 0);
+    ck_assert_double_eq_tol(us, 200, 1e-9);
+    ck_assert_int_eq(vt_tracer_parse_duration("300ns", &us), 0);
+    ck_assert_double_eq_tol(us, 0.3, 1e-9);
+    ck_assert_int_eq(vt_tracer_parse_duration("5.5us", &us), 0);
+    ck_assert_double_eq_tol(us, 5.5, 1e-9);
+    ck_assert_int_eq(vt_tracer_parse_duration("1s", &us), 0);
+    ck_assert_double_eq_tol(us, 1e6, 1e-9);
+    ck_assert_int_eq(vt_tracer_parse_duration("13", &us), 0);
+    ck_assert_double_eq_tol(us, 13, 1e-9);
+}
+END_TEST
+
+START_TEST(test_duration_rejects)
+{
+    double us = -1;
+    const char *bad[] = {"", "ms", "1x", "1 ms", "-1ms", "nan", "inf", "1e999", "1.2.3us"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(vt_tracer_parse_duration(bad[i], &us) != 0, "accepted '%s'", bad[i]);
+    ck_assert_int_ne(vt_tracer_parse_duration(NULL, &us), 0);
+}
+END_TEST
+
+Suite *base_suite(void)
+{
+    Suite *s = suite_create("base");
+    TCase *core = tcase_create("core");
+    tcase_add_test(core, test_err_messages);
+    tcase_add_test(core, test_buf_appends_and_takes);
+    tcase_add_test(core, test_buf_long_printf);
+    tcase_add_test(core, test_duration_units);
+    suite_add_tcase(s, core);
+    TCase *limits = tcase_create("limits");
+    tcase_add_test(limits, test_buf_cap_frees);
+    tcase_add_test(limits, test_duration_rejects);
+    suite_add_tcase(s, limits);
+    return s;
+}
