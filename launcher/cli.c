@@ -26,12 +26,12 @@ enum kind {
 };
 
 struct opt {
-    const char *name;  /* long name without "--"; also the rcfile key */
-    char shortname;    /* single-letter form, or 0 */
-    enum kind kind;    /* value kind */
-    size_t offset;     /* field in struct vt_options */
-    const char *arg;   /* value name in the help, or NULL */
-    const char *help;  /* one line */
+    const char *name; /* long name without "--"; also the rcfile key */
+    char shortname;   /* single-letter form, or 0 */
+    enum kind kind;   /* value kind */
+    size_t offset;    /* field in struct vt_options */
+    const char *arg;  /* value name in the help, or NULL */
+    const char *help; /* one line */
 };
 
 #define F(field) offsetof(struct vt_options, field)
@@ -114,8 +114,7 @@ vt_cli_options_fini(struct vt_options *o)
     vt_cli_options_init(o);
 }
 
-static enum vt_err
-fail(enum vt_err err, char *msg, size_t msglen, const char *fmt, ...)
+static enum vt_err fail(enum vt_err err, char *msg, size_t msglen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static enum vt_err
@@ -148,8 +147,7 @@ find_short(char c)
 
 /* Stores one value of option op. Returns VT_OK or a bad-value error. */
 static enum vt_err
-set_value(struct vt_options *o, const struct opt *op, const char *value, char *msg,
-          size_t msglen)
+set_value(struct vt_options *o, const struct opt *op, const char *value, char *msg, size_t msglen)
 {
     char *base = (char *)o;
     char *end;
@@ -163,8 +161,8 @@ set_value(struct vt_options *o, const struct opt *op, const char *value, char *m
         long long v = strtoll(value, &end, 10);
         if (*value == '\0' || *end != '\0' || errno != 0 || (op->kind == K_LLONG && v <= 0) ||
             (op->kind == K_INT && (v < -1 || v > 1000000000)))
-            return fail(VT_ERR_FORMAT, msg, msglen, "argument --%s: invalid value '%s'",
-                        op->name, value);
+            return fail(VT_ERR_FORMAT, msg, msglen, "argument --%s: invalid value '%s'", op->name,
+                        value);
         if (op->kind == K_INT)
             *(long *)(base + op->offset) = (long)v;
         else
@@ -195,8 +193,8 @@ set_value(struct vt_options *o, const struct opt *op, const char *value, char *m
 }
 
 static void
-set_command(struct vt_options *o, enum vt_cli_run run, const char *target, int argc,
-            char **argv, const char *argv0)
+set_command(struct vt_options *o, enum vt_cli_run run, const char *target, int argc, char **argv,
+            const char *argv0)
 {
     o->run = run;
     free(o->target);
@@ -215,8 +213,7 @@ read_rcfile(struct vt_options *o, const char *path, int named, char *msg, size_t
     if (fp == NULL) {
         if (!named && errno == ENOENT)
             return VT_OK;
-        return fail(VT_ERR_NOFILE, msg, msglen, "cannot read rcfile %s: %s", path,
-                    strerror(errno));
+        return fail(VT_ERR_NOFILE, msg, msglen, "cannot read rcfile %s: %s", path, strerror(errno));
     }
     struct vt_buf b;
     vt_buf_init(&b, 1u << 20);
@@ -245,8 +242,7 @@ trim(char *s)
 }
 
 enum vt_err
-vt_cli_apply_rc(struct vt_options *o, const char *text, const char *name, char *msg,
-                size_t msglen)
+vt_cli_apply_rc(struct vt_options *o, const char *text, const char *name, char *msg, size_t msglen)
 {
     char *copy = vt_xstrdup(text);
     char *save = NULL;
@@ -261,8 +257,7 @@ vt_cli_apply_rc(struct vt_options *o, const char *text, const char *name, char *
         if (*s == '[') {
             char *close = strchr(s, ']');
             if (close == NULL) {
-                err = fail(VT_ERR_FORMAT, msg, msglen, "rcfile %s: bad section line: %s", name,
-                           s);
+                err = fail(VT_ERR_FORMAT, msg, msglen, "rcfile %s: bad section line: %s", name, s);
                 break;
             }
             *close = '\0';
@@ -295,8 +290,8 @@ vt_cli_apply_rc(struct vt_options *o, const char *text, const char *name, char *
             continue;
         }
         if (op->kind != K_FLAG && *value == '\0') {
-            err = fail(VT_ERR_FORMAT, msg, msglen, "rcfile %s: option '%s' needs a value", name,
-                       key);
+            err =
+                fail(VT_ERR_FORMAT, msg, msglen, "rcfile %s: option '%s' needs a value", name, key);
             break;
         }
         /* A flag is turned on by its key alone, as in VizTracer. */
@@ -383,8 +378,8 @@ vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg, size_t msgl
                 list_add(l, argv[i++]);
             continue;
         }
-        if (op->kind == K_SPECIAL && (strcmp(op->name, "help") == 0 ||
-                                      strcmp(op->name, "version") == 0)) {
+        if (op->kind == K_SPECIAL &&
+            (strcmp(op->name, "help") == 0 || strcmp(op->name, "version") == 0)) {
             if (op->name[0] == 'h')
                 o->help = 1;
             else

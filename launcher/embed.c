@@ -182,21 +182,19 @@ create_tracer(PyObject *core, const struct vt_options *o, const char *output)
     PyObject *kw = NULL, *empty = NULL, *type = NULL, *t = NULL;
     if (incl == NULL || excl == NULL)
         goto out;
-    kw = Py_BuildValue("{s:L,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:s,s:O,s:O}",
-                       "tracer_entries", o->tracer_entries, "verbose", o->quiet ? 0 : 1,
-                       "max_stack_depth", o->max_stack_depth, "include_files", incl,
-                       "exclude_files", excl, "ignore_c_function",
-                       o->ignore_c_function ? Py_True : Py_False, "ignore_frozen",
-                       o->ignore_frozen ? Py_True : Py_False, "log_func_retval",
-                       o->log_func_retval ? Py_True : Py_False, "log_func_args",
-                       o->log_func_args ? Py_True : Py_False, "log_sparse",
-                       o->log_sparse ? Py_True : Py_False, "pid_suffix",
-                       o->pid_suffix ? Py_True : Py_False, "min_duration", o->min_duration_us,
-                       "output_file", output, "trace_self",
-                       o->trace_self ? Py_True : Py_False, "vdb",
-                       o->vdb ? Py_True : Py_False); /* new ref */
-    empty = PyTuple_New(0);                                 /* new ref */
-    type = PyObject_GetAttrString(core, "VizTracer");       /* new ref */
+    kw = Py_BuildValue(
+        "{s:L,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:s,s:O,s:O}", "tracer_entries",
+        o->tracer_entries, "verbose", o->quiet ? 0 : 1, "max_stack_depth", o->max_stack_depth,
+        "include_files", incl, "exclude_files", excl, "ignore_c_function",
+        o->ignore_c_function ? Py_True : Py_False, "ignore_frozen",
+        o->ignore_frozen ? Py_True : Py_False, "log_func_retval",
+        o->log_func_retval ? Py_True : Py_False, "log_func_args",
+        o->log_func_args ? Py_True : Py_False, "log_sparse", o->log_sparse ? Py_True : Py_False,
+        "pid_suffix", o->pid_suffix ? Py_True : Py_False, "min_duration", o->min_duration_us,
+        "output_file", output, "trace_self", o->trace_self ? Py_True : Py_False, "vdb",
+        o->vdb ? Py_True : Py_False);                 /* new ref */
+    empty = PyTuple_New(0);                           /* new ref */
+    type = PyObject_GetAttrString(core, "VizTracer"); /* new ref */
     if (kw && empty && type)
         t = PyObject_Call(type, empty, kw); /* new ref */
 out:
@@ -270,7 +268,7 @@ read_source(const char *path)
 static PyObject *
 compile_source(PyObject *source, const char *filename)
 {
-    PyObject *builtins = PyEval_GetBuiltins();                  /* borrowed */
+    PyObject *builtins = PyEval_GetBuiltins();                     /* borrowed */
     PyObject *compile = PyDict_GetItemString(builtins, "compile"); /* borrowed */
     return PyObject_CallFunction(compile, "Oss", source, filename, "exec");
 }
@@ -298,7 +296,7 @@ prepare_main(const struct vt_options *o, const char *script_path, PyObject *main
                         "g['__cached__'] = None\n"
                         "sys.modules['__mp_main__'] = sys.modules['__main__']\n",
                         ns) == 0) {
-            PyObject *src = read_source(script_path); /* new ref */
+            PyObject *src = read_source(script_path);                     /* new ref */
             PyObject *file = PyDict_GetItemString(main_dict, "__file__"); /* borrowed */
             if (src && file)
                 code = compile_source(src, PyUnicode_AsUTF8(file));
@@ -472,8 +470,8 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
     }
     if (install_sigterm() < 0)
         PyErr_Clear(); /* no SIGTERM handler: a terminated run is lost, the rest works */
-    PyObject *main_mod = PyImport_AddModule("__main__"); /* borrowed */
-    PyObject *main_dict = main_mod ? PyModule_GetDict(main_mod) : NULL; /* borrowed */
+    PyObject *main_mod = PyImport_AddModule("__main__");                         /* borrowed */
+    PyObject *main_dict = main_mod ? PyModule_GetDict(main_mod) : NULL;          /* borrowed */
     PyObject *code = main_dict ? prepare_main(o, script_path, main_dict) : NULL; /* new ref */
     if (code == NULL) {
         Py_DECREF(tracer);
@@ -488,10 +486,10 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
     const char *runner = o->log_sparse ? "exec(__vt_code, __vt_globals)\n"
                                        : "__vt_start()\nexec(__vt_code, __vt_globals)\n";
     PyObject *start = PyObject_GetAttrString(tracer, "start"); /* new ref */
-    PyObject *ns = start ? Py_BuildValue("{s:O,s:N,s:O,s:O}", "__builtins__",
-                                         PyEval_GetBuiltins(), "__vt_start", start,
-                                         "__vt_code", code, "__vt_globals", main_dict)
-                         : NULL; /* new ref */
+    PyObject *ns =
+        start ? Py_BuildValue("{s:O,s:N,s:O,s:O}", "__builtins__", PyEval_GetBuiltins(),
+                              "__vt_start", start, "__vt_code", code, "__vt_globals", main_dict)
+              : NULL; /* new ref */
     Py_DECREF(code);
     PyObject *rcode = ns ? Py_CompileString(runner, "<viztracer>", Py_file_input) : NULL;
     PyObject *r = rcode ? PyEval_EvalCode(rcode, ns, ns) : NULL; /* new ref */

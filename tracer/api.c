@@ -121,10 +121,10 @@ with_pid_suffix(PyObject *path)
     if (dot && n >= 8 && strcmp(s + n - 8, ".json.gz") == 0)
         dot = s + n - 8;
     Py_ssize_t stem = dot && dot != base ? dot - s : n;
-    PyObject *head = PyUnicode_DecodeUTF8(s, stem, "surrogateescape");          /* new ref */
+    PyObject *head = PyUnicode_DecodeUTF8(s, stem, "surrogateescape");            /* new ref */
     PyObject *tail = PyUnicode_DecodeUTF8(s + stem, n - stem, "surrogateescape"); /* new ref */
-    PyObject *r = head && tail ? PyUnicode_FromFormat("%U_%ld%U", head, (long)getpid(), tail)
-                               : NULL;
+    PyObject *r =
+        head && tail ? PyUnicode_FromFormat("%U_%ld%U", head, (long)getpid(), tail) : NULL;
     Py_XDECREF(head);
     Py_XDECREF(tail);
     return r;
@@ -216,8 +216,7 @@ tracer_save(struct vt_tracer *t, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"output_file", "file_info", "verbose", NULL};
     PyObject *output = NULL, *file_info = NULL, *verbose = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOO:save", kwlist, &output, &file_info,
-                                     &verbose))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOO:save", kwlist, &output, &file_info, &verbose))
         return NULL;
     if (output == NULL || output == Py_None)
         output = t->output_file;
@@ -293,8 +292,8 @@ tracer_parse(struct vt_tracer *t, PyObject *unused)
     uint64_t count;
     PyObject *data = NULL;
     if (vt_tracer__dump(t, path, &count) == 0) {
-        PyObject *json = PyImport_ImportModule("json"); /* new ref */
-        PyObject *io = PyImport_ImportModule("io");     /* new ref */
+        PyObject *json = PyImport_ImportModule("json");                              /* new ref */
+        PyObject *io = PyImport_ImportModule("io");                                  /* new ref */
         PyObject *f = io ? PyObject_CallMethod(io, "open", "ss", path, "rb") : NULL; /* new ref */
         data = json && f ? PyObject_CallMethod(json, "load", "O", f) : NULL;         /* new ref */
         if (f) {
@@ -332,8 +331,8 @@ tracer_run(struct vt_tracer *t, PyObject *args, PyObject *kw)
     PyObject *globals = PyModule_GetDict(main); /* borrowed */
     if (vt_tracer__hook_start(t) < 0)
         return NULL;
-    PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
-    PyObject *exec = PyDict_GetItemString(builtins, "exec"); /* borrowed */
+    PyObject *builtins = PyEval_GetBuiltins();                                /* borrowed */
+    PyObject *exec = PyDict_GetItemString(builtins, "exec");                  /* borrowed */
     PyObject *r = PyObject_CallFunctionObjArgs(exec, command, globals, NULL); /* new ref */
     vt_tracer__hook_stop(t);
     if (r == NULL)
@@ -398,8 +397,8 @@ instant(struct vt_tracer *t, PyObject *name, PyObject *iargs, PyObject *scope)
         return NULL;
     if (!t->collecting)
         Py_RETURN_NONE;
-    PyObject *d = Py_BuildValue("{s:s,s:s,s:O,s:O}", "ph", "i", "cat", "INSTANT", "name", name,
-                                "s", scope); /* new ref */
+    PyObject *d = Py_BuildValue("{s:s,s:s,s:O,s:O}", "ph", "i", "cat", "INSTANT", "name", name, "s",
+                                scope); /* new ref */
     if (d == NULL)
         return NULL;
     if (iargs != Py_None && PyDict_SetItemString(d, "args", iargs) < 0) {
@@ -415,8 +414,8 @@ tracer_log_instant(struct vt_tracer *t, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"name", "args", "scope", "cond", NULL};
     PyObject *name, *iargs = Py_None, *scope = NULL, *cond = Py_True;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO:log_instant", kwlist, &name, &iargs,
-                                     &scope, &cond))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO:log_instant", kwlist, &name, &iargs, &scope,
+                                     &cond))
         return NULL;
     int c = PyObject_IsTrue(cond);
     if (c < 0)
@@ -449,8 +448,8 @@ counter(struct vt_tracer *t, PyObject *name, PyObject *cargs)
 {
     if (!t->collecting)
         Py_RETURN_NONE;
-    PyObject *d = Py_BuildValue("{s:s,s:O,s:O}", "ph", "C", "name", name, "args",
-                                cargs); /* new ref */
+    PyObject *d =
+        Py_BuildValue("{s:s,s:O,s:O}", "ph", "C", "name", name, "args", cargs); /* new ref */
     if (d == NULL)
         return NULL;
     vt_tracer__push_custom(t, d, 0);
@@ -486,9 +485,9 @@ tracer_log_var(struct vt_tracer *t, PyObject *args, PyObject *kw)
         Py_DECREF(cargs);
         return r;
     }
-    PyObject *text = vt_tracer__safe_repr(var);              /* new ref */
+    PyObject *text = vt_tracer__safe_repr(var);                             /* new ref */
     PyObject *iargs = text ? Py_BuildValue("{s:N}", "object", text) : NULL; /* new ref */
-    PyObject *scope = PyUnicode_FromString("t");             /* new ref */
+    PyObject *scope = PyUnicode_FromString("t");                            /* new ref */
     PyObject *r = iargs && scope ? instant(t, name, iargs, scope) : NULL;
     Py_XDECREF(iargs);
     Py_XDECREF(scope);
@@ -500,8 +499,7 @@ tracer_add_object(struct vt_tracer *t, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"ph", "obj_id", "name", "args", NULL};
     PyObject *ph, *id, *name, *oargs = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|O:add_object", kwlist, &ph, &id, &name,
-                                     &oargs))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|O:add_object", kwlist, &ph, &id, &name, &oargs))
         return NULL;
     if (!t->collecting)
         Py_RETURN_NONE;
@@ -579,16 +577,16 @@ PyMethodDef vt_tracer__methods[] = {
     {"getts", (PyCFunction)tracer_getts, METH_NOARGS, "now, in microseconds, on the trace clock"},
     {"get_base_time", (PyCFunction)tracer_get_base_time, METH_NOARGS,
      "epoch nanoseconds minus monotonic nanoseconds"},
-    {"log_instant", (PyCFunction)(void (*)(void))tracer_log_instant,
-     METH_VARARGS | METH_KEYWORDS, "log_instant(name, args=None, scope='t', cond=True)"},
-    {"add_instant", (PyCFunction)(void (*)(void))tracer_add_instant,
-     METH_VARARGS | METH_KEYWORDS, "add_instant(name, args=None, scope='g')"},
+    {"log_instant", (PyCFunction)(void (*)(void))tracer_log_instant, METH_VARARGS | METH_KEYWORDS,
+     "log_instant(name, args=None, scope='t', cond=True)"},
+    {"add_instant", (PyCFunction)(void (*)(void))tracer_add_instant, METH_VARARGS | METH_KEYWORDS,
+     "add_instant(name, args=None, scope='g')"},
     {"log_var", (PyCFunction)(void (*)(void))tracer_log_var, METH_VARARGS | METH_KEYWORDS,
      "log_var(name, var, cond=True)"},
-    {"add_counter", (PyCFunction)(void (*)(void))tracer_add_counter,
-     METH_VARARGS | METH_KEYWORDS, "add_counter(name, args)"},
-    {"add_object", (PyCFunction)(void (*)(void))tracer_add_object,
-     METH_VARARGS | METH_KEYWORDS, "add_object(ph, obj_id, name, args=None)"},
+    {"add_counter", (PyCFunction)(void (*)(void))tracer_add_counter, METH_VARARGS | METH_KEYWORDS,
+     "add_counter(name, args)"},
+    {"add_object", (PyCFunction)(void (*)(void))tracer_add_object, METH_VARARGS | METH_KEYWORDS,
+     "add_object(ph, obj_id, name, args=None)"},
     {"add_raw", (PyCFunction)tracer_add_raw, METH_O, "add_raw(dict): add an event as it is"},
     {"add_func_args", (PyCFunction)tracer_add_func_args, METH_VARARGS,
      "add_func_args(key, value): attach to the running function's event"},

@@ -17,15 +17,14 @@ enum wrap_kind {
 };
 
 struct wrapper {
-    PyObject_HEAD
-    enum wrap_kind kind; /* what a call does */
-    PyObject *func;      /* owned; the wrapped callable */
-    PyObject *tracer;    /* owned VizTracer, or NULL = the global one at call time */
-    PyObject *name;      /* owned event name for WRAP_SPARSE, or NULL */
-    long stack_depth;    /* WRAP_SPARSE: > 0 traces the call down to this depth */
-    PyObject *kwargs;    /* owned VizTracer keywords for WRAP_SAVE, or NULL */
-    PyObject *output_dir; /* owned str for WRAP_SAVE, or NULL */
-    PyObject *dict;      /* owned __dict__ (functools.update_wrapper fills it) */
+    PyObject_HEAD enum wrap_kind kind; /* what a call does */
+    PyObject *func;                    /* owned; the wrapped callable */
+    PyObject *tracer;                  /* owned VizTracer, or NULL = the global one at call time */
+    PyObject *name;                    /* owned event name for WRAP_SPARSE, or NULL */
+    long stack_depth;                  /* WRAP_SPARSE: > 0 traces the call down to this depth */
+    PyObject *kwargs;                  /* owned VizTracer keywords for WRAP_SAVE, or NULL */
+    PyObject *output_dir;              /* owned str for WRAP_SAVE, or NULL */
+    PyObject *dict;                    /* owned __dict__ (functools.update_wrapper fills it) */
 };
 
 static PyObject *
@@ -46,8 +45,8 @@ event_name_of(PyObject *func)
         return vt_tracer__safe_repr(func);
     }
     PyCodeObject *co = (PyCodeObject *)code;
-    PyObject *name = PyUnicode_FromFormat("%U (%U:%d)", co->co_qualname, co->co_filename,
-                                          co->co_firstlineno);
+    PyObject *name =
+        PyUnicode_FromFormat("%U (%U:%d)", co->co_qualname, co->co_filename, co->co_firstlineno);
     Py_DECREF(code);
     return name;
 }
@@ -114,11 +113,11 @@ call_save(struct wrapper *w, PyObject *args, PyObject *kw)
         PyErr_Clear();
         fname = PyUnicode_FromString("function");
     }
-    PyObject *time = PyImport_ImportModule("time"); /* new ref */
+    PyObject *time = PyImport_ImportModule("time");                        /* new ref */
     PyObject *now = time ? PyObject_CallMethod(time, "time", NULL) : NULL; /* new ref */
     double secs = now ? PyFloat_AsDouble(now) : 0;
     PyObject *path = PyUnicode_FromFormat("%U/result_%U_%lld.json", w->output_dir, fname,
-                                          (long long)(secs * 100000)); /* new ref */
+                                          (long long)(secs * 100000));     /* new ref */
     PyObject *s = path ? PyObject_CallMethod(t, "save", "O", path) : NULL; /* new ref */
     Py_XDECREF(s);
     Py_XDECREF(path);
@@ -285,8 +284,7 @@ log_sparse(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *func = Py_None;
     long depth = 0;
     int dynamic = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|Olp:log_sparse", kwlist, &func, &depth,
-                                     &dynamic))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|Olp:log_sparse", kwlist, &func, &depth, &dynamic))
         return NULL;
     if (func == Py_None)
         return partial_of(log_sparse_obj, kw);
@@ -362,10 +360,9 @@ trace_and_save(PyObject *self, PyObject *args, PyObject *kw)
 static PyMethodDef decorator_defs[] = {
     {"log_sparse", (PyCFunction)(void (*)(void))log_sparse, METH_VARARGS | METH_KEYWORDS,
      "@log_sparse / @log_sparse(stack_depth=N): record only this function (--log_sparse)"},
-    {"ignore_function", (PyCFunction)(void (*)(void))ignore_function,
-     METH_VARARGS | METH_KEYWORDS, "@ignore_function: leave this function out of the trace"},
-    {"trace_and_save", (PyCFunction)(void (*)(void))trace_and_save,
-     METH_VARARGS | METH_KEYWORDS,
+    {"ignore_function", (PyCFunction)(void (*)(void))ignore_function, METH_VARARGS | METH_KEYWORDS,
+     "@ignore_function: leave this function out of the trace"},
+    {"trace_and_save", (PyCFunction)(void (*)(void))trace_and_save, METH_VARARGS | METH_KEYWORDS,
      "@trace_and_save(output_dir='./', **kwargs): trace and save each call"},
     {NULL, NULL, 0, NULL},
 };
@@ -373,10 +370,9 @@ static PyMethodDef decorator_defs[] = {
 /* ---- log_event context manager -------------------------------------- */
 
 struct event_ctx {
-    PyObject_HEAD
-    PyObject *tracer; /* owned VizTracer */
-    PyObject *name;   /* owned str */
-    double start;     /* microseconds at __enter__ */
+    PyObject_HEAD PyObject *tracer; /* owned VizTracer */
+    PyObject *name;                 /* owned str */
+    double start;                   /* microseconds at __enter__ */
 };
 
 static PyObject *
@@ -393,8 +389,8 @@ ctx_exit(struct event_ctx *c, PyObject *args)
 {
     (void)args;
     double end = (double)vt_clock_mono_ns() / 1000.0;
-    PyObject *d = Py_BuildValue("{s:s,s:O,s:d,s:d,s:s}", "ph", "X", "name", c->name, "ts",
-                                c->start, "dur", end - c->start, "cat", "FEE"); /* new ref */
+    PyObject *d = Py_BuildValue("{s:s,s:O,s:d,s:d,s:s}", "ph", "X", "name", c->name, "ts", c->start,
+                                "dur", end - c->start, "cat", "FEE"); /* new ref */
     if (d == NULL)
         return NULL;
     vt_tracer__push_custom((struct vt_tracer *)c->tracer, d, 1);
@@ -431,8 +427,7 @@ vt_tracer__event_ctx(struct vt_tracer *t, PyObject *name)
     PyObject *full;
     if (f) {
         PyCodeObject *co = PyFrame_GetCode(f); /* new ref */
-        full = PyUnicode_FromFormat("%S (%U:%d)", name, co->co_filename,
-                                    PyFrame_GetLineNumber(f));
+        full = PyUnicode_FromFormat("%S (%U:%d)", name, co->co_filename, PyFrame_GetLineNumber(f));
         Py_DECREF(co);
     } else {
         full = PyObject_Str(name);

@@ -119,8 +119,8 @@ thread_name(struct vt_thread *th)
     PyObject *name = NULL;
     PyObject *threading = PyImport_ImportModule("threading"); /* new ref */
     if (threading) {
-        PyObject *act = PyObject_GetAttrString(threading, "_active"); /* new ref */
-        PyObject *key = PyLong_FromUnsignedLong(th->ident);           /* new ref */
+        PyObject *act = PyObject_GetAttrString(threading, "_active");          /* new ref */
+        PyObject *key = PyLong_FromUnsignedLong(th->ident);                    /* new ref */
         PyObject *thr = act && key ? PyDict_GetItemWithError(act, key) : NULL; /* borrowed */
         if (thr)
             name = PyObject_GetAttrString(thr, "name");

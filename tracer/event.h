@@ -21,10 +21,10 @@ enum vt_event_kind {
 #define VT_EVENT_KIND_MASK ((uintptr_t)3)
 
 struct vt_event {
-    int64_t start;  /* ticks at entry (or the timestamp of a custom event) */
-    int64_t end;    /* ticks at exit; == start for custom events */
-    uintptr_t what; /* tagged pointer, see enum vt_event_kind */
-    void *extra;    /* owned PyObject *: C owner, args dict or custom dict; or NULL */
+    int64_t start;       /* ticks at entry (or the timestamp of a custom event) */
+    int64_t end;         /* ticks at exit; == start for custom events */
+    uintptr_t what;      /* tagged pointer, see enum vt_event_kind */
+    void *extra;         /* owned PyObject *: C owner, args dict or custom dict; or NULL */
     int32_t caller_line; /* line of the call in the caller (vdb mode), or -1 */
     int32_t unused;      /* padding, zero */
 };

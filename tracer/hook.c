@@ -178,7 +178,7 @@ capture_args(struct vt_thread *th, PyCodeObject *co, _PyInterpreterFrame *f, int
     PyObject *et, *ev, *tb;
     PyErr_Fetch(&et, &ev, &tb);
     th->reentrant++;
-    th->ignore++; /* calls made by repr() are not the program's */
+    th->ignore++;                  /* calls made by repr() are not the program's */
     PyObject *args = PyDict_New(); /* new ref */
     PyObject *outer = NULL;        /* new ref */
     if (args == NULL)

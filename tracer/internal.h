@@ -41,10 +41,10 @@ enum vt_flag {
 
 /* One call that has not returned yet. */
 struct vt_frame {
-    int64_t start;  /* ticks at entry */
-    uintptr_t what; /* tagged pointer as in struct vt_event; 0 = glue, not recorded */
-    PyObject *args; /* owned dict of logged arguments, or NULL */
-    PyObject *extra; /* borrowed C owner (module name or type) for C calls */
+    int64_t start;       /* ticks at entry */
+    uintptr_t what;      /* tagged pointer as in struct vt_event; 0 = glue, not recorded */
+    PyObject *args;      /* owned dict of logged arguments, or NULL */
+    PyObject *extra;     /* borrowed C owner (module name or type) for C calls */
     int32_t caller_line; /* line of the call in the caller (vdb mode), or -1 */
 };
 
@@ -52,9 +52,9 @@ struct vt_frame {
 #define VT_LCACHE_SIZE 256
 
 struct vt_line_cache {
-    void *code;    /* borrowed code object address (key; the caller is alive then) */
-    int lasti;     /* instruction offset in code units (key) */
-    int line;      /* its line number */
+    void *code; /* borrowed code object address (key; the caller is alive then) */
+    int lasti;  /* instruction offset in code units (key) */
+    int line;   /* its line number */
 };
 
 /* Per-thread state. Written by its own thread while tracing (the hot path
@@ -62,39 +62,39 @@ struct vt_line_cache {
  * thread is outside the hook. Lives until the tracer is destroyed, also after
  * the thread exits, because its ring holds that thread's events. */
 struct vt_thread {
-    uint32_t ignore;          /* open calls being skipped (filtered subtree, pause) */
-    uint32_t depth;           /* open recorded calls, index of the next frame */
-    uint32_t paused;          /* pause() nesting count */
-    uint32_t reentrant;       /* > 0 while the hook runs Python code (repr) */
-    struct vt_frame *stack;   /* owned, mmap'd, VT_STACK_MAX frames */
-    struct vt_ring ring;      /* owned; finished events */
+    uint32_t ignore;                /* open calls being skipped (filtered subtree, pause) */
+    uint32_t depth;                 /* open recorded calls, index of the next frame */
+    uint32_t paused;                /* pause() nesting count */
+    uint32_t reentrant;             /* > 0 while the hook runs Python code (repr) */
+    struct vt_frame *stack;         /* owned, mmap'd, VT_STACK_MAX frames */
+    struct vt_ring ring;            /* owned; finished events */
     PyObject *fkey[VT_FCACHE_SIZE]; /* owned filenames of the filter cache */
     uint8_t fval[VT_FCACHE_SIZE];   /* 1 = filtered out, for fkey[i] */
     struct vt_line_cache *lcache;   /* owned, VT_LCACHE_SIZE entries, vdb mode only */
-    long tid;                 /* OS thread id (gettid) */
-    unsigned long ident;      /* threading.get_ident() of the thread */
-    PyObject *name;           /* owned str, thread name, or NULL until known */
-    struct vt_thread *next;   /* next in the tracer's list; protected by the GIL */
+    long tid;                       /* OS thread id (gettid) */
+    unsigned long ident;            /* threading.get_ident() of the thread */
+    PyObject *name;                 /* owned str, thread name, or NULL until known */
+    struct vt_thread *next;         /* next in the tracer's list; protected by the GIL */
 };
 
 struct vt_tracer {
     PyObject_HEAD
-    /* hot: read on every event; written with the GIL held */
-    unsigned flags;         /* enum vt_flag bits */
-    uint32_t max_depth;     /* calls at depth >= this are skipped; UINT32_MAX = no limit */
-    int64_t min_dur_ticks;  /* events shorter than this are dropped */
-    int collecting;         /* 1 between start() and stop() */
-    uint64_t serial;        /* unique per tracer object; matches the thread-local cache */
+        /* hot: read on every event; written with the GIL held */
+        unsigned flags;    /* enum vt_flag bits */
+    uint32_t max_depth;    /* calls at depth >= this are skipped; UINT32_MAX = no limit */
+    int64_t min_dur_ticks; /* events shorter than this are dropped */
+    int collecting;        /* 1 between start() and stop() */
+    uint64_t serial;       /* unique per tracer object; matches the thread-local cache */
     /* settings */
-    uint64_t entries;       /* ring capacity in events (tracer_entries) */
-    long max_stack_depth;   /* as given, -1 = unlimited */
-    double min_duration_us; /* as given, microseconds */
-    int verbose;            /* 0 = silent */
-    int pid_suffix;         /* append _<pid> to the output stem */
-    int file_info;          /* write file_info on save */
-    int register_global;    /* set builtins.__viz_tracer__ */
-    int log_sparse;         /* only @log_sparse functions are recorded */
-    int trace_self;         /* also trace our own code */
+    uint64_t entries;        /* ring capacity in events (tracer_entries) */
+    long max_stack_depth;    /* as given, -1 = unlimited */
+    double min_duration_us;  /* as given, microseconds */
+    int verbose;             /* 0 = silent */
+    int pid_suffix;          /* append _<pid> to the output stem */
+    int file_info;           /* write file_info on save */
+    int register_global;     /* set builtins.__viz_tracer__ */
+    int log_sparse;          /* only @log_sparse functions are recorded */
+    int trace_self;          /* also trace our own code */
     PyObject *include_files; /* owned list of str, or NULL */
     PyObject *exclude_files; /* owned list of str, or NULL */
     PyObject *output_file;   /* owned str */

@@ -39,9 +39,9 @@ apply_flags(struct vt_tracer *t)
     if (t->exclude_files)
         f |= VT_F_EXCLUDE;
     t->flags = f;
-    t->max_depth = t->max_stack_depth < 0 ? UINT32_MAX
+    t->max_depth = t->max_stack_depth < 0                  ? UINT32_MAX
                    : t->max_stack_depth > (long)UINT32_MAX ? UINT32_MAX
-                                                            : (uint32_t)t->max_stack_depth;
+                                                           : (uint32_t)t->max_stack_depth;
     if (t->min_duration_us > 0) {
         if (tick_mult == 0)
             tick_mult = vt_clock_estimate_mult();
@@ -68,7 +68,7 @@ files_arg(PyObject *value, const char *what, PyObject **out)
     PyObject *seq = PySequence_Fast(value, what); /* new ref */
     if (seq == NULL)
         return -1;
-    PyObject *list = PyList_New(0); /* new ref */
+    PyObject *list = PyList_New(0);                      /* new ref */
     PyObject *ospath = PyImport_ImportModule("os.path"); /* new ref */
     if (list == NULL || ospath == NULL)
         goto fail;
@@ -159,11 +159,25 @@ tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 static int
 tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"tracer_entries", "verbose", "max_stack_depth", "include_files",
-                             "exclude_files", "ignore_c_function", "ignore_frozen",
-                             "log_func_retval", "log_func_args", "log_sparse", "pid_suffix",
-                             "file_info", "register_global", "trace_self", "min_duration",
-                             "output_file", "process_name", "vdb", NULL};
+    static char *kwlist[] = {"tracer_entries",
+                             "verbose",
+                             "max_stack_depth",
+                             "include_files",
+                             "exclude_files",
+                             "ignore_c_function",
+                             "ignore_frozen",
+                             "log_func_retval",
+                             "log_func_args",
+                             "log_sparse",
+                             "pid_suffix",
+                             "file_info",
+                             "register_global",
+                             "trace_self",
+                             "min_duration",
+                             "output_file",
+                             "process_name",
+                             "vdb",
+                             NULL};
     long long entries = 1000000;
     int verbose = 1, ignore_c = 0, ignore_frozen = 0, retval = 0, fargs = 0, sparse = 0;
     int pid_suffix = 0, file_info = 1, reg = 1, trace_self = 0, vdb = 0;
@@ -199,7 +213,8 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     if (inc && exc) {
         Py_DECREF(inc);
         Py_DECREF(exc);
-        PyErr_SetString(PyExc_ValueError, "include_files and exclude_files can't be both specified!");
+        PyErr_SetString(PyExc_ValueError,
+                        "include_files and exclude_files can't be both specified!");
         return -1;
     }
     if (output && output != Py_None && !PyUnicode_Check(output)) {
@@ -275,20 +290,20 @@ tracer_clear_refs(struct vt_tracer *t)
 /* ---- attributes ----------------------------------------------------- */
 
 #define FLAG_GETSET(field, flag)                                                                   \
-    static PyObject *get_##field(struct vt_tracer *t, void *c)                                    \
+    static PyObject *get_##field(struct vt_tracer *t, void *c)                                     \
     {                                                                                              \
         (void)c;                                                                                   \
         return PyBool_FromLong((t->flags & (flag)) != 0);                                          \
     }                                                                                              \
-    static int set_##field(struct vt_tracer *t, PyObject *v, void *c)                             \
+    static int set_##field(struct vt_tracer *t, PyObject *v, void *c)                              \
     {                                                                                              \
         (void)c;                                                                                   \
         if (v == NULL || !PyBool_Check(v)) {                                                       \
-            PyErr_SetString(PyExc_ValueError, #field " must be a bool");                          \
+            PyErr_SetString(PyExc_ValueError, #field " must be a bool");                           \
             return -1;                                                                             \
         }                                                                                          \
         if ((flag) == VT_F_IGNORE_C && t->collecting) {                                            \
-            PyErr_SetString(PyExc_RuntimeError, "stop the tracer before changing " #field);       \
+            PyErr_SetString(PyExc_RuntimeError, "stop the tracer before changing " #field);        \
             return -1;                                                                             \
         }                                                                                          \
         set_flag(t, flag, v == Py_True);                                                           \
@@ -374,7 +389,8 @@ set_files(struct vt_tracer *t, PyObject *v, PyObject **slot, PyObject *other, co
         return -1;
     if (list && other) {
         Py_DECREF(list);
-        PyErr_SetString(PyExc_ValueError, "include_files and exclude_files can't be both specified!");
+        PyErr_SetString(PyExc_ValueError,
+                        "include_files and exclude_files can't be both specified!");
         return -1;
     }
     Py_XSETREF(*slot, list);
@@ -466,8 +482,7 @@ static PyMemberDef tracer_members[] = {
 };
 
 static PyGetSetDef tracer_getset[] = {
-    {"ignore_c_function", (getter)get_ignore_c_function, (setter)set_ignore_c_function, NULL,
-     NULL},
+    {"ignore_c_function", (getter)get_ignore_c_function, (setter)set_ignore_c_function, NULL, NULL},
     {"ignore_frozen", (getter)get_ignore_frozen, (setter)set_ignore_frozen, NULL, NULL},
     {"log_func_args", (getter)get_log_func_args, (setter)set_log_func_args, NULL, NULL},
     {"log_func_retval", (getter)get_log_func_retval, (setter)set_log_func_retval, NULL, NULL},
@@ -479,8 +494,7 @@ static PyGetSetDef tracer_getset[] = {
     {"output_file", (getter)get_output_file, (setter)set_output_file, NULL, NULL},
     {"enable", (getter)get_enable, NULL, "True while collecting", NULL},
     {"data", (getter)get_data, NULL, "the dict built by parse()", NULL},
-    {"init_kwargs", (getter)get_init_kwargs, NULL, "settings to build an identical tracer",
-     NULL},
+    {"init_kwargs", (getter)get_init_kwargs, NULL, "settings to build an identical tracer", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

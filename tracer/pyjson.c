@@ -67,7 +67,7 @@ convert(PyObject *obj, int depth)
     if (PyFloat_Check(obj)) {
         double d = PyFloat_AS_DOUBLE(obj);
         if (!isfinite(d))
-            return cJSON_CreateNull(); /* JSON has no NaN or infinity */
+            return cJSON_CreateNull();    /* JSON has no NaN or infinity */
         PyObject *r = PyObject_Repr(obj); /* new ref; shortest round-trip text */
         if (r == NULL) {
             PyErr_Clear();

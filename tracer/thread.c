@@ -23,7 +23,8 @@ quiet_name(unsigned long ident)
     PyErr_Fetch(&et, &ev, &tb);
     PyObject *name = NULL;
     PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
-    PyObject *threading = modules ? PyDict_GetItemString(modules, "threading") : NULL; /* borrowed */
+    PyObject *threading =
+        modules ? PyDict_GetItemString(modules, "threading") : NULL; /* borrowed */
     PyObject *mdict = threading && PyModule_Check(threading) ? PyModule_GetDict(threading) : NULL;
     PyObject *active = mdict ? PyDict_GetItemString(mdict, "_active") : NULL; /* borrowed */
     PyObject *key = active && PyDict_Check(active) ? PyLong_FromUnsignedLong(ident) : NULL;

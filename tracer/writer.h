@@ -37,8 +37,7 @@ enum vt_err vt_writer_open(const char *path, struct vt_writer **out, int *errnum
  * caller_line >= 0 adds "caller_lineno" (vdb). Errors are sticky and
  * reported by vt_writer_close(). */
 void vt_writer_fee(struct vt_writer *w, long pid, long tid, int64_t ts_ns, int64_t dur_ns,
-                   const char *name_json, size_t name_len, const char *args_json,
-                   int caller_line);
+                   const char *name_json, size_t name_len, const char *args_json, int caller_line);
 
 /* Appends one event given as a complete JSON object text. */
 void vt_writer_event(struct vt_writer *w, const char *json, size_t len);

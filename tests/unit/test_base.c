@@ -87,7 +87,8 @@ START_TEST(test_duration_rejects)
 }
 END_TEST
 
-Suite *base_suite(void)
+Suite *
+base_suite(void)
 {
     Suite *s = suite_create("base");
     TCase *core = tcase_create("core");

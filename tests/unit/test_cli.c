@@ -123,7 +123,8 @@ START_TEST(test_rc_errors)
 }
 END_TEST
 
-Suite *cli_suite(void)
+Suite *
+cli_suite(void)
 {
     Suite *s = suite_create("cli");
     TCase *core = tcase_create("core");

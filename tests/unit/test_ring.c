@@ -100,7 +100,8 @@ START_TEST(test_clock_conversion)
 }
 END_TEST
 
-Suite *ring_suite(void)
+Suite *
+ring_suite(void)
 {
     Suite *s = suite_create("ring");
     TCase *core = tcase_create("core");

@@ -182,7 +182,8 @@ START_TEST(test_writer_whole_file)
 }
 END_TEST
 
-Suite *writer_suite(void)
+Suite *
+writer_suite(void)
 {
     Suite *s = suite_create("writer");
     TCase *core = tcase_create("core");

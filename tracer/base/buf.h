@@ -12,10 +12,10 @@
 #include "err.h"
 
 struct vt_buf {
-    char *data;  /* owned; NUL-terminated when len > 0; NULL when empty */
-    size_t len;  /* bytes used, excluding the terminating NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* size cap in bytes; appends past it fail */
+    char *data; /* owned; NUL-terminated when len > 0; NULL when empty */
+    size_t len; /* bytes used, excluding the terminating NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* size cap in bytes; appends past it fail */
 };
 
 /* Initializes an empty buffer that may hold at most max bytes. Can't fail. */
