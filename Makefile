@@ -219,8 +219,9 @@ banned:
 
 cppcheck:
 	$(Q)cppcheck -q --enable=warning,performance,portability --error-exitcode=1 \
-		--suppress=missingIncludeSystem --inline-suppr -D__GNUC__ -DVT_PYTHON_EXE='""' \
-		$(PY_INCLUDES) -I/usr/include $(LIB_SRC) launcher/main.c && echo "cppcheck: clean"
+		--suppress=missingIncludeSystem --suppress=missingInclude --inline-suppr -D__GNUC__ -D__x86_64__ -D__linux__ -D__LP64__ -DVT_PYTHON_EXE='""' \
+		'-DPy_RETURN_NONE=return Py_None' '-DPy_RETURN_FALSE=return Py_False' \
+		$(LIB_SRC) launcher/main.c && echo "cppcheck: clean"
 
 compile_commands.json: $(C_FILES)
 	$(Q)rm -rf $(BUILD)/tidy && bear --output $@ -- $(MAKE) --no-print-directory -B \

@@ -175,11 +175,14 @@ set_value(struct vt_options *o, const struct opt *op, const char *value, char *m
         *slot = vt_xstrdup(value);
         return VT_OK;
     }
-    case K_DURATION:
-        if (vt_tracer_parse_duration(value, (double *)(base + op->offset)) != 0)
+    case K_DURATION: {
+        double us;
+        if (vt_tracer_parse_duration(value, &us) != 0)
             return fail(VT_ERR_FORMAT, msg, msglen,
                         "Can't convert %s to time. Format should be 0.3ms or 13us", value);
+        memcpy(base + op->offset, &us, sizeof(us));
         return VT_OK;
+    }
     case K_LIST: {
         struct vt_cli_list *l = (struct vt_cli_list *)(base + op->offset);
         l->set = 1;

@@ -15,6 +15,8 @@ vt_clock_anchor_take(struct vt_clock_anchor *a)
     /* The midpoint of two tick reads brackets the clock read; the best of a
      * few tries keeps a preempted reading out. */
     int64_t best = INT64_MAX;
+    a->ticks = vt_clock_now();
+    a->mono_ns = vt_clock_mono_ns();
     for (int i = 0; i < 5; i++) {
         int64_t t0 = vt_clock_now();
         int64_t ns = vt_clock_mono_ns();

@@ -246,7 +246,8 @@ vt_writer_fee(struct vt_writer *w, long pid, long tid, int64_t ts_ns, int64_t du
     if (caller_line >= 0) {
         char num[32];
         PUT_LIT(w, ",\"caller_lineno\":");
-        put(w, num, format_long(num, caller_line));
+        size_t n_num = format_long(num, caller_line);
+        put(w, num, n_num);
     }
     if (args_json) {
         PUT_LIT(w, ",\"args\":");
