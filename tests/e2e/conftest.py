@@ -81,9 +81,18 @@ def run(tmp_path):
     return _run
 
 
+def _asan_runtime():
+    out = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True)
+    return os.path.realpath(out.stdout.strip())
+
+
 def python_env(extra=None):
     env = dict(os.environ)
     env["PYTHONPATH"] = PYDIR
+    if ASAN:
+        # A plain python3 loading our sanitized extension needs the runtime first.
+        env["LD_PRELOAD"] = _asan_runtime()
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
     if extra:
         env.update(extra)
     return env
