@@ -12,4 +12,7 @@ $(BINDIR)/vdb: $(VIZTRACER)
 	@mkdir -p $(dir $@)
 	$(Q)ln -sf viztracer $@
 
-FUZZ_DEPS_fuzz_reader := tracer/reader.c vdb/timeline.c
+# tests/fuzz/fuzz_reader.c includes tracer/reader.c and vdb/timeline.c itself:
+# the fuzz rule's $(FUZZ_DEPS_$(... $$f)) names a shell variable, so a
+# FUZZ_DEPS_fuzz_reader here would never be used (and, once the rule is fixed,
+# would link those files twice).
