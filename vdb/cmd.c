@@ -148,7 +148,9 @@ list_ids(struct vt_vdb *v, int threads)
             continue;
         int64_t id = threads ? all[i].tid : all[i].pid;
         int here = threads ? (all[i].tid == cur->tid) : (all[i].pid == cur->pid);
-        fprintf(v->out, "%s%lld\n", here ? "> " : "  ", (long long)id);
+        const char *name = vt_reader_label(v->trace, all[i].pid, all[i].tid, threads);
+        fprintf(v->out, "%s%lld%s%s%s\n", here ? "> " : "  ", (long long)id, name ? " (" : "",
+                name ? name : "", name ? ")" : "");
     }
 }
 

@@ -5,6 +5,7 @@ with transcripts compared line by line."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import textwrap
@@ -425,12 +426,13 @@ def test_multithread(tmp_path):
                         "pid 1"])
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr
-    listing = [line for line in out.splitlines() if line.strip().lstrip(">").strip().isdigit()]
-    assert sorted(int(line[2:]) for line in listing[:2]) == sorted(tids)
-    assert ("> %d" % worker) in listing[2:4]
+    listing = [m.groups() for m in re.finditer(r"^(>| ) (\d+) \((.*)\)$", out, re.M)]
+    assert sorted(int(m[1]) for m in listing[:2]) == sorted(tids)
+    assert ("> ", str(worker), "worker") in [(m[0] + " ", m[1], m[2]) for m in listing[2:4]]
+    assert ("  ", str(pid), "MainThread") in [(m[0] + " ", m[1], m[2]) for m in listing[2:4]]
     assert "worker (DIR/prog.py:8)" in "\n".join(lines(out, tmp_path))
     assert "No such tid\n" in out
-    assert "> %d\n" % pid in out
+    assert "> %d (MainProcess)\n" % pid in out
     assert "No such pid\n" in out
 
 
@@ -450,8 +452,8 @@ def test_multiprocess(tmp_path):
     proc = pipe(str(both), ["pid", "pid %d" % pb, "pid", "s", "w", "pid %d" % pa, "w"])
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert ("> %d\n  %d\n" % (pa, pb)) in out
-    assert ("  %d\n> %d\n" % (pa, pb)) in out
+    assert ("> %d (MainProcess)\n  %d (MainProcess)\n" % (pa, pb)) in out
+    assert ("  %d (MainProcess)\n> %d (MainProcess)\n" % (pa, pb)) in out
     assert "(DIR/b.py:" in "\n".join(lines(out, tmp_path))
 
 
@@ -529,9 +531,9 @@ def test_viztracer_015_trace(tmp_path):
         >>>
         > builtins.exec
         >>>
-        > 4242
+        > 4242 (MainProcess)
         >>>
-        > 4242
+        > 4242 (MainThread)
         >>>
         """)
     assert [line.replace(DATA, "DATA") for line in lines(proc.stdout)] == lines(want)
