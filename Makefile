@@ -36,7 +36,7 @@ BIN_LIBS = $(PY_LDFLAGS) $(LIBS) $(EXTRA_BIN_LIBS)
 # Debian packages the build and the tests need (make deps installs the missing ones).
 DEPS_APT := python3-dev libpython3-dev libcjson-dev libmicrohttpd-dev check zlib1g-dev \
 	libedit-dev pkg-config python3-pytest
-DEPS_LINT_APT := clang-format clang-tidy cppcheck bear
+DEPS_LINT_APT := clang-format clang-tidy cppcheck bear clang libclang-rt-14-dev
 DEPS_BENCH_APT := valgrind
 
 BASE_SRC := $(wildcard tracer/base/*.c)
@@ -238,11 +238,18 @@ check-headers:
 	done; echo "check-headers: clean"
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-fuzz:
-	$(Q)for f in $(FUZZ_SRC); do n=$$(basename $$f .c); mkdir -p $(BUILD)/fuzz; \
-		clang -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -MMD -MP,$(BASE_CFLAGS)) \
-		-Wno-unused-command-line-argument $$f $(FUZZ_DEPS_$(subst tests/fuzz/,,$(basename $$f))) \
-		$(BASE_SRC) -o $(BUILD)/fuzz/$$n $(LIBS) && \
-		$(BUILD)/fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-20} -rss_limit_mb=2048 || exit 1; done
+FUZZ_DEPS_fuzz_rcfile := launcher/cli.c tracer/duration.c
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -MMD -MP,$(BASE_CFLAGS))
+
+# Each target links its own readers, listed in FUZZ_DEPS_<name>.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BASE_SRC) FORCE
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) $< $(FUZZ_DEPS_$*) $(BASE_SRC) -o $@ $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+	$(Q)for b in $(FUZZ_BIN); do mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$b); \
+		$$b -max_total_time=$${FUZZ_SECONDS:-20} -rss_limit_mb=2048 \
+		$(BUILD)/fuzz/corpus-$$(basename $$b) || exit 1; done
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
