@@ -318,6 +318,12 @@ cmd_help(struct vt_vdb *v, int argc, char **argv)
     }
 }
 
+const char *
+vt_vdb__command_name(size_t i)
+{
+    return i < sizeof(table) / sizeof(table[0]) ? table[i].name : NULL;
+}
+
 void
 vt_vdb__redraw(struct vt_vdb *v)
 {

@@ -51,6 +51,9 @@ void vt_vdb__fini(struct vt_vdb *v);
  * Sets v->quit on q/quit/exit. */
 void vt_vdb__run(struct vt_vdb *v, const char *line);
 
+/* Name of command i of the table, or NULL past the end (for completion). */
+const char *vt_vdb__command_name(size_t i);
+
 /* Redraws: clears the screen unless --no_clear, then shows the inspected frame. */
 void vt_vdb__redraw(struct vt_vdb *v);
 

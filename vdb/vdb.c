@@ -16,6 +16,7 @@
 #include <editline/readline.h>
 
 #include "../tracer/base/log.h"
+#include "../tracer/base/mem.h"
 #include "internal.h"
 
 #define VT_VDB_PROMPT ">>> "
@@ -52,12 +53,115 @@ read_plain(void)
     return line;
 }
 
+/* ---- completion (libedit) ----------------------------------------------------
+ * libedit's callbacks take no context, so the session and the word list live
+ * here. Only the REPL thread touches them, and only inside loop(). */
+
+static struct vt_vdb *complete_vdb; /* borrowed: the session being edited */
+static char **func_words;           /* owned: function names for b / cl, sorted */
+static size_t nfunc_words;          /* entries of func_words */
+
+static int
+str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Function parts of the names of the trace's calls, once ("fib",
+ * "Thread.run", "builtins.len"). */
+static void
+collect_func_words(void)
+{
+    const struct vt_trace *t = complete_vdb->trace;
+    unsigned char *seen = vt_xcalloc(t->names.n + 1, 1);
+    func_words = vt_xmalloc((t->names.n + 1) * sizeof(*func_words));
+    for (size_t i = 0; i < t->funcs.n; i++) {
+        uint32_t id = t->funcs.v[i].name;
+        if (seen[id])
+            continue;
+        seen[id] = 1;
+        const char *name = vt_reader_name(t, id);
+        struct vt_reader_fname f;
+        size_t len = vt_reader_split_name(name, &f) ? f.func_len : strlen(name);
+        func_words[nfunc_words++] = vt_xstrndup(name, len);
+    }
+    free(seen);
+    qsort(func_words, nfunc_words, sizeof(*func_words), str_cmp);
+    size_t j = 0;
+    for (size_t i = 0; i < nfunc_words; i++) {
+        if (j > 0 && strcmp(func_words[i], func_words[j - 1]) == 0)
+            free(func_words[i]);
+        else
+            func_words[j++] = func_words[i];
+    }
+    nfunc_words = j;
+}
+
+static char *
+next_command(const char *text, int state)
+{
+    static size_t i;
+    if (!state)
+        i = 0;
+    for (const char *name; (name = vt_vdb__command_name(i)) != NULL;) {
+        i++;
+        if (strncmp(name, text, strlen(text)) == 0)
+            return strdup(name);
+    }
+    return NULL;
+}
+
+static char *
+next_function(const char *text, int state)
+{
+    static size_t i;
+    if (!state)
+        i = 0;
+    while (i < nfunc_words) {
+        const char *w = func_words[i++];
+        if (strncmp(w, text, strlen(text)) == 0)
+            return strdup(w);
+    }
+    return NULL;
+}
+
+static char **
+complete(const char *text, int start, int end)
+{
+    (void)end;
+    rl_attempted_completion_over = 1; /* never fall back to file names */
+    if (start == 0)
+        return rl_completion_matches(text, next_command);
+    if (strncmp(rl_line_buffer, "b ", 2) == 0 || strncmp(rl_line_buffer, "cl ", 3) == 0) {
+        if (!func_words)
+            collect_func_words();
+        return rl_completion_matches(text, next_function);
+    }
+    return NULL;
+}
+
+static void
+complete_fini(void)
+{
+    for (size_t i = 0; i < nfunc_words; i++)
+        free(func_words[i]);
+    free(func_words);
+    func_words = NULL;
+    nfunc_words = 0;
+    complete_vdb = NULL;
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
 static void
 loop(struct vt_vdb *v)
 {
     int tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-    if (tty)
+    if (tty) {
         setlocale(LC_CTYPE, "");
+        complete_vdb = v;
+        rl_attempted_completion_function = complete;
+    }
     vt_vdb__redraw(v);
     fflush(v->out);
     while (!v->quit) {
@@ -76,6 +180,7 @@ loop(struct vt_vdb *v)
         fflush(v->out);
     }
     fflush(v->out);
+    complete_fini();
 }
 
 int

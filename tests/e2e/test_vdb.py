@@ -349,6 +349,25 @@ def test_terminal_matches_pipe(tmp_path, tmux):
     t.wait(lambda s: "EXIT=0" in s, "exit status 0")
 
 
+def test_terminal_completion(tmp_path, tmux):
+    """Tab completes command names, and function names after b."""
+    trace = record(tmp_path, SQUARES)
+    t = tmux(vdb_cmd() + ["--no_clear", trace])
+    t.wait(lambda s: t.prompts(s) == 1, "the first prompt")
+    t.send("he")
+    t.send("Tab", literal=False)
+    t.wait(lambda s: ">>> help" in s, "help completed")
+    t.send("C-u", literal=False)
+    t.send("b squ")
+    t.send("Tab", literal=False)
+    t.wait(lambda s: ">>> b square" in s, "square completed")
+    t.send("Enter", literal=False)
+    t.wait(lambda s: "Breakpoint at square (1 function in the trace)" in s, "the breakpoint")
+    t.send("q")
+    t.send("Enter", literal=False)
+    t.wait(lambda s: "EXIT=0" in s, "exit status 0")
+
+
 def test_terminal_clears_screen(tmp_path, tmux):
     trace = record(tmp_path, SQUARES)
     t = tmux(vdb_cmd() + [trace])
