@@ -397,46 +397,46 @@ void
 vt_vdb__object(struct vt_vdb *v)
 {
     int64_t now = vt_timeline_time(v->tl);
-    /* Latest event per object id at now, in order of first appearance. */
-    size_t n = 0;
-    uint32_t *ids = vt_xmalloc((v->nobjects + 1) * sizeof(*ids));
+    size_t nnames = v->trace->names.n + 1;
+    /* Latest event per object id at now; ids in order of first appearance.
+     * Slots indexed by interned id and name keep this linear. */
+    uint32_t *id_slot = vt_xmalloc(nnames * sizeof(*id_slot));
+    uint32_t *name_slot = vt_xmalloc(nnames * sizeof(*name_slot));
+    memset(id_slot, 0xff, nnames * sizeof(*id_slot));
+    memset(name_slot, 0xff, nnames * sizeof(*name_slot));
     uint32_t *last = vt_xmalloc((v->nobjects + 1) * sizeof(*last));
+    uint32_t *shown = vt_xmalloc((v->nobjects + 1) * sizeof(*shown));
+    size_t n = 0, nshown = 0;
     for (size_t i = 0; i < v->nobjects; i++) {
         const struct vt_trace_event *e = &v->trace->marks.v[v->objects[i]];
         if (rel(v, e) > now)
             break;
-        size_t j = 0;
-        while (j < n && ids[j] != e->id)
-            j++;
-        if (j == n)
-            ids[n++] = e->id;
-        last[j] = v->objects[i];
+        if (id_slot[e->id] == UINT32_MAX)
+            id_slot[e->id] = (uint32_t)n++;
+        last[id_slot[e->id]] = v->objects[i];
     }
-    cJSON *out = cJSON_CreateObject();
+    /* As VizTracer's dict: one entry per name, first position, last value. */
     for (size_t j = 0; j < n; j++) {
         const struct vt_trace_event *e = &v->trace->marks.v[last[j]];
         if (e->ph != 'O')
             continue;
+        if (name_slot[e->name] == UINT32_MAX)
+            name_slot[e->name] = (uint32_t)nshown++;
+        shown[name_slot[e->name]] = last[j];
+    }
+    for (size_t j = 0; j < nshown; j++) {
+        const struct vt_trace_event *e = &v->trace->marks.v[shown[j]];
         cJSON *ev = vt_reader_event_json(v->trace, e);
-        cJSON *snap = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "args"),
-                                                       "snapshot");
-        const char *name = vt_reader_name(v->trace, e->name);
-        cJSON *copy = snap ? cJSON_Duplicate(snap, 1) : cJSON_CreateNull();
-        if (cJSON_HasObjectItem(out, name))
-            cJSON_ReplaceItemInObjectCaseSensitive(out, name, copy);
-        else
-            cJSON_AddItemToObject(out, name, copy);
+        const cJSON *snap = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(ev, "args"), "snapshot");
+        fprintf(v->out, "%s:\n", vt_reader_name(v->trace, e->name));
+        print_repr(v, snap);
         cJSON_Delete(ev);
     }
-    const cJSON *c;
-    cJSON_ArrayForEach(c, out)
-    {
-        fprintf(v->out, "%s:\n", c->string);
-        print_repr(v, c);
-    }
-    cJSON_Delete(out);
-    free(ids);
+    free(id_slot);
+    free(name_slot);
     free(last);
+    free(shown);
 }
 
 static void
