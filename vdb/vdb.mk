@@ -12,7 +12,4 @@ $(BINDIR)/vdb: $(VIZTRACER)
 	@mkdir -p $(dir $@)
 	$(Q)ln -sf viztracer $@
 
-# tests/fuzz/fuzz_reader.c includes tracer/reader.c and vdb/timeline.c itself:
-# the fuzz rule's $(FUZZ_DEPS_$(... $$f)) names a shell variable, so a
-# FUZZ_DEPS_fuzz_reader here would never be used (and, once the rule is fixed,
-# would link those files twice).
+FUZZ_DEPS_fuzz_reader := tracer/reader.c vdb/timeline.c

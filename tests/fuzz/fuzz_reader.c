@@ -3,18 +3,14 @@
  * (vdb/timeline.c). Any input must give VT_OK or an error with a message,
  * never a crash, a leak or undefined behaviour.
  *
- *   make fuzz            (FUZZ_SECONDS=20 by default)
- *
- * The two sources are included here rather than listed in
- * FUZZ_DEPS_fuzz_reader: the Makefile's fuzz rule expands that variable with
- * a shell variable in its name, so it always comes out empty (see vdb.mk).
+ *   make fuzz            (FUZZ_SECONDS=20 by default; sources in FUZZ_DEPS_fuzz_reader)
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tracer/reader.c"
-#include "../../vdb/timeline.c"
+#include "../../tracer/reader.h"
+#include "../../vdb/timeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
