@@ -206,6 +206,7 @@ static enum vt_err
 parse_value(struct walk *w, cJSON **out)
 {
     const char *endp = NULL;
+    *out = NULL;
     skip_ws(w);
     if (w->p >= w->end)
         return syntax_error(w, w->end, "value expected");
@@ -360,7 +361,7 @@ walk_events(struct vt_trace *t, struct walk *w)
         return VT_OK;
     }
     for (;;) {
-        cJSON *ev;
+        cJSON *ev = NULL;
         skip_ws(w);
         const char *start = w->p;
         rc = parse_value(w, &ev);
@@ -408,7 +409,7 @@ walk_top(struct vt_trace *t, struct walk *w)
         goto tail_ok;
     }
     for (;;) {
-        cJSON *key;
+        cJSON *key = NULL;
         skip_ws(w);
         if (w->p >= w->end || *w->p != '"')
             return syntax_error(w, w->p, "a key expected");
@@ -425,7 +426,7 @@ walk_top(struct vt_trace *t, struct walk *w)
             seen_events = 1;
             rc = walk_events(t, w);
         } else {
-            cJSON *v;
+            cJSON *v = NULL;
             rc = parse_value(w, &v);
             if (rc == VT_OK) {
                 if (strcmp(key->valuestring, "viztracer_metadata") == 0 && cJSON_IsObject(v) &&
