@@ -57,6 +57,37 @@ work(5)
 """
 
 
+SHAPES = """\
+import functools
+
+
+def deco(f):
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args, **kwargs)
+    return wrapper
+
+
+class Shape:
+    sides = 0
+
+    @deco
+    def area(
+        self,
+        scale=1,
+    ) -> int:
+        # comment inside
+        return len([self]) * scale
+
+    def one(self): return 1
+
+
+s = Shape()
+s.area(2)
+s.one()
+"""
+
+
 def vdb_cmd():
     return [VDB] if os.path.exists(VDB) else [BIN, "vdb"]
 
@@ -379,6 +410,46 @@ def test_terminal_clears_screen(tmp_path, tmux):
     t.send("q")
     t.send("Enter", literal=False)
     t.wait(lambda s: "EXIT=0" in s, "exit status 0")
+
+
+@pytest.mark.skipif(not HAS_VDB_FLAG, reason="viztracer --vdb (caller_lineno) not available yet")
+def test_source_view_shapes(tmp_path):
+    """Decorators, a multi-line signature, a comment line and a one-line def
+    are shown whole, and nothing after them."""
+    trace = record(tmp_path, SHAPES)
+    proc = pipe(trace, ["b area", "c", "w", "u", "b one", "c"])
+    assert proc.returncode == 0, proc.stderr
+    want = textwrap.dedent("""\
+        > builtins.exec
+        >>>
+        Breakpoint at area (1 function in the trace)
+        >>>
+              @deco
+              def area(
+                  self,
+                  scale=1,
+              ) -> int:
+                  # comment inside
+        >         return len([self]) * scale
+
+        >>>
+          builtins.exec
+          <module> (DIR/prog.py:1)
+          deco.<locals>.wrapper (DIR/prog.py:5)
+        > Shape.area (DIR/prog.py:14)
+        >>>
+              @functools.wraps(f)
+              def wrapper(*args, **kwargs):
+        >         return f(*args, **kwargs)
+
+        >>>
+        Breakpoint at one (1 function in the trace)
+        >>>
+              def one(self): return 1
+        >
+        >>>
+        """)
+    assert lines(proc.stdout, tmp_path) == lines(want)
 
 
 def test_eof_and_quit(tmp_path):
