@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../tracer/base/buf.h"
 #include "../../tracer/reader.h"
 #include "../../vdb/timeline.h"
 
@@ -364,6 +365,66 @@ START_TEST(test_ties_and_rounding)
 }
 END_TEST
 
+/* n calls nested (deep) or side by side under one call (wide), written in
+ * reverse order; built with vt_buf. */
+static char *
+big_trace(int n, int deep)
+{
+    struct vt_buf b;
+    vt_buf_init(&b, (size_t)1 << 30);
+    vt_buf_adds(&b, "{\"traceEvents\":[");
+    for (int i = n - 1; i >= 0; i--) {
+        long ts = deep ? i : (i == 0 ? 0 : 2 * i);
+        long dur = deep ? 2L * (n - i) : (i == 0 ? 2L * n + 2 : 1);
+        vt_buf_printf(&b,
+                      "%s{\"ph\":\"X\",\"name\":\"f%d (/t/a.py:1)\",\"ts\":%ld,\"dur\":%ld,"
+                      "\"pid\":1,\"tid\":1}",
+                      i == n - 1 ? "" : ",", i % 10, ts, dur);
+    }
+    vt_buf_adds(&b, "],\"viztracer_metadata\":{}}");
+    return vt_buf_take(&b, NULL);
+}
+
+START_TEST(test_deep_and_wide)
+{
+    enum { N = 100000 };
+    size_t n, insp;
+    char *json = big_trace(N, 1);
+    load(json);
+    free(json);
+    for (int i = 1; i < N; i++)
+        ck_assert_int_eq(vt_timeline_step(tl), VT_TL_OK);
+    vt_timeline_frames(tl, &n, &insp);
+    ck_assert_int_eq(n, N);
+    ck_assert_int_eq(vt_timeline_up(tl), VT_TL_OK);
+    ck_assert_int_eq(vt_timeline_continue(tl), VT_TL_NOBREAK);
+    for (int i = 1; i < N; i++)
+        ck_assert_int_eq(vt_timeline_return(tl), VT_TL_OK);
+    ck_assert_str_eq(chain(), "f1");
+    vt_timeline_goto(tl, 1000LL * (N - 1)); /* the start of the innermost: before its call */
+    vt_timeline_frames(tl, &n, &insp);
+    ck_assert_int_eq(n, N - 1);
+    vt_timeline_break_add(tl, "f0");
+    ck_assert_int_eq(vt_timeline_continue_back(tl), VT_TL_OK);
+    vt_timeline_frames(tl, &n, &insp);
+    ck_assert_int_eq(n, N - 9);
+    teardown();
+
+    json = big_trace(N, 0);
+    load(json);
+    free(json);
+    ck_assert_int_eq(vt_timeline_node(tl, 1)->nkids, N - 1);
+    for (int i = 0; i < N - 1; i++)
+        ck_assert_int_eq(vt_timeline_next(tl), VT_TL_OK);
+    ck_assert_str_eq(chain(), "f99999");
+    ck_assert_int_eq(vt_timeline_step_back(tl), VT_TL_OK);
+    ck_assert_str_eq(chain(), "f99998 f0"); /* a leaf, entered at its end */
+    vt_timeline_goto(tl, 2000LL * 5000);
+    ck_assert_str_eq(chain(), "f4999"); /* exactly at a start: before that call */
+    teardown();
+}
+END_TEST
+
 START_TEST(test_empty)
 {
     struct vt_trace *t = parse("{\"traceEvents\":[],\"viztracer_metadata\":{}}");
@@ -410,6 +471,7 @@ Suite *timeline_suite(void)
     tcase_add_test(shapes, test_threads);
     tcase_add_test(shapes, test_ties_and_rounding);
     tcase_add_test(shapes, test_empty);
+    tcase_add_test(shapes, test_deep_and_wide);
     tcase_add_test(shapes, test_strerror);
     suite_add_tcase(s, shapes);
     return s;
