@@ -227,14 +227,59 @@ to_ns(double us, int64_t *ns)
 }
 
 static int64_t
-get_id(const cJSON *o, const char *key)
+get_id(const cJSON *v)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && fabs(v->valuedouble) < 9.0e18)
         return (int64_t)v->valuedouble;
     if (cJSON_IsString(v))
         return strtoll(v->valuestring, NULL, 10);
     return 0;
+}
+
+/* The members of one event the reader looks at, borrowed from its tree; the
+ * first of each key wins, as with cJSON_GetObjectItemCaseSensitive. One pass
+ * over the members instead of a look-up per key: the loader's hot loop. */
+struct fields {
+    const cJSON *ph, *ts, *dur, *pid, *tid, *name, *cl, *id, *args; /* borrowed or NULL */
+};
+
+static void
+collect(const cJSON *ev, struct fields *f)
+{
+    memset(f, 0, sizeof(*f));
+    for (const cJSON *c = ev->child; c; c = c->next) {
+        const char *k = c->string;
+        const cJSON **slot = NULL;
+        if (!k)
+            continue;
+        switch (k[0]) {
+        case 'p':
+            slot = strcmp(k, "ph") == 0 ? &f->ph : (strcmp(k, "pid") == 0 ? &f->pid : NULL);
+            break;
+        case 't':
+            slot = strcmp(k, "ts") == 0 ? &f->ts : (strcmp(k, "tid") == 0 ? &f->tid : NULL);
+            break;
+        case 'd':
+            slot = strcmp(k, "dur") == 0 ? &f->dur : NULL;
+            break;
+        case 'n':
+            slot = strcmp(k, "name") == 0 ? &f->name : NULL;
+            break;
+        case 'c':
+            slot = strcmp(k, "caller_lineno") == 0 ? &f->cl : NULL;
+            break;
+        case 'i':
+            slot = strcmp(k, "id") == 0 ? &f->id : NULL;
+            break;
+        case 'a':
+            slot = strcmp(k, "args") == 0 ? &f->args : NULL;
+            break;
+        default:
+            break;
+        }
+        if (slot && !*slot)
+            *slot = c;
+    }
 }
 
 static void
@@ -248,10 +293,9 @@ events_push(struct vt_trace_events *a, const struct vt_trace_event *e)
 }
 
 static void
-label_push(struct vt_trace *t, const cJSON *ev, int thread)
+label_push(struct vt_trace *t, const struct fields *f, int thread)
 {
-    const cJSON *args = cJSON_GetObjectItemCaseSensitive(ev, "args");
-    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(args, "name");
+    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(f->args, "name");
     if (!cJSON_IsString(nm))
         return;
     if (t->nlabels == t->labels_cap) {
@@ -259,8 +303,8 @@ label_push(struct vt_trace *t, const cJSON *ev, int thread)
         t->labels = vt_xrealloc(t->labels, t->labels_cap * sizeof(*t->labels));
     }
     struct vt_trace_label *l = &t->labels[t->nlabels++];
-    l->pid = get_id(ev, "pid");
-    l->tid = get_id(ev, "tid");
+    l->pid = get_id(f->pid);
+    l->tid = get_id(f->tid);
     l->name = names_intern(&t->names, nm->valuestring, strlen(nm->valuestring));
     l->thread = thread;
 }
@@ -276,18 +320,20 @@ add_event(struct vt_trace *t, struct walk *w, const cJSON *ev, const char *start
         seterr(w->err, w->errlen, "malformed trace: event %zu is not an object", index);
         return VT_ERR_FORMAT;
     }
-    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(ev, "ph");
+    struct fields f;
+    collect(ev, &f);
+    const cJSON *ph = f.ph;
     if (!cJSON_IsString(ph) || ph->valuestring[0] == '\0' || ph->valuestring[1] != '\0') {
         t->skipped++;
         return VT_OK;
     }
     e.ph = ph->valuestring[0];
     if (e.ph == 'M') {
-        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(ev, "name");
+        const cJSON *nm = f.name;
         if (cJSON_IsString(nm) && strcmp(nm->valuestring, "process_name") == 0)
-            label_push(t, ev, 0);
+            label_push(t, &f, 0);
         else if (cJSON_IsString(nm) && strcmp(nm->valuestring, "thread_name") == 0)
-            label_push(t, ev, 1);
+            label_push(t, &f, 1);
         return VT_OK;
     }
     if (e.ph == 'I')
@@ -296,14 +342,12 @@ add_event(struct vt_trace *t, struct walk *w, const cJSON *ev, const char *start
         t->skipped++;
         return VT_OK;
     }
-    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(ev, "ts");
-    if (!cJSON_IsNumber(ts) || !to_ns(ts->valuedouble, &e.ts)) {
+    if (!cJSON_IsNumber(f.ts) || !to_ns(f.ts->valuedouble, &e.ts)) {
         seterr(w->err, w->errlen, "malformed trace: event %zu has no valid \"ts\"", index);
         return VT_ERR_FORMAT;
     }
     if (e.ph == 'X') {
-        const cJSON *dur = cJSON_GetObjectItemCaseSensitive(ev, "dur");
-        if (cJSON_IsNumber(dur) && !to_ns(dur->valuedouble, &e.dur)) {
+        if (cJSON_IsNumber(f.dur) && !to_ns(f.dur->valuedouble, &e.dur)) {
             seterr(w->err, w->errlen, "malformed trace: event %zu has an invalid \"dur\"", index);
             return VT_ERR_FORMAT;
         }
@@ -312,26 +356,23 @@ add_event(struct vt_trace *t, struct walk *w, const cJSON *ev, const char *start
         if (e.ts > INT64_MAX - e.dur)
             e.dur = 0;
     }
-    e.pid = get_id(ev, "pid");
-    e.tid = get_id(ev, "tid");
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(ev, "name");
-    if (cJSON_IsString(name))
-        e.name = names_intern(&t->names, name->valuestring, strlen(name->valuestring));
-    const cJSON *cl = cJSON_GetObjectItemCaseSensitive(ev, "caller_lineno");
+    e.pid = get_id(f.pid);
+    e.tid = get_id(f.tid);
+    if (cJSON_IsString(f.name))
+        e.name = names_intern(&t->names, f.name->valuestring, strlen(f.name->valuestring));
     e.caller_lineno = -1;
-    if (cJSON_IsNumber(cl) && cl->valuedouble >= 0 && cl->valuedouble < 2147483647.0) {
-        e.caller_lineno = (int32_t)cl->valuedouble;
+    if (cJSON_IsNumber(f.cl) && f.cl->valuedouble >= 0 && f.cl->valuedouble < 2147483647.0) {
+        e.caller_lineno = (int32_t)f.cl->valuedouble;
         t->has_caller_lineno = 1;
     }
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(ev, "id");
-    if (cJSON_IsString(id)) {
-        e.id = names_intern(&t->names, id->valuestring, strlen(id->valuestring));
-    } else if (cJSON_IsNumber(id)) {
+    if (cJSON_IsString(f.id)) {
+        e.id = names_intern(&t->names, f.id->valuestring, strlen(f.id->valuestring));
+    } else if (cJSON_IsNumber(f.id)) {
         char num[64];
-        int n = snprintf(num, sizeof(num), "%.17g", id->valuedouble);
+        int n = snprintf(num, sizeof(num), "%.17g", f.id->valuedouble);
         e.id = names_intern(&t->names, num, (size_t)n);
     }
-    e.has_args = cJSON_GetObjectItemCaseSensitive(ev, "args") != NULL;
+    e.has_args = f.args != NULL;
     e.off = (uint64_t)(start - w->base);
     if ((size_t)(w->p - start) > UINT32_MAX) {
         seterr(w->err, w->errlen, "malformed trace: event %zu is too large", index);
