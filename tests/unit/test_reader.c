@@ -272,12 +272,8 @@ START_TEST(test_version_cmp)
 }
 END_TEST
 
-Suite *reader_suite(void);
-
-/* The Makefile finds suites by the one-line form. */
-/* clang-format off */
-Suite *reader_suite(void)
-/* clang-format on */
+Suite *
+reader_suite(void)
 {
     Suite *s = suite_create("reader");
     TCase *core = tcase_create("core");

@@ -446,12 +446,8 @@ START_TEST(test_strerror)
 }
 END_TEST
 
-Suite *timeline_suite(void);
-
-/* The Makefile finds suites by the one-line form. */
-/* clang-format off */
-Suite *timeline_suite(void)
-/* clang-format on */
+Suite *
+timeline_suite(void)
 {
     Suite *s = suite_create("timeline");
     TCase *core = tcase_create("core");

@@ -231,12 +231,8 @@ START_TEST(test_repr_and_time)
 }
 END_TEST
 
-Suite *vdbcmd_suite(void);
-
-/* The Makefile finds suites by the one-line form. */
-/* clang-format off */
-Suite *vdbcmd_suite(void)
-/* clang-format on */
+Suite *
+vdbcmd_suite(void)
 {
     Suite *s = suite_create("vdbcmd");
     TCase *core = tcase_create("core");
