@@ -640,6 +640,43 @@ def test_viztracer_015_trace_without_caller_lines(tmp_path):
     assert "{'calls': 3}" in out
 
 
+def test_big_trace_memory_in_proportion(tmp_path):
+    """300,000 calls in 3 threads (a tree 12 deep): loads, walks, and its peak
+    memory stays within a small multiple of the file (no time is asserted)."""
+    import resource
+
+    events = []
+    clock = [0]
+
+    def call(depth, tid, budget):
+        start = clock[0]
+        clock[0] += 1
+        while depth < 12 and budget[0] > 0 and len(events) % 3 != 2:
+            budget[0] -= 1
+            call(depth + 1, tid, budget)
+        clock[0] += 1
+        events.append('{"pid":1,"tid":%d,"ts":%d.5,"ph":"X","cat":"fee","dur":%d,'
+                      '"name":"f%d (/t/big.py:%d)","caller_lineno":3}'
+                      % (tid, start, clock[0] - start, depth, depth + 1))
+
+    for tid in (1, 2, 3):
+        budget = [100000]
+        while budget[0] > 0:
+            budget[0] -= 1
+            call(0, tid, budget)
+    path = tmp_path / "big.json"
+    path.write_text('{"traceEvents":[%s],"viztracer_metadata":{"version":"0.15.6"}}'
+                    % ",".join(events))
+    size = path.stat().st_size
+    proc = pipe(str(path), ["b f11", "c", "w", "t 1e12", "cb", "tid 3", "tid", "q"])
+    assert proc.returncode == 0, proc.stderr
+    assert "> f11 (/t/big.py:12)" in proc.stdout
+    assert "> 3\n" in proc.stdout
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    assert len(events) >= 300000
+    assert peak < 3 * size + 64 * 2**20, (peak, size)
+
+
 # ---- refused and broken input ----------------------------------------------------
 
 
