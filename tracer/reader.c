@@ -104,22 +104,34 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-enum vt_err
-vt_reader_load(const char *path, struct vt_trace **out, char *err, size_t errlen)
+/* Reads a plain file of size bytes (from stat) into one exact buffer: no
+ * doubling, so the peak is the file once. Owned result in *text. */
+static enum vt_err
+read_plain(FILE *f, size_t size, char **text, size_t *len, char *err, size_t errlen)
 {
-    struct stat st;
-    struct vt_buf b;
-    char chunk[65536];
-    *out = NULL;
-    if (stat(path, &st) != 0) {
-        int e = errno;
-        seterr(err, errlen, "cannot open: %s", strerror(e));
-        return e == ENOENT ? VT_ERR_NOFILE : VT_ERR_IO;
+    if (size > VT_READER_MAX_BYTES) {
+        seterr(err, errlen, "file too large (more than %zu bytes)", (size_t)VT_READER_MAX_BYTES);
+        return VT_ERR_TOOBIG;
     }
-    if (!S_ISREG(st.st_mode)) {
-        seterr(err, errlen, "not a regular file");
+    char *buf = vt_xmalloc(size + 1);
+    size_t n = fread(buf, 1, size, f);
+    if (ferror(f)) {
+        seterr(err, errlen, "cannot read: %s", strerror(errno));
+        free(buf);
         return VT_ERR_IO;
     }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return VT_OK;
+}
+
+/* Inflates a gzip file through zlib into a capped vt_buf. */
+static enum vt_err
+read_gzip(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+    struct vt_buf b;
+    char chunk[65536];
     gzFile gz = gzopen(path, "rb");
     if (!gz) {
         seterr(err, errlen, "cannot open: %s", strerror(errno));
@@ -147,8 +159,41 @@ vt_reader_load(const char *path, struct vt_trace **out, char *err, size_t errlen
         }
     }
     gzclose(gz);
-    size_t len;
-    char *text = vt_buf_take(&b, &len);
+    *text = vt_buf_take(&b, len);
+    return VT_OK;
+}
+
+enum vt_err
+vt_reader_load(const char *path, struct vt_trace **out, char *err, size_t errlen)
+{
+    struct stat st;
+    unsigned char magic[2] = {0, 0};
+    char *text = NULL;
+    size_t len = 0;
+    enum vt_err rc;
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        seterr(err, errlen, "cannot open: %s", strerror(e));
+        return e == ENOENT ? VT_ERR_NOFILE : VT_ERR_IO;
+    }
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        seterr(err, errlen, "not a regular file");
+        fclose(f);
+        return VT_ERR_IO;
+    }
+    size_t got = fread(magic, 1, 2, f);
+    if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+        fclose(f);
+        rc = read_gzip(path, &text, &len, err, errlen);
+    } else {
+        rewind(f);
+        rc = read_plain(f, (size_t)st.st_size, &text, &len, err, errlen);
+        fclose(f);
+    }
+    if (rc != VT_OK)
+        return rc;
     return vt_reader_parse(text, len, out, err, errlen);
 }
 
