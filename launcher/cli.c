@@ -69,6 +69,12 @@ static const struct opt opts[] = {
     {"log_sparse", 0, K_FLAG, F(log_sparse), NULL, "record only functions decorated @log_sparse"},
     {"log_exit", 0, K_FLAG, F(log_exit), NULL, "keep recording while atexit handlers run"},
     {"vdb", 0, K_FLAG, F(vdb), NULL, "record the caller's line of every call, for vdb"},
+    {"log_print", 0, K_FLAG, F(log_print), NULL, "print() output becomes instant events"},
+    {"log_gc", 0, K_FLAG, F(log_gc), NULL, "garbage collections become counter events"},
+    {"log_audit", 0, K_LIST, F(log_audit), "[REGEX...]",
+     "audit events (all, or those whose name matches) become instant events"},
+    {"log_exception", 0, K_FLAG, F(log_exception), NULL,
+     "exceptions leaving a function become instant events"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -111,6 +117,7 @@ vt_cli_options_fini(struct vt_options *o)
     free(o->output_dir);
     list_fini(&o->include_files);
     list_fini(&o->exclude_files);
+    list_fini(&o->log_audit);
     vt_cli_options_init(o);
 }
 
@@ -369,7 +376,10 @@ vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg, size_t msgl
         }
         if (op->kind == K_LIST) {
             struct vt_cli_list *l = (struct vt_cli_list *)((char *)o + op->offset);
-            int *cleared = op->offset == F(include_files) ? &cleared_incl : &cleared_excl;
+            int cleared_audit = 0;
+            int *cleared = op->offset == F(include_files)   ? &cleared_incl
+                           : op->offset == F(exclude_files) ? &cleared_excl
+                                                            : &cleared_audit;
             if (!*cleared) {
                 list_fini(l);
                 *cleared = 1;

@@ -52,6 +52,10 @@ struct vt_options {
     int log_sparse;                   /* --log_sparse */
     int log_exit;                     /* --log_exit */
     int vdb;                          /* --vdb */
+    int log_print;                    /* --log_print */
+    int log_gc;                       /* --log_gc */
+    int log_exception;                /* --log_exception */
+    struct vt_cli_list log_audit;     /* --log_audit [REGEX...]; given with no items = all */
 };
 
 /* Sets defaults. Can't fail. */

@@ -157,10 +157,11 @@ fail:
 
 /* ---- the tracer ------------------------------------------------------ */
 
+/* The list as Python strs; None when not given, or (empty_none) when empty. */
 static PyObject *
-str_list(const struct vt_cli_list *l)
+str_list(const struct vt_cli_list *l, int empty_none)
 {
-    if (!l->set || l->n == 0)
+    if (!l->set || (empty_none && l->n == 0))
         Py_RETURN_NONE;
     PyObject *list = PyList_New((Py_ssize_t)l->n); /* new ref */
     for (size_t i = 0; list && i < l->n; i++) {
@@ -174,35 +175,54 @@ str_list(const struct vt_cli_list *l)
     return list;
 }
 
+/* Sets kw[name] = value and drops the reference to value (NULL: error). */
+static int
+put(PyObject *kw, const char *name, PyObject *value)
+{
+    int rc = value ? PyDict_SetItemString(kw, name, value) : -1;
+    Py_XDECREF(value);
+    return rc;
+}
+
+static PyObject *
+boolean(int v)
+{
+    return PyBool_FromLong(v);
+}
+
+/* A VizTracer configured from the command line. New ref, or NULL with an
+ * exception set. */
 static PyObject *
 create_tracer(PyObject *core, const struct vt_options *o, const char *output)
 {
-    PyObject *incl = str_list(&o->include_files); /* new ref */
-    PyObject *excl = str_list(&o->exclude_files); /* new ref */
-    PyObject *kw = NULL, *empty = NULL, *type = NULL, *t = NULL;
-    if (incl == NULL || excl == NULL)
-        goto out;
-    kw = Py_BuildValue(
-        "{s:L,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:s,s:O,s:O}", "tracer_entries",
-        o->tracer_entries, "verbose", o->quiet ? 0 : 1, "max_stack_depth", o->max_stack_depth,
-        "include_files", incl, "exclude_files", excl, "ignore_c_function",
-        o->ignore_c_function ? Py_True : Py_False, "ignore_frozen",
-        o->ignore_frozen ? Py_True : Py_False, "log_func_retval",
-        o->log_func_retval ? Py_True : Py_False, "log_func_args",
-        o->log_func_args ? Py_True : Py_False, "log_sparse", o->log_sparse ? Py_True : Py_False,
-        "pid_suffix", o->pid_suffix ? Py_True : Py_False, "min_duration", o->min_duration_us,
-        "output_file", output, "trace_self", o->trace_self ? Py_True : Py_False, "vdb",
-        o->vdb ? Py_True : Py_False);                 /* new ref */
-    empty = PyTuple_New(0);                           /* new ref */
-    type = PyObject_GetAttrString(core, "VizTracer"); /* new ref */
-    if (kw && empty && type)
+    PyObject *kw = PyDict_New(); /* new ref */
+    if (kw == NULL)
+        return NULL;
+    int rc = put(kw, "tracer_entries", PyLong_FromLongLong(o->tracer_entries)) |
+             put(kw, "verbose", PyLong_FromLong(o->quiet ? 0 : 1)) |
+             put(kw, "max_stack_depth", PyLong_FromLong(o->max_stack_depth)) |
+             put(kw, "include_files", str_list(&o->include_files, 1)) |
+             put(kw, "exclude_files", str_list(&o->exclude_files, 1)) |
+             put(kw, "ignore_c_function", boolean(o->ignore_c_function)) |
+             put(kw, "ignore_frozen", boolean(o->ignore_frozen)) |
+             put(kw, "log_func_retval", boolean(o->log_func_retval)) |
+             put(kw, "log_func_args", boolean(o->log_func_args)) |
+             put(kw, "log_sparse", boolean(o->log_sparse)) |
+             put(kw, "pid_suffix", boolean(o->pid_suffix)) |
+             put(kw, "min_duration", PyFloat_FromDouble(o->min_duration_us)) |
+             put(kw, "output_file", PyUnicode_DecodeFSDefault(output)) |
+             put(kw, "trace_self", boolean(o->trace_self)) | put(kw, "vdb", boolean(o->vdb)) |
+             put(kw, "log_print", boolean(o->log_print)) | put(kw, "log_gc", boolean(o->log_gc)) |
+             put(kw, "log_exception", boolean(o->log_exception)) |
+             put(kw, "log_audit", str_list(&o->log_audit, 0));
+    PyObject *t = NULL;
+    PyObject *empty = PyTuple_New(0);                           /* new ref */
+    PyObject *type = PyObject_GetAttrString(core, "VizTracer"); /* new ref */
+    if (rc == 0 && empty && type)
         t = PyObject_Call(type, empty, kw); /* new ref */
-out:
-    Py_XDECREF(incl);
-    Py_XDECREF(excl);
-    Py_XDECREF(kw);
     Py_XDECREF(empty);
     Py_XDECREF(type);
+    Py_DECREF(kw);
     return t;
 }
 

@@ -409,11 +409,22 @@ eval_frame(PyThreadState *ts, _PyInterpreterFrame *f, int throwflag)
     struct vt_thread *th = get_thread(t);
     if (th == NULL || th->reentrant)
         return _PyEval_EvalFrameDefault(ts, f, throwflag);
+    /* With the profile hook on, this hook is here only for --log_exception. */
+    int calls = (t->flags & VT_F_IGNORE_C) != 0;
     uint64_t s = session;
-    on_call(t, th, (uintptr_t)f->f_code, NULL, f->f_code, f, 0, ts->cframe->current_frame);
+    if (calls)
+        on_call(t, th, (uintptr_t)f->f_code, NULL, f->f_code, f, 0, ts->cframe->current_frame);
+    /* f is gone once evaluated: keep its code for the exception's event. */
+    PyCodeObject *co = (t->flags & VT_F_LOG_EXC) ? f->f_code : NULL; /* new ref below */
+    Py_XINCREF(co);
     PyObject *r = _PyEval_EvalFrameDefault(ts, f, throwflag);
-    if (s == session)
-        on_return(t, th, r);
+    if (s == session) {
+        if (r == NULL && co && !th->ignore && !th->paused)
+            vt_tracer__log_exception(t, th, co);
+        if (calls)
+            on_return(t, th, r);
+    }
+    Py_XDECREF(co);
     return r;
 }
 
@@ -519,10 +530,15 @@ vt_tracer__hook_start(struct vt_tracer *t)
     session++;
     Py_INCREF(t);
     active = t;
+    if (vt_tracer__extras_start(t) < 0) {
+        active = NULL;
+        Py_DECREF(t);
+        return -1;
+    }
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
-    if (t->flags & VT_F_IGNORE_C) {
+    if (t->flags & (VT_F_IGNORE_C | VT_F_LOG_EXC))
         _PyInterpreterState_SetEvalFrameFunc(interp, eval_frame);
-    } else {
+    if (!(t->flags & VT_F_IGNORE_C)) {
         for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
              ts = PyThreadState_Next(ts))
             _PyEval_SetProfile(ts, profile, (PyObject *)t);
@@ -540,10 +556,11 @@ vt_tracer__hook_stop(struct vt_tracer *t)
     t->collecting = 0;
     t->stop_ticks = now;
     session++;
+    vt_tracer__extras_stop(t);
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
-    if (t->flags & VT_F_IGNORE_C) {
+    if (t->flags & (VT_F_IGNORE_C | VT_F_LOG_EXC))
         _PyInterpreterState_SetEvalFrameFunc(interp, _PyEval_EvalFrameDefault);
-    } else {
+    if (!(t->flags & VT_F_IGNORE_C)) {
         for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
              ts = PyThreadState_Next(ts))
             _PyEval_SetProfile(ts, NULL, NULL);

@@ -29,6 +29,7 @@ enum vt_flag {
     VT_F_LOG_ARGS = 1u << 4,      /* --log_func_args */
     VT_F_LOG_RETVAL = 1u << 5,    /* --log_func_retval */
     VT_F_VDB = 1u << 6,           /* --vdb: record the caller's line of every call */
+    VT_F_LOG_EXC = 1u << 7,       /* --log_exception: exceptions leaving functions */
 };
 #define VT_F_FILTER (VT_F_INCLUDE | VT_F_EXCLUDE | VT_F_IGNORE_FROZEN)
 #define VT_F_ARGS (VT_F_LOG_ARGS | VT_F_LOG_RETVAL)
@@ -95,6 +96,9 @@ struct vt_tracer {
     int register_global;     /* set builtins.__viz_tracer__ */
     int log_sparse;          /* only @log_sparse functions are recorded */
     int trace_self;          /* also trace our own code */
+    int log_print;           /* print() becomes instant events */
+    int log_gc;              /* garbage collections become counter events */
+    PyObject *log_audit;     /* owned list of compiled patterns ([] = all), or NULL = off */
     PyObject *include_files; /* owned list of str, or NULL */
     PyObject *exclude_files; /* owned list of str, or NULL */
     PyObject *output_file;   /* owned str */
@@ -145,6 +149,14 @@ void vt_tracer__threads_destroy(struct vt_tracer *t);
 void vt_tracer__event_release(struct vt_event *e);
 /* Drops the filter cache of every thread. */
 void vt_tracer__fcache_clear(struct vt_tracer *t);
+
+/* extras.c */
+/* Wires print, gc and audit logging in / out as t asks. Need the GIL. */
+int vt_tracer__extras_start(struct vt_tracer *t);
+void vt_tracer__extras_stop(struct vt_tracer *t);
+/* Records the pending exception leaving the function of code co as an
+ * instant event; the exception stays pending. Needs the GIL. */
+void vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co);
 
 /* dump.c */
 /* Writes every buffered event to path (.json or .gz), then empties the

@@ -33,7 +33,8 @@ vt_tracer__safe_repr(PyObject *obj)
 static void
 apply_flags(struct vt_tracer *t)
 {
-    unsigned f = t->flags & (VT_F_IGNORE_C | VT_F_IGNORE_FROZEN | VT_F_ARGS | VT_F_VDB);
+    unsigned f =
+        t->flags & (VT_F_IGNORE_C | VT_F_IGNORE_FROZEN | VT_F_ARGS | VT_F_VDB | VT_F_LOG_EXC);
     if (t->include_files)
         f |= VT_F_INCLUDE;
     if (t->exclude_files)
@@ -121,6 +122,32 @@ depth_arg(PyObject *value, long *out)
     return 0;
 }
 
+/* log_audit: a list of regular expressions (each must match a whole event
+ * name), compiled once; an empty list logs every audit event. */
+static int
+audit_arg(PyObject *value, PyObject **out)
+{
+    *out = NULL;
+    PyObject *seq = PySequence_Fast(value, "log_audit must be a list of regular expressions");
+    if (seq == NULL)
+        return -1;
+    PyObject *re = PyImport_ImportModule("re"); /* new ref */
+    PyObject *list = re ? PyList_New(0) : NULL; /* new ref */
+    for (Py_ssize_t i = 0; list && i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *p = PyObject_CallMethod(re, "compile", "O", PySequence_Fast_GET_ITEM(seq, i));
+        if (p == NULL || PyList_Append(list, p) < 0) {
+            Py_XDECREF(p);
+            Py_CLEAR(list);
+            break;
+        }
+        Py_DECREF(p);
+    }
+    Py_DECREF(seq);
+    Py_XDECREF(re);
+    *out = list;
+    return list ? 0 : -1;
+}
+
 static void
 set_flag(struct vt_tracer *t, unsigned flag, int on)
 {
@@ -177,16 +204,23 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
                              "output_file",
                              "process_name",
                              "vdb",
+                             "log_print",
+                             "log_gc",
+                             "log_audit",
+                             "log_exception",
                              NULL};
     long long entries = 1000000;
     int verbose = 1, ignore_c = 0, ignore_frozen = 0, retval = 0, fargs = 0, sparse = 0;
     int pid_suffix = 0, file_info = 1, reg = 1, trace_self = 0, vdb = 0;
+    int log_print = 0, log_gc = 0, log_exc = 0;
+    PyObject *audit = NULL;
     double min_duration = 0;
     PyObject *depth = NULL, *incl = NULL, *excl = NULL, *output = NULL, *pname = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LiOOOpppppppppdOOp:VizTracer", kwlist, &entries,
-                                     &verbose, &depth, &incl, &excl, &ignore_c, &ignore_frozen,
-                                     &retval, &fargs, &sparse, &pid_suffix, &file_info, &reg,
-                                     &trace_self, &min_duration, &output, &pname, &vdb))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LiOOOpppppppppdOOpppOp:VizTracer", kwlist,
+                                     &entries, &verbose, &depth, &incl, &excl, &ignore_c,
+                                     &ignore_frozen, &retval, &fargs, &sparse, &pid_suffix,
+                                     &file_info, &reg, &trace_self, &min_duration, &output, &pname,
+                                     &vdb, &log_print, &log_gc, &audit, &log_exc))
         return -1;
     if (t->collecting) {
         PyErr_SetString(PyExc_RuntimeError, "cannot re-initialize a running VizTracer");
@@ -203,6 +237,10 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     long max_depth = -1;
     if (depth && depth != Py_None && depth_arg(depth, &max_depth) < 0)
         return -1;
+    PyObject *patterns = NULL;
+    if (audit && audit != Py_None && audit_arg(audit, &patterns) < 0)
+        return -1;
+    Py_XSETREF(t->log_audit, patterns);
     PyObject *inc = NULL, *exc = NULL;
     if (files_arg(incl, "include_files", &inc) < 0)
         return -1;
@@ -238,6 +276,9 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     set_flag(t, VT_F_LOG_RETVAL, retval);
     set_flag(t, VT_F_LOG_ARGS, fargs);
     set_flag(t, VT_F_VDB, vdb);
+    set_flag(t, VT_F_LOG_EXC, log_exc);
+    t->log_print = log_print;
+    t->log_gc = log_gc;
     t->log_sparse = sparse;
     t->pid_suffix = pid_suffix;
     t->file_info = file_info;
@@ -268,6 +309,7 @@ tracer_dealloc(struct vt_tracer *t)
     Py_CLEAR(t->output_file);
     Py_CLEAR(t->process_name);
     Py_CLEAR(t->data);
+    Py_CLEAR(t->log_audit);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -302,7 +344,7 @@ tracer_clear_refs(struct vt_tracer *t)
             PyErr_SetString(PyExc_ValueError, #field " must be a bool");                           \
             return -1;                                                                             \
         }                                                                                          \
-        if ((flag) == VT_F_IGNORE_C && t->collecting) {                                            \
+        if (((flag) & (VT_F_IGNORE_C | VT_F_LOG_EXC)) && t->collecting) {                          \
             PyErr_SetString(PyExc_RuntimeError, "stop the tracer before changing " #field);        \
             return -1;                                                                             \
         }                                                                                          \
@@ -316,6 +358,7 @@ FLAG_GETSET(ignore_frozen, VT_F_IGNORE_FROZEN)
 FLAG_GETSET(log_func_args, VT_F_LOG_ARGS)
 FLAG_GETSET(log_func_retval, VT_F_LOG_RETVAL)
 FLAG_GETSET(vdb, VT_F_VDB)
+FLAG_GETSET(log_exception, VT_F_LOG_EXC)
 
 static PyObject *
 get_max_stack_depth(struct vt_tracer *t, void *c)
@@ -473,6 +516,8 @@ static PyMemberDef tracer_members[] = {
     {"pid_suffix", T_BOOL, offsetof(struct vt_tracer, pid_suffix), 0, "append _<pid> on save"},
     {"file_info", T_BOOL, offsetof(struct vt_tracer, file_info), 0, "write file_info on save"},
     {"log_sparse", T_BOOL, offsetof(struct vt_tracer, log_sparse), 0, "@log_sparse mode"},
+    {"log_print", T_BOOL, offsetof(struct vt_tracer, log_print), 0, "print becomes events"},
+    {"log_gc", T_BOOL, offsetof(struct vt_tracer, log_gc), 0, "collections become events"},
     {"register_global", T_BOOL, offsetof(struct vt_tracer, register_global), READONLY, NULL},
     {"trace_self", T_BOOL, offsetof(struct vt_tracer, trace_self), READONLY, NULL},
     {"process_name", T_OBJECT, offsetof(struct vt_tracer, process_name), 0, "process name"},
@@ -487,6 +532,7 @@ static PyGetSetDef tracer_getset[] = {
     {"log_func_args", (getter)get_log_func_args, (setter)set_log_func_args, NULL, NULL},
     {"log_func_retval", (getter)get_log_func_retval, (setter)set_log_func_retval, NULL, NULL},
     {"vdb", (getter)get_vdb, (setter)set_vdb, NULL, NULL},
+    {"log_exception", (getter)get_log_exception, (setter)set_log_exception, NULL, NULL},
     {"max_stack_depth", (getter)get_max_stack_depth, (setter)set_max_stack_depth, NULL, NULL},
     {"min_duration", (getter)get_min_duration, (setter)set_min_duration, NULL, NULL},
     {"include_files", (getter)get_include_files, (setter)set_include_files, NULL, NULL},

@@ -1,0 +1,122 @@
+"""Events beyond calls: --log_print, --log_gc, --log_audit, --log_exception."""
+
+from conftest import events, load, run_python
+
+
+def instants(data, prefix):
+    return [e for e in events(data, "i") if e["name"].startswith(prefix)]
+
+
+def test_log_print(run):
+    r = run(["--quiet", "--log_print", "cmdline_test.py"], script="""
+        import sys
+        print("hello", 1, sep="-", end="!\\n")
+        print("to stderr", file=sys.stderr)
+        class Shown:
+            def __str__(self):
+                return "shown"
+        print(Shown())
+        """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""  # print went into the trace
+    assert r.stderr == "to stderr\n"  # other files are untouched
+    data = r.load()
+    p = instants(data, "print - ")
+    assert [e["name"] for e in p] == ["print - hello-1!\n", "print - shown\n"]
+    assert all(e["s"] == "g" and "args" not in e for e in p)
+    assert not any(e["name"].startswith(("print", "Shown.__str__")) for e in events(data, "X"))
+
+
+def test_print_restored_after_stop(tmp_path):
+    r = run_python("""
+        import builtins
+        from viztracer import VizTracer
+        before = builtins.print
+        t = VizTracer(log_print=True, verbose=0)
+        t.start(); print("hidden"); t.stop()
+        print("visible", builtins.print is before)
+        """, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "visible True\n"
+
+
+def test_log_gc(run):
+    r = run(["--quiet", "--log_gc", "cmdline_test.py"], script="""
+        import gc, json
+        gc.disable()
+        class Cycle:
+            def __init__(self):
+                self.me = self
+        for _ in range(123):
+            Cycle()
+        before = [s["collected"] for s in gc.get_stats()]
+        gc.collect()
+        after = [s["collected"] for s in gc.get_stats()]
+        print(json.dumps([a - b for a, b in zip(after, before)]))
+        """)
+    assert r.returncode == 0, r.stderr
+    delta = eval(r.stdout)
+    counters = [e for e in events(r.load(), "C") if e["name"] == "garbage collection"]
+    assert len(counters) % 2 == 0  # a start and a stop for every collection
+    start, stop = counters[-2:]  # gc.collect() is the last one
+    assert start["args"] == {"collecting": 1, "generation": 2, "collected": 0, "uncollectable": 0}
+    assert stop["args"]["collecting"] == 0 and stop["args"]["generation"] == 2
+    assert stop["args"]["collected"] == delta[2] >= 123
+    assert stop["ts"] >= start["ts"]
+
+
+def test_log_audit(run, tmp_path):
+    r = run(["--quiet", "--log_audit", "open", "--", "cmdline_test.py"], script="""
+        with open(__file__) as f:
+            pass
+        id(1)
+        """)
+    assert r.returncode == 0, r.stderr
+    opens = [e for e in events(r.load(), "i") if e["name"] == "open"]
+    assert opens[0]["args"] == {"args": [repr(f"{tmp_path}/cmdline_test.py"), "'r'", "524288"]}
+    assert {e["name"] for e in events(r.load(), "i")} == {"open"}
+    r = run(["--quiet", "--log_audit", "--", "cmdline_test.py"])
+    names = {e["name"] for e in events(r.load(), "i")}
+    assert "open" in names and "builtins.id" in names
+    r = run(["--log_audit", "(", "--", "cmdline_test.py"])
+    assert r.returncode == 1
+    assert r.stderr.startswith("viztracer: invalid options: missing ), unterminated subpattern")
+
+
+def test_log_exception(run):
+    script = """
+        def boom():
+            raise ValueError("bad value")
+        def middle():
+            boom()
+        def catcher():
+            try:
+                middle()
+            except ValueError:
+                pass
+        catcher()
+        """
+    for extra in ([], ["--ignore_c_function"]):
+        r = run(["--quiet", "--log_exception"] + extra + ["cmdline_test.py"], script=script)
+        assert r.returncode == 0, r.stderr
+        exc = instants(r.load(), "Exception - ")
+        assert [e["args"]["function"].split(" ")[0] for e in exc] == ["boom", "middle"]
+        assert exc[0]["name"] == "Exception - ValueError('bad value')"
+        assert exc[0]["args"]["type"] == "ValueError"
+        assert exc[0]["args"]["message"] == "bad value"
+        # the calls themselves are still recorded once each
+        assert len([e for e in events(r.load(), "X") if e["name"].startswith("boom (")]) == 1
+
+
+def test_extras_off_by_default(run):
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        import gc
+        print("out")
+        gc.collect()
+        try:
+            raise KeyError(1)
+        except KeyError:
+            pass
+        """)
+    assert r.stdout == "out\n"
+    assert events(r.load(), "i") == [] and events(r.load(), "C") == []
