@@ -699,6 +699,19 @@ def test_refuses_trace_without_metadata(tmp_path):
     assert proc.stderr == "Error, json file version too old.\n"
 
 
+def test_accepts_raw_dump_and_newer_metadata(tmp_path):
+    """VizTracer 0.15's C raw dump wrote metadata without a version; our own
+    writer's versions start at 0.1.0 but carry its marks; 1.x is newer."""
+    ev = [{"ph": "X", "name": "f (a.py:1)", "ts": 1, "dur": 2, "pid": 1, "tid": 1}]
+    p = tmp_path / "t.json"
+    for meta in ({"overflow": False}, {"version": "0.1.0", "vdb": True},
+                 {"version": "0.1.0", "baseTimeNanoseconds": 5}, {"version": "1.1.1"}):
+        p.write_text(json.dumps({"traceEvents": ev, "viztracer_metadata": meta}))
+        proc = run_vdb(["--no_clear", str(p)])
+        assert proc.returncode == 0, (meta, proc.stderr)
+        assert proc.stdout.startswith("> Not able to locate the source\n"), proc.stdout
+
+
 @pytest.mark.parametrize("cut", [1, 100, 1000, -2, -300])
 def test_truncated_trace(tmp_path, cut):
     trace = record(tmp_path, SQUARES)
