@@ -73,6 +73,18 @@ static const struct opt opts[] = {
     {"log_gc", 0, K_FLAG, F(log_gc), NULL, "garbage collections become counter events"},
     {"log_audit", 0, K_LIST, F(log_audit), "[REGEX...]",
      "audit events (all, or those whose name matches) become instant events"},
+    {"log_var", 0, K_LIST, F(log_var), "REGEX...",
+     "log assignments to matching names in the script (instant events)"},
+    {"log_number", 0, K_LIST, F(log_number), "REGEX...",
+     "log assignments to matching names in the script (counter events)"},
+    {"log_attr", 0, K_LIST, F(log_attr), "REGEX...",
+     "log assignments to matching attributes in the script"},
+    {"log_func_exec", 0, K_LIST, F(log_func_exec), "REGEX...",
+     "log every assignment inside matching functions of the script"},
+    {"log_func_entry", 0, K_LIST, F(log_func_entry), "REGEX...",
+     "log an instant event when matching functions of the script start"},
+    {"magic_comment", 0, K_FLAG, F(magic_comment), NULL,
+     "act on '# !viztracer: ...' comments in the script"},
     {"log_exception", 0, K_FLAG, F(log_exception), NULL,
      "exceptions leaving a function become instant events"},
 };
@@ -118,6 +130,11 @@ vt_cli_options_fini(struct vt_options *o)
     list_fini(&o->include_files);
     list_fini(&o->exclude_files);
     list_fini(&o->log_audit);
+    list_fini(&o->log_var);
+    list_fini(&o->log_number);
+    list_fini(&o->log_attr);
+    list_fini(&o->log_func_exec);
+    list_fini(&o->log_func_entry);
     vt_cli_options_init(o);
 }
 

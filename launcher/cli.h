@@ -26,36 +26,42 @@ struct vt_cli_list {
 };
 
 struct vt_options {
-    enum vt_cli_run run;              /* what to run */
-    char *target;                     /* owned: script path, module name or code */
-    char **argv;                      /* owned NULL-terminated sys.argv of the program */
-    int argc;                         /* entries of argv */
-    int help;                         /* -h/--help */
-    int version;                      /* --version */
-    char *rcfile;                     /* owned --rcfile, or NULL for the default */
-    long long tracer_entries;         /* ring capacity */
-    char *output_file;                /* owned -o, or NULL for result.json */
-    int unique_output_file;           /* -u */
-    char *output_dir;                 /* owned --output_dir, or NULL */
-    int pid_suffix;                   /* --pid_suffix */
-    int quiet;                        /* --quiet */
-    int trace_self;                   /* --trace_self */
-    int file_info;                    /* --file_info (no effect: always written) */
-    long max_stack_depth;             /* -1 = unlimited */
-    double min_duration_us;           /* microseconds */
-    struct vt_cli_list include_files; /* --include_files */
-    struct vt_cli_list exclude_files; /* --exclude_files */
-    int ignore_c_function;            /* --ignore_c_function */
-    int ignore_frozen;                /* --ignore_frozen */
-    int log_func_retval;              /* --log_func_retval */
-    int log_func_args;                /* --log_func_args */
-    int log_sparse;                   /* --log_sparse */
-    int log_exit;                     /* --log_exit */
-    int vdb;                          /* --vdb */
-    int log_print;                    /* --log_print */
-    int log_gc;                       /* --log_gc */
-    int log_exception;                /* --log_exception */
-    struct vt_cli_list log_audit;     /* --log_audit [REGEX...]; given with no items = all */
+    enum vt_cli_run run;               /* what to run */
+    char *target;                      /* owned: script path, module name or code */
+    char **argv;                       /* owned NULL-terminated sys.argv of the program */
+    int argc;                          /* entries of argv */
+    int help;                          /* -h/--help */
+    int version;                       /* --version */
+    char *rcfile;                      /* owned --rcfile, or NULL for the default */
+    long long tracer_entries;          /* ring capacity */
+    char *output_file;                 /* owned -o, or NULL for result.json */
+    int unique_output_file;            /* -u */
+    char *output_dir;                  /* owned --output_dir, or NULL */
+    int pid_suffix;                    /* --pid_suffix */
+    int quiet;                         /* --quiet */
+    int trace_self;                    /* --trace_self */
+    int file_info;                     /* --file_info (no effect: always written) */
+    long max_stack_depth;              /* -1 = unlimited */
+    double min_duration_us;            /* microseconds */
+    struct vt_cli_list include_files;  /* --include_files */
+    struct vt_cli_list exclude_files;  /* --exclude_files */
+    int ignore_c_function;             /* --ignore_c_function */
+    int ignore_frozen;                 /* --ignore_frozen */
+    int log_func_retval;               /* --log_func_retval */
+    int log_func_args;                 /* --log_func_args */
+    int log_sparse;                    /* --log_sparse */
+    int log_exit;                      /* --log_exit */
+    int vdb;                           /* --vdb */
+    int log_print;                     /* --log_print */
+    int log_gc;                        /* --log_gc */
+    int log_exception;                 /* --log_exception */
+    struct vt_cli_list log_audit;      /* --log_audit [REGEX...]; given with no items = all */
+    struct vt_cli_list log_var;        /* --log_var REGEX... */
+    struct vt_cli_list log_number;     /* --log_number REGEX... */
+    struct vt_cli_list log_attr;       /* --log_attr REGEX... */
+    struct vt_cli_list log_func_exec;  /* --log_func_exec REGEX... */
+    struct vt_cli_list log_func_entry; /* --log_func_entry REGEX... */
+    int magic_comment;                 /* --magic_comment */
 };
 
 /* Sets defaults. Can't fail. */

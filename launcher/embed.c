@@ -285,12 +285,58 @@ read_source(const char *path)
     return bytes;
 }
 
+static int put(PyObject *kw, const char *name, PyObject *value);
+static PyObject *compile_source(PyObject *source, const char *filename);
+static PyObject *str_list(const struct vt_cli_list *l, int empty_none);
+
+/* The instrumentation the options ask for, as viztracer.codemonkey takes
+ * it; NULL (no error) when none is asked for. */
+static PyObject *
+instrumentation(const struct vt_options *o)
+{
+    if (!(o->log_var.n || o->log_number.n || o->log_attr.n || o->log_func_exec.n ||
+          o->log_func_entry.n || o->magic_comment))
+        return NULL;
+    PyObject *d = PyDict_New(); /* new ref */
+    if (d && (put(d, "log_var", str_list(&o->log_var, 1)) |
+              put(d, "log_number", str_list(&o->log_number, 1)) |
+              put(d, "log_attr", str_list(&o->log_attr, 1)) |
+              put(d, "log_func_exec", str_list(&o->log_func_exec, 1)) |
+              put(d, "log_func_entry", str_list(&o->log_func_entry, 1)) |
+              put(d, "magic_comment", PyBool_FromLong(o->magic_comment))) != 0)
+        Py_CLEAR(d);
+    return d;
+}
+
+/* Compiles the program: through viztracer.codemonkey when instrumentation
+ * is asked for (opts not NULL), else with the builtin compile(). */
+static PyObject *
+compile_program(PyObject *source, const char *filename, PyObject *opts)
+{
+    if (opts == NULL)
+        return compile_source(source, filename);
+    PyObject *cm = PyImport_ImportModule("viztracer.codemonkey"); /* new ref */
+    PyObject *code =
+        cm ? PyObject_CallMethod(cm, "compile_source", "OsO", source, filename, opts) : NULL;
+    Py_XDECREF(cm);
+    return code;
+}
+
 static PyObject *
 compile_source(PyObject *source, const char *filename)
 {
     PyObject *builtins = PyEval_GetBuiltins();                     /* borrowed */
     PyObject *compile = PyDict_GetItemString(builtins, "compile"); /* borrowed */
     return PyObject_CallFunction(compile, "Oss", source, filename, "exec");
+}
+
+static void report(const char *what);
+
+/* Prints the pending exception's message as "viztracer: <message>". */
+static void
+report_line(void)
+{
+    report(NULL);
 }
 
 /* Prepares __main__ and returns the code to run. As python3 does: the script's
@@ -304,6 +350,23 @@ prepare_main(const struct vt_options *o, const char *script_path, PyObject *main
     if (ns == NULL)
         return NULL;
     PyObject *code = NULL;
+    PyObject *opts = instrumentation(o); /* new ref or NULL */
+    if (opts == NULL && PyErr_Occurred()) {
+        Py_DECREF(ns);
+        return NULL;
+    }
+    if (opts) {
+        PyObject *cm = PyImport_ImportModule("viztracer.codemonkey"); /* new ref */
+        PyObject *ok = cm ? PyObject_CallMethod(cm, "check", "O", opts) : NULL;
+        Py_XDECREF(cm);
+        if (ok == NULL) {
+            report_line();
+            Py_DECREF(opts);
+            Py_DECREF(ns);
+            return NULL; /* reported; no exception left */
+        }
+        Py_DECREF(ok);
+    }
     if (o->run == VT_CLI_RUN_SCRIPT) {
         char *real = realpath(script_path, NULL);
         PyObject *v = Py_BuildValue("(ss)", script_path, real ? real : script_path);
@@ -319,7 +382,7 @@ prepare_main(const struct vt_options *o, const char *script_path, PyObject *main
             PyObject *src = read_source(script_path);                     /* new ref */
             PyObject *file = PyDict_GetItemString(main_dict, "__file__"); /* borrowed */
             if (src && file)
-                code = compile_source(src, PyUnicode_AsUTF8(file));
+                code = compile_program(src, PyUnicode_AsUTF8(file), opts);
             Py_XDECREF(src);
         }
         Py_XDECREF(v);
@@ -327,7 +390,7 @@ prepare_main(const struct vt_options *o, const char *script_path, PyObject *main
         if (run_snippet("import sys\nsys.path.insert(0, '')\n", ns) == 0) {
             PyObject *src = PyUnicode_DecodeFSDefault(o->target); /* new ref */
             if (src)
-                code = compile_source(src, "<string>");
+                code = compile_program(src, "<string>", opts);
             Py_XDECREF(src);
         }
     } else {
@@ -348,6 +411,7 @@ prepare_main(const struct vt_options *o, const char *script_path, PyObject *main
         }
         Py_XDECREF(mod);
     }
+    Py_XDECREF(opts);
     Py_DECREF(ns);
     return code;
 }
@@ -426,7 +490,10 @@ report(const char *what)
     PyErr_Fetch(&et, &ev, &tb);
     PyObject *s = ev ? PyObject_Str(ev) : NULL; /* new ref */
     const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
-    vt_log_error("viztracer: %s%s%s", what, text && *text ? ": " : "", text ? text : "");
+    if (what == NULL)
+        vt_log_error("viztracer: %s", text ? text : "error");
+    else
+        vt_log_error("viztracer: %s%s%s", what, text && *text ? ": " : "", text ? text : "");
     Py_XDECREF(s);
     Py_XDECREF(et);
     Py_XDECREF(ev);
@@ -495,6 +562,8 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
     PyObject *code = main_dict ? prepare_main(o, script_path, main_dict) : NULL; /* new ref */
     if (code == NULL) {
         Py_DECREF(tracer);
+        if (!PyErr_Occurred())
+            return 1; /* already reported */
         if (o->run == VT_CLI_RUN_MODULE && PyErr_ExceptionMatches(PyExc_ImportError)) {
             report(o->target);
             return 1;

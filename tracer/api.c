@@ -528,25 +528,99 @@ tracer_add_raw(struct vt_tracer *t, PyObject *raw)
     Py_RETURN_NONE;
 }
 
+/* The innermost recorded Python function of the calling thread, or NULL. */
+static struct vt_frame *
+innermost_python(struct vt_tracer *t)
+{
+    struct vt_thread *th = t->collecting ? vt_tracer__thread(t) : NULL;
+    for (uint32_t i = th ? th->depth : 0; i > 0; i--) {
+        struct vt_frame *fr = &th->stack[i - 1];
+        if (fr->what != 0 && (fr->what & VT_EVENT_KIND_MASK) == VT_EVENT_PY)
+            return fr;
+    }
+    return NULL;
+}
+
 static PyObject *
 tracer_add_func_args(struct vt_tracer *t, PyObject *args)
 {
     PyObject *key, *value;
     if (!PyArg_ParseTuple(args, "OO:add_func_args", &key, &value))
         return NULL;
-    struct vt_thread *th = t->collecting ? vt_tracer__thread(t) : NULL;
-    if (th == NULL)
+    struct vt_frame *fr = innermost_python(t);
+    if (fr == NULL)
         Py_RETURN_NONE;
-    for (uint32_t i = th->depth; i > 0; i--) {
-        struct vt_frame *fr = &th->stack[i - 1];
-        if (fr->what == 0 || (fr->what & VT_EVENT_KIND_MASK) != VT_EVENT_PY)
-            continue;
-        if (fr->args == NULL && (fr->args = PyDict_New()) == NULL)
+    if (fr->args == NULL && (fr->args = PyDict_New()) == NULL)
+        return NULL;
+    if (PyDict_SetItem(fr->args, key, value) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+tracer_add_variable(struct vt_tracer *t, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"name", "var", "event", NULL};
+    PyObject *name, *var;
+    const char *event = "instant";
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "UO|s:add_variable", kwlist, &name, &var, &event))
+        return NULL;
+    if (strcmp(event, "counter") == 0) {
+        if (!(PyLong_Check(var) || PyFloat_Check(var)) || PyBool_Check(var)) {
+            PyErr_Format(PyExc_TypeError, "%U: a counter takes numbers, not %s", name,
+                         Py_TYPE(var)->tp_name);
             return NULL;
-        if (PyDict_SetItem(fr->args, key, value) < 0)
-            return NULL;
-        break;
+        }
+        PyObject *cargs = Py_BuildValue("{O:O}", name, var); /* new ref */
+        PyObject *r = cargs ? counter(t, name, cargs) : NULL;
+        Py_XDECREF(cargs);
+        return r;
     }
+    if (strcmp(event, "instant") != 0) {
+        PyErr_SetString(PyExc_ValueError, "event has to be 'instant' or 'counter'");
+        return NULL;
+    }
+    if (!t->collecting)
+        Py_RETURN_NONE;
+    PyObject *text = vt_tracer__safe_repr(var);                                 /* new ref */
+    PyObject *full = text ? PyUnicode_FromFormat("%U = %U", name, text) : NULL; /* new ref */
+    Py_XDECREF(text);
+    PyObject *scope = PyUnicode_FromString("p"); /* new ref */
+    PyObject *r = full && scope ? instant(t, full, Py_None, scope) : NULL;
+    Py_XDECREF(full);
+    Py_XDECREF(scope);
+    return r;
+}
+
+static PyObject *
+tracer_add_func_exec(struct vt_tracer *t, PyObject *args)
+{
+    PyObject *name, *val;
+    int lineno;
+    if (!PyArg_ParseTuple(args, "UOi:add_func_exec", &name, &val, &lineno))
+        return NULL;
+    struct vt_frame *fr = innermost_python(t);
+    if (fr == NULL)
+        Py_RETURN_NONE;
+    if (fr->args == NULL && (fr->args = PyDict_New()) == NULL)
+        return NULL;
+    PyObject *steps = PyDict_GetItemString(fr->args, "exec_steps"); /* borrowed */
+    if (steps == NULL || !PyList_Check(steps)) {
+        PyObject *list = PyList_New(0); /* new ref */
+        if (list == NULL || PyDict_SetItemString(fr->args, "exec_steps", list) < 0) {
+            Py_XDECREF(list);
+            return NULL;
+        }
+        Py_DECREF(list);
+        steps = list;
+    }
+    PyObject *text = vt_tracer__safe_repr(val); /* new ref */
+    PyObject *line = text ? PyUnicode_FromFormat("(%d) %U = %U", lineno, name, text) : NULL;
+    Py_XDECREF(text);
+    int rc = line ? PyList_Append(steps, line) : -1;
+    Py_XDECREF(line);
+    if (rc < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -590,6 +664,10 @@ PyMethodDef vt_tracer__methods[] = {
     {"add_raw", (PyCFunction)tracer_add_raw, METH_O, "add_raw(dict): add an event as it is"},
     {"add_func_args", (PyCFunction)tracer_add_func_args, METH_VARARGS,
      "add_func_args(key, value): attach to the running function's event"},
+    {"add_variable", (PyCFunction)(void (*)(void))tracer_add_variable, METH_VARARGS | METH_KEYWORDS,
+     "add_variable(name, var, event='instant'|'counter'): used by instrumented code"},
+    {"add_func_exec", (PyCFunction)tracer_add_func_exec, METH_VARARGS,
+     "add_func_exec(name, value, lineno): used by --log_func_exec"},
     {"log_event", (PyCFunction)tracer_log_event, METH_O,
      "with tracer.log_event(name): record the block as one event"},
     {NULL, NULL, 0, NULL},
@@ -610,5 +688,7 @@ get_tracer(PyObject *self, PyObject *unused)
 
 PyMethodDef vt_tracer__functions[] = {
     {"get_tracer", get_tracer, METH_NOARGS, "the global VizTracer, or None"},
+    {"_set_glue_dir", vt_tracer__set_glue_dir, METH_O,
+     "viztracer/__init__.py: where our Python files are"},
     {NULL, NULL, 0, NULL},
 };

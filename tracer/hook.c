@@ -58,6 +58,39 @@ vt_tracer__hook_own(PyObject *module, PyTypeObject *type)
     }
 }
 
+/* The folder of our Python files with a trailing '/', owned; NULL until the
+ * package tells us. Protected by the GIL. */
+static char *glue_dir;
+static size_t glue_len;
+
+int
+vt_tracer__glue_known(void)
+{
+    return glue_dir != NULL;
+}
+
+PyObject *
+vt_tracer__set_glue_dir(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    Py_ssize_t n;
+    const char *s = PyUnicode_Check(arg) ? PyUnicode_AsUTF8AndSize(arg, &n) : NULL;
+    if (s == NULL) {
+        PyErr_SetString(PyExc_TypeError, "a folder path is needed");
+        return NULL;
+    }
+    char *copy = PyMem_RawMalloc((size_t)n + 2);
+    if (copy == NULL)
+        return PyErr_NoMemory();
+    memcpy(copy, s, (size_t)n);
+    copy[n] = '/';
+    copy[n + 1] = '\0';
+    PyMem_RawFree(glue_dir);
+    glue_dir = copy;
+    glue_len = (size_t)n + 1;
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 loaded_module(const char *name)
 {
@@ -132,9 +165,13 @@ judge_file(struct vt_tracer *t, PyObject *filename)
     }
     if ((t->flags & VT_F_IGNORE_FROZEN) && strncmp(s, "<frozen", 7) == 0)
         return 1;
-    if ((t->flags & VT_F_INCLUDE) && !starts_with_any(t->include_files, s, n))
+    if ((t->flags & VT_F_GLUE) && glue_dir && (size_t)n >= glue_len &&
+        memcmp(s, glue_dir, glue_len) == 0)
         return 1;
-    if ((t->flags & VT_F_EXCLUDE) && starts_with_any(t->exclude_files, s, n))
+    if ((t->flags & VT_F_INCLUDE) &&
+        (t->include_files == NULL || !starts_with_any(t->include_files, s, n)))
+        return 1;
+    if ((t->flags & VT_F_EXCLUDE) && t->exclude_files && starts_with_any(t->exclude_files, s, n))
         return 1;
     return 0;
 }
@@ -530,6 +567,9 @@ vt_tracer__hook_start(struct vt_tracer *t)
     session++;
     Py_INCREF(t);
     active = t;
+    if (glue_dir && !t->trace_self)
+        t->flags |= VT_F_GLUE;
+    vt_tracer__fcache_clear(t);
     if (vt_tracer__extras_start(t) < 0) {
         active = NULL;
         Py_DECREF(t);

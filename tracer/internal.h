@@ -30,8 +30,9 @@ enum vt_flag {
     VT_F_LOG_RETVAL = 1u << 5,    /* --log_func_retval */
     VT_F_VDB = 1u << 6,           /* --vdb: record the caller's line of every call */
     VT_F_LOG_EXC = 1u << 7,       /* --log_exception: exceptions leaving functions */
+    VT_F_GLUE = 1u << 8,          /* skip our own Python files (not with trace_self) */
 };
-#define VT_F_FILTER (VT_F_INCLUDE | VT_F_EXCLUDE | VT_F_IGNORE_FROZEN)
+#define VT_F_FILTER (VT_F_INCLUDE | VT_F_EXCLUDE | VT_F_IGNORE_FROZEN | VT_F_GLUE)
 #define VT_F_ARGS (VT_F_LOG_ARGS | VT_F_LOG_RETVAL)
 
 /* Deepest call stack a thread records; deeper calls are counted, not kept. */
@@ -126,6 +127,8 @@ void vt_tracer__hook_own(PyObject *module, PyTypeObject *type);
 /* Hooks the calling thread (for threads not started by threading) and
  * learns its name. Needs the GIL. */
 void vt_tracer__hook_thread(struct vt_tracer *t);
+/* Whether our Python glue files are known (viztracer/__init__.py told us). */
+int vt_tracer__glue_known(void);
 /* The tracer that is collecting, or NULL. Borrowed. */
 struct vt_tracer *vt_tracer__active(void);
 /* The calling thread's state for t, registering it first if needed; NULL when
@@ -138,6 +141,8 @@ void vt_tracer__push_custom(struct vt_tracer *t, PyObject *dict, int raw);
 /* Python callable for threading.setprofile: learns the thread's name and hooks
  * the thread. Borrowed reference, valid while the module lives. */
 extern PyMethodDef vt_tracer__bootstrap_def;
+/* _set_glue_dir(path): module function telling where our Python files are. */
+PyObject *vt_tracer__set_glue_dir(PyObject *self, PyObject *path);
 
 /* thread.c */
 struct vt_thread *vt_tracer__thread_create(struct vt_tracer *t);

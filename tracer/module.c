@@ -35,6 +35,8 @@ apply_flags(struct vt_tracer *t)
 {
     unsigned f =
         t->flags & (VT_F_IGNORE_C | VT_F_IGNORE_FROZEN | VT_F_ARGS | VT_F_VDB | VT_F_LOG_EXC);
+    if (vt_tracer__glue_known() && !t->trace_self)
+        f |= VT_F_GLUE;
     if (t->include_files)
         f |= VT_F_INCLUDE;
     if (t->exclude_files)

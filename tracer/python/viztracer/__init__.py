@@ -11,7 +11,16 @@ from viztracer._core import (  # noqa: F401
     trace_and_save,
 )
 
+from viztracer import _core as _c  # noqa: E402
+
+# Our Python files never show in a trace (unless trace_self).
+_c._set_glue_dir(__path__[0])
+del _c
+
 __all__ = [
+    "VizCounter",
+    "VizLoggingHandler",
+    "VizObject",
     "VizTracer",
     "__version__",
     "get_tracer",
@@ -19,3 +28,14 @@ __all__ = [
     "log_sparse",
     "trace_and_save",
 ]
+
+
+_LAZY = {"VizCounter": "vizcounter", "VizObject": "vizobject", "VizLoggingHandler": "vizlogging"}
+
+
+def __getattr__(name):
+    # Imported on first use: logging is not loaded into every traced program.
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f"viztracer.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'viztracer' has no attribute {name!r}")
