@@ -83,6 +83,8 @@ static const struct opt opts[] = {
      "log every assignment inside matching functions of the script"},
     {"log_func_entry", 0, K_LIST, F(log_func_entry), "REGEX...",
      "log an instant event when matching functions of the script start"},
+    {"plugins", 0, K_LIST, F(plugins), "\"MODULE ARGS\"...",
+     "plugins: each module's get_vizplugin(\"MODULE ARGS\") is loaded"},
     {"magic_comment", 0, K_FLAG, F(magic_comment), NULL,
      "act on '# !viztracer: ...' comments in the script"},
     {"log_exception", 0, K_FLAG, F(log_exception), NULL,
@@ -135,6 +137,7 @@ vt_cli_options_fini(struct vt_options *o)
     list_fini(&o->log_attr);
     list_fini(&o->log_func_exec);
     list_fini(&o->log_func_entry);
+    list_fini(&o->plugins);
     vt_cli_options_init(o);
 }
 

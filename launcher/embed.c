@@ -214,7 +214,8 @@ create_tracer(PyObject *core, const struct vt_options *o, const char *output)
              put(kw, "trace_self", boolean(o->trace_self)) | put(kw, "vdb", boolean(o->vdb)) |
              put(kw, "log_print", boolean(o->log_print)) | put(kw, "log_gc", boolean(o->log_gc)) |
              put(kw, "log_exception", boolean(o->log_exception)) |
-             put(kw, "log_audit", str_list(&o->log_audit, 0));
+             put(kw, "log_audit", str_list(&o->log_audit, 0)) |
+             put(kw, "plugins", str_list(&o->plugins, 1));
     PyObject *t = NULL;
     PyObject *empty = PyTuple_New(0);                           /* new ref */
     PyObject *type = PyObject_GetAttrString(core, "VizTracer"); /* new ref */
@@ -549,19 +550,13 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         report("cannot load the viztracer module");
         return 1;
     }
-    PyObject *tracer = create_tracer(core, o, output); /* new ref */
-    Py_DECREF(core);
-    if (tracer == NULL) {
-        report("invalid options");
-        return 1;
-    }
-    if (install_sigterm() < 0)
-        PyErr_Clear(); /* no SIGTERM handler: a terminated run is lost, the rest works */
+    /* __main__ first: sys.path[0] is then set, so plugins and the program's
+     * own modules import as they would under python3. */
     PyObject *main_mod = PyImport_AddModule("__main__");                         /* borrowed */
     PyObject *main_dict = main_mod ? PyModule_GetDict(main_mod) : NULL;          /* borrowed */
     PyObject *code = main_dict ? prepare_main(o, script_path, main_dict) : NULL; /* new ref */
     if (code == NULL) {
-        Py_DECREF(tracer);
+        Py_DECREF(core);
         if (!PyErr_Occurred())
             return 1; /* already reported */
         if (o->run == VT_CLI_RUN_MODULE && PyErr_ExceptionMatches(PyExc_ImportError)) {
@@ -570,6 +565,15 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         }
         return status_of_exception(signo);
     }
+    PyObject *tracer = create_tracer(core, o, output); /* new ref */
+    Py_DECREF(core);
+    if (tracer == NULL) {
+        Py_DECREF(code);
+        report(NULL);
+        return 1;
+    }
+    if (install_sigterm() < 0)
+        PyErr_Clear(); /* no SIGTERM handler: a terminated run is lost, the rest works */
     /* The runner: tracer.start() then exec(code), so builtins.exec is recorded
      * as the outermost call (as in VizTracer), and nothing of ours is. */
     const char *runner = o->log_sparse ? "exec(__vt_code, __vt_globals)\n"
@@ -612,6 +616,11 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         PyErr_Clear();
     if (call_method(tracer, "save") < 0) {
         report("cannot save the trace");
+        if (status == 0)
+            status = 1;
+    }
+    if (call_method(tracer, "terminate") < 0) {
+        report("a plugin failed");
         if (status == 0)
             status = 1;
     }

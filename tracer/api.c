@@ -27,12 +27,53 @@ vt_tracer__register_global(PyObject *tracer)
     return PyDict_SetItemString(builtins, "__viz_tracer__", tracer);
 }
 
+/* ---- plugins -------------------------------------------------------- */
+
+int
+vt_tracer__plugin_event(struct vt_tracer *t, const char *when)
+{
+    if (t->plugins == NULL)
+        return 0;
+    PyObject *r = PyObject_CallMethod(t->plugins, "event", "s", when); /* new ref */
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Whether a plugin asked to see the data before it is written. */
+static int
+plugins_want_data(struct vt_tracer *t)
+{
+    if (t->plugins == NULL)
+        return 0;
+    PyObject *r = PyObject_GetAttrString(t->plugins, "has_handlers"); /* new ref */
+    int want = r ? PyObject_IsTrue(r) : -1;
+    Py_XDECREF(r);
+    return want;
+}
+
+static PyObject *
+tracer_terminate(struct vt_tracer *t, PyObject *unused)
+{
+    (void)unused;
+    if (t->plugins) {
+        PyObject *r = PyObject_CallMethod(t->plugins, "terminate", NULL); /* new ref */
+        if (r == NULL)
+            return NULL;
+        Py_DECREF(r);
+    }
+    Py_RETURN_NONE;
+}
+
 /* ---- start / stop --------------------------------------------------- */
 
 static PyObject *
 tracer_start(struct vt_tracer *t, PyObject *unused)
 {
     (void)unused;
+    if (!t->collecting && vt_tracer__plugin_event(t, "pre-start") < 0)
+        return NULL;
     if (vt_tracer__hook_start(t) < 0)
         return NULL;
     Py_RETURN_NONE;
@@ -45,7 +86,10 @@ tracer_stop(struct vt_tracer *t, PyObject *args, PyObject *kw)
     PyObject *option = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:stop", kwlist, &option))
         return NULL;
+    int was = t->collecting;
     vt_tracer__hook_stop(t);
+    if (was && vt_tracer__plugin_event(t, "post-stop") < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -253,8 +297,20 @@ tracer_save(struct vt_tracer *t, PyObject *args, PyObject *kw)
     if (was)
         vt_tracer__hook_stop(t);
     uint64_t count = 0;
-    int rc;
-    if (t->data) {
+    int rc = vt_tracer__plugin_event(t, "pre-save");
+    int want = rc == 0 ? plugins_want_data(t) : -1;
+    if (want > 0 && t->data == NULL) {
+        /* A plugin rewrites the data: build it, hand it over, write it. */
+        PyObject *n = PyObject_CallMethod((PyObject *)t, "parse", NULL); /* new ref */
+        PyObject *h = n ? PyObject_CallMethod(t->plugins, "handle_data", "O", t->data) : NULL;
+        Py_XDECREF(n);
+        Py_XDECREF(h);
+        if (h == NULL)
+            rc = -1;
+    }
+    if (rc < 0 || want < 0) {
+        rc = -1;
+    } else if (t->data) {
         rc = save_data(t, path);
         PyObject *ev = rc == 0 ? PyDict_GetItemString(t->data, "traceEvents") : NULL;
         count = ev && PyList_Check(ev) ? (uint64_t)PyList_GET_SIZE(ev) : 0;
@@ -366,6 +422,9 @@ tracer_exit(struct vt_tracer *t, PyObject *args)
     PyObject *empty = PyTuple_New(0); /* new ref */
     PyObject *r = empty ? tracer_save(t, empty, NULL) : NULL;
     Py_XDECREF(empty);
+    if (r != NULL) {
+        Py_SETREF(r, tracer_terminate(t, NULL));
+    }
     if (r == NULL) {
         Py_XDECREF(et);
         Py_XDECREF(ev);
@@ -646,6 +705,8 @@ PyMethodDef vt_tracer__methods[] = {
      "run(command, output_file=None): trace exec(command) and save"},
     {"__enter__", (PyCFunction)tracer_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)tracer_exit, METH_VARARGS, NULL},
+    {"terminate", (PyCFunction)tracer_terminate, METH_NOARGS,
+     "tell the plugins that the tracer is done"},
     {"enable_thread_tracing", (PyCFunction)tracer_enable_thread_tracing, METH_NOARGS,
      "trace the calling thread (one not started by threading)"},
     {"getts", (PyCFunction)tracer_getts, METH_NOARGS, "now, in microseconds, on the trace clock"},

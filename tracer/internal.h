@@ -100,6 +100,7 @@ struct vt_tracer {
     int log_print;           /* print() becomes instant events */
     int log_gc;              /* garbage collections become counter events */
     PyObject *log_audit;     /* owned list of compiled patterns ([] = all), or NULL = off */
+    PyObject *plugins;       /* owned viztracer.vizplugin.PluginManager, or NULL */
     PyObject *include_files; /* owned list of str, or NULL */
     PyObject *exclude_files; /* owned list of str, or NULL */
     PyObject *output_file;   /* owned str */
@@ -162,6 +163,11 @@ void vt_tracer__extras_stop(struct vt_tracer *t);
 /* Records the pending exception leaving the function of code co as an
  * instant event; the exception stays pending. Needs the GIL. */
 void vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co);
+
+/* api.c: plugins */
+/* Tells the plugins (if any) that tracing reached `when`. Returns 0, or -1
+ * with an exception set. Needs the GIL. */
+int vt_tracer__plugin_event(struct vt_tracer *t, const char *when);
 
 /* dump.c */
 /* Writes every buffered event to path (.json or .gz), then empties the

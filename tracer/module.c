@@ -188,41 +188,26 @@ tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 static int
 tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"tracer_entries",
-                             "verbose",
-                             "max_stack_depth",
-                             "include_files",
-                             "exclude_files",
-                             "ignore_c_function",
-                             "ignore_frozen",
-                             "log_func_retval",
-                             "log_func_args",
-                             "log_sparse",
-                             "pid_suffix",
-                             "file_info",
-                             "register_global",
-                             "trace_self",
-                             "min_duration",
-                             "output_file",
-                             "process_name",
-                             "vdb",
-                             "log_print",
-                             "log_gc",
-                             "log_audit",
-                             "log_exception",
-                             NULL};
+    static char *kwlist[] = {"tracer_entries",  "verbose",         "max_stack_depth",
+                             "include_files",   "exclude_files",   "ignore_c_function",
+                             "ignore_frozen",   "log_func_retval", "log_func_args",
+                             "log_sparse",      "pid_suffix",      "file_info",
+                             "register_global", "trace_self",      "min_duration",
+                             "output_file",     "process_name",    "vdb",
+                             "log_print",       "log_gc",          "log_audit",
+                             "log_exception",   "plugins",         NULL};
     long long entries = 1000000;
     int verbose = 1, ignore_c = 0, ignore_frozen = 0, retval = 0, fargs = 0, sparse = 0;
     int pid_suffix = 0, file_info = 1, reg = 1, trace_self = 0, vdb = 0;
     int log_print = 0, log_gc = 0, log_exc = 0;
-    PyObject *audit = NULL;
+    PyObject *audit = NULL, *plugins = NULL;
     double min_duration = 0;
     PyObject *depth = NULL, *incl = NULL, *excl = NULL, *output = NULL, *pname = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LiOOOpppppppppdOOpppOp:VizTracer", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LiOOOpppppppppdOOpppOpO:VizTracer", kwlist,
                                      &entries, &verbose, &depth, &incl, &excl, &ignore_c,
                                      &ignore_frozen, &retval, &fargs, &sparse, &pid_suffix,
                                      &file_info, &reg, &trace_self, &min_duration, &output, &pname,
-                                     &vdb, &log_print, &log_gc, &audit, &log_exc))
+                                     &vdb, &log_print, &log_gc, &audit, &log_exc, &plugins))
         return -1;
     if (t->collecting) {
         PyErr_SetString(PyExc_RuntimeError, "cannot re-initialize a running VizTracer");
@@ -296,6 +281,14 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
         Py_XSETREF(t->process_name, pname);
     }
     apply_flags(t);
+    Py_CLEAR(t->plugins);
+    if (plugins && plugins != Py_None && PyObject_IsTrue(plugins)) {
+        PyObject *vp = PyImport_ImportModule("viztracer.vizplugin"); /* new ref */
+        t->plugins = vp ? PyObject_CallMethod(vp, "PluginManager", "OO", t, plugins) : NULL;
+        Py_XDECREF(vp);
+        if (t->plugins == NULL)
+            return -1;
+    }
     if (reg && vt_tracer__register_global((PyObject *)t) < 0)
         return -1;
     return 0;
@@ -312,6 +305,7 @@ tracer_dealloc(struct vt_tracer *t)
     Py_CLEAR(t->process_name);
     Py_CLEAR(t->data);
     Py_CLEAR(t->log_audit);
+    Py_CLEAR(t->plugins);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -319,6 +313,7 @@ static int
 tracer_traverse(struct vt_tracer *t, visitproc visit, void *arg)
 {
     Py_VISIT(t->data);
+    Py_VISIT(t->plugins);
     Py_VISIT(t->include_files);
     Py_VISIT(t->exclude_files);
     return 0;
@@ -328,6 +323,7 @@ static int
 tracer_clear_refs(struct vt_tracer *t)
 {
     Py_CLEAR(t->data);
+    Py_CLEAR(t->plugins);
     return 0;
 }
 
