@@ -141,10 +141,11 @@ vt_viewer_create(const struct vt_viewer_options *o, struct vt_viewer **out, int 
     v->port = port_of(fd);
     vt_viewer__gzip(vt_viewer_assets_html, vt_viewer_assets_html_len, 9, &v->page_gz,
                     &v->page_gz_len);
-    v->daemon = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, vt_viewer__handle, v, MHD_OPTION_LISTEN_SOCKET,
-        fd, MHD_OPTION_NOTIFY_COMPLETED, vt_viewer__completed, v, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256, MHD_OPTION_END);
+    v->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, vt_viewer__handle, v,
+                                 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+                                 vt_viewer__completed, v, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 (unsigned int)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
+                                 MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
     if (v->daemon == NULL) {
         *errnum = errno;
         close(fd);
