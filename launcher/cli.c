@@ -85,6 +85,7 @@ static const struct opt opts[] = {
      "log an instant event when matching functions of the script start"},
     {"plugins", 0, K_LIST, F(plugins), "\"MODULE ARGS\"...",
      "plugins: each module's get_vizplugin(\"MODULE ARGS\") is loaded"},
+    {"log_async", 0, K_FLAG, F(log_async), NULL, "show each asyncio task as a track of its own"},
     {"magic_comment", 0, K_FLAG, F(magic_comment), NULL,
      "act on '# !viztracer: ...' comments in the script"},
     {"log_exception", 0, K_FLAG, F(log_exception), NULL,

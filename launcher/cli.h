@@ -62,6 +62,7 @@ struct vt_options {
     struct vt_cli_list log_func_exec;  /* --log_func_exec REGEX... */
     struct vt_cli_list log_func_entry; /* --log_func_entry REGEX... */
     int magic_comment;                 /* --magic_comment */
+    int log_async;                     /* --log_async */
     struct vt_cli_list plugins;        /* --plugins "module args"... */
 };
 

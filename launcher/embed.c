@@ -215,7 +215,8 @@ create_tracer(PyObject *core, const struct vt_options *o, const char *output)
              put(kw, "log_print", boolean(o->log_print)) | put(kw, "log_gc", boolean(o->log_gc)) |
              put(kw, "log_exception", boolean(o->log_exception)) |
              put(kw, "log_audit", str_list(&o->log_audit, 0)) |
-             put(kw, "plugins", str_list(&o->plugins, 1));
+             put(kw, "plugins", str_list(&o->plugins, 1)) |
+             put(kw, "log_async", boolean(o->log_async));
     PyObject *t = NULL;
     PyObject *empty = PyTuple_New(0);                           /* new ref */
     PyObject *type = PyObject_GetAttrString(core, "VizTracer"); /* new ref */

@@ -219,8 +219,9 @@ vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
         for (uint64_t i = first; i < n; i++) {
             struct vt_event *e = vt_ring_at(&th->ring, i);
             enum vt_event_kind kind = vt_event_kind(e);
+            long tid = e->task ? (long)e->task : th->tid;
             if (kind == VT_EVENT_CUSTOM || kind == VT_EVENT_RAW) {
-                write_custom(w, e, &conv, pid, th->tid);
+                write_custom(w, e, &conv, pid, tid);
                 continue;
             }
             size_t len;
@@ -231,12 +232,18 @@ vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
                 args = cJSON_PrintUnformatted(a);
                 cJSON_Delete(a);
             }
-            vt_writer_fee(w, pid, th->tid, vt_clock_to_ns(&conv, e->start),
+            vt_writer_fee(w, pid, tid, vt_clock_to_ns(&conv, e->start),
                           vt_clock_span_ns(&conv, e->end - e->start), name, len, args,
                           e->caller_line);
             cJSON_free(args);
         }
     }
+    /* asyncio tasks: a track name for each (--log_async). */
+    PyObject *key, *tname;
+    Py_ssize_t pos = 0;
+    while (t->task_names && PyDict_Next(t->task_names, &pos, &key, &tname))
+        write_meta(w, pid, PyLong_AsLong(key), "thread_name", tname, "Task");
+    Py_CLEAR(t->task_names);
     *count = vt_writer_count(w);
     char *meta = metadata_json(t, &end);
     char *finfo = NULL;

@@ -26,7 +26,7 @@ struct vt_event {
     uintptr_t what;      /* tagged pointer, see enum vt_event_kind */
     void *extra;         /* owned PyObject *: C owner, args dict or custom dict; or NULL */
     int32_t caller_line; /* line of the call in the caller (vdb mode), or -1 */
-    int32_t unused;      /* padding, zero */
+    uint32_t task;       /* asyncio task track (--log_async), or 0 = the thread's */
 };
 
 static inline enum vt_event_kind

@@ -295,6 +295,63 @@ caller_line(struct vt_thread *th, _PyInterpreterFrame *f)
     return c->line;
 }
 
+/* ---- asyncio tasks (--log_async) ------------------------------------- */
+
+/* A coroutine frame starts on a thread that runs no task yet: ask asyncio
+ * which task this is. Its events, until this frame returns, go on a track
+ * of its own, id(task) & 0xFFFFFF as in VizTracer. */
+static void
+enter_task(struct vt_tracer *t, struct vt_thread *th)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    th->reentrant++;
+    th->ignore++;
+    PyObject *asyncio = loaded_module("asyncio"); /* new ref */
+    PyObject *task = asyncio ? PyObject_CallMethod(asyncio, "current_task", NULL) : NULL;
+    if (task && task != Py_None) {
+        uint32_t key = (uint32_t)((uintptr_t)task & 0xFFFFFF);
+        th->task = key ? key : 1;
+        th->task_depth = th->depth - 1;
+        PyObject *k = PyLong_FromUnsignedLong(th->task); /* new ref */
+        if (t->task_names == NULL)
+            t->task_names = PyDict_New();
+        if (k && t->task_names && !PyDict_Contains(t->task_names, k)) {
+            PyObject *name = PyObject_CallMethod(task, "get_name", NULL); /* new ref */
+            if (name && PyUnicode_Check(name))
+                PyDict_SetItem(t->task_names, k, name);
+            Py_XDECREF(name);
+        }
+        Py_XDECREF(k);
+    }
+    Py_XDECREF(task);
+    Py_XDECREF(asyncio);
+    PyErr_Clear(); /* no running loop, or no asyncio: the events stay on the thread */
+    th->ignore--;
+    th->reentrant--;
+    PyErr_Restore(et, ev, tb);
+}
+
+/* A coroutine frame of the running task hands control back to the loop at
+ * an await: an instant event on the task's track marks where it waits. */
+static void
+task_await(struct vt_tracer *t, struct vt_thread *th, _PyInterpreterFrame *f)
+{
+    if (th->ignore || !(f->f_code->co_flags & CO_COROUTINE) ||
+        f->owner != FRAME_OWNED_BY_GENERATOR ||
+        _PyFrame_GetGenerator(f)->gi_frame_state != FRAME_SUSPENDED)
+        return;
+    int line =
+        PyCode_Addr2Line(f->f_code, _PyInterpreterFrame_LASTI(f) * (int)sizeof(_Py_CODEUNIT));
+    PyObject *d = Py_BuildValue("{s:s,s:s,s:s,s:s,s:{s:O,s:i}}", "ph", "i", "cat", "INSTANT",
+                                "name", "await", "s", "t", "args", "function",
+                                f->f_code->co_qualname, "line", line); /* new ref */
+    if (d)
+        vt_tracer__push_custom(t, d, 0);
+    else
+        PyErr_Clear(); /* out of memory: the await mark is lost, the slice is not */
+}
+
 /* ---- call / return -------------------------------------------------- */
 
 /* A call starts. co is the code object for Python calls, NULL for C calls;
@@ -319,6 +376,8 @@ on_call(struct vt_tracer *t, struct vt_thread *th, uintptr_t what, PyObject *ext
     if (co && (t->flags & VT_F_LOG_ARGS))
         fr->args = capture_args(th, co, f, cells);
     fr->caller_line = (t->flags & VT_F_VDB) ? caller_line(th, caller) : -1;
+    if ((t->flags & VT_F_ASYNC) && co && th->task == 0 && (co->co_flags & CO_COROUTINE))
+        enter_task(t, th);
     fr->start = vt_clock_now();
 }
 
@@ -335,7 +394,7 @@ record(struct vt_thread *th, struct vt_frame *fr, int64_t end)
     e->end = end;
     e->what = fr->what;
     e->caller_line = fr->caller_line;
-    e->unused = 0;
+    e->task = th->task;
     if ((fr->what & VT_EVENT_KIND_MASK) == VT_EVENT_PY) {
         Py_INCREF((PyObject *)fr->what);
         e->extra = fr->args; /* moves the reference */
@@ -362,11 +421,15 @@ on_return(struct vt_tracer *t, struct vt_thread *th, PyObject *retval)
     struct vt_frame *fr = &th->stack[--th->depth];
     if (fr->what == 0 || end - fr->start < t->min_dur_ticks) {
         Py_CLEAR(fr->args);
+        if (th->task && th->depth == th->task_depth)
+            th->task = 0;
         return;
     }
     if (retval && (t->flags & VT_F_LOG_RETVAL))
         capture_retval(th, fr, retval);
     record(th, fr, end);
+    if (th->task && th->depth == th->task_depth)
+        th->task = 0; /* the frame that ran the task step is done */
 }
 
 /* C functions of our own module and tracer objects never show in a trace. */
@@ -414,6 +477,8 @@ profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     }
     case PyTrace_RETURN:
         /* It returns, yields, or unwinds with an exception (arg NULL). */
+        if (th->task && (t->flags & VT_F_ASYNC) && arg)
+            task_await(t, th, frame->f_frame);
         on_return(t, th, arg);
         break;
     case PyTrace_C_CALL:
@@ -446,6 +511,12 @@ eval_frame(PyThreadState *ts, _PyInterpreterFrame *f, int throwflag)
     struct vt_thread *th = get_thread(t);
     if (th == NULL || th->reentrant)
         return _PyEval_EvalFrameDefault(ts, f, throwflag);
+    /* Calling a generator or coroutine function only builds the generator
+     * (RETURN_GENERATOR); its body runs, and is recorded, when resumed. The
+     * profile hook does not report this step either. */
+    if ((f->f_code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) &&
+        f->owner == FRAME_OWNED_BY_THREAD)
+        return _PyEval_EvalFrameDefault(ts, f, throwflag);
     /* With the profile hook on, this hook is here only for --log_exception. */
     int calls = (t->flags & VT_F_IGNORE_C) != 0;
     uint64_t s = session;
@@ -453,11 +524,16 @@ eval_frame(PyThreadState *ts, _PyInterpreterFrame *f, int throwflag)
         on_call(t, th, (uintptr_t)f->f_code, NULL, f->f_code, f, 0, ts->cframe->current_frame);
     /* f is gone once evaluated: keep its code for the exception's event. */
     PyCodeObject *co = (t->flags & VT_F_LOG_EXC) ? f->f_code : NULL; /* new ref below */
+    int gen_frame = f->owner == FRAME_OWNED_BY_GENERATOR;
     Py_XINCREF(co);
     PyObject *r = _PyEval_EvalFrameDefault(ts, f, throwflag);
     if (s == session) {
         if (r == NULL && co && !th->ignore && !th->paused)
             vt_tracer__log_exception(t, th, co);
+        /* Only a generator's frame outlives its evaluation (it lives in the
+         * generator); a thread's frame may be freed memory by now. */
+        if (calls && gen_frame && th->task && (t->flags & VT_F_ASYNC) && r)
+            task_await(t, th, f);
         if (calls)
             on_return(t, th, r);
     }
@@ -616,6 +692,7 @@ vt_tracer__hook_stop(struct vt_tracer *t)
             record(th, fr, now);
         }
         th->ignore = 0;
+        th->task = 0;
     }
     PyObject *et, *ev, *tb;
     PyErr_Fetch(&et, &ev, &tb);
@@ -642,7 +719,7 @@ vt_tracer__push_custom(struct vt_tracer *t, PyObject *dict, int raw)
     struct vt_event old = *e;
     e->start = e->end = vt_clock_now();
     e->caller_line = -1;
-    e->unused = 0;
+    e->task = th->task;
     e->what = raw ? VT_EVENT_RAW : VT_EVENT_CUSTOM;
     e->extra = dict;
     if (evicted)

@@ -31,6 +31,7 @@ enum vt_flag {
     VT_F_VDB = 1u << 6,           /* --vdb: record the caller's line of every call */
     VT_F_LOG_EXC = 1u << 7,       /* --log_exception: exceptions leaving functions */
     VT_F_GLUE = 1u << 8,          /* skip our own Python files (not with trace_self) */
+    VT_F_ASYNC = 1u << 9,         /* --log_async: asyncio tasks get tracks of their own */
 };
 #define VT_F_FILTER (VT_F_INCLUDE | VT_F_EXCLUDE | VT_F_IGNORE_FROZEN | VT_F_GLUE)
 #define VT_F_ARGS (VT_F_LOG_ARGS | VT_F_LOG_RETVAL)
@@ -73,6 +74,8 @@ struct vt_thread {
     PyObject *fkey[VT_FCACHE_SIZE]; /* owned filenames of the filter cache */
     uint8_t fval[VT_FCACHE_SIZE];   /* 1 = filtered out, for fkey[i] */
     struct vt_line_cache *lcache;   /* owned, VT_LCACHE_SIZE entries, vdb mode only */
+    uint32_t task;                  /* track of the asyncio task running now, or 0 */
+    uint32_t task_depth;            /* stack index of the frame that entered the task */
     long tid;                       /* OS thread id (gettid) */
     unsigned long ident;            /* threading.get_ident() of the thread */
     PyObject *name;                 /* owned str, thread name, or NULL until known */
@@ -101,6 +104,7 @@ struct vt_tracer {
     int log_gc;              /* garbage collections become counter events */
     PyObject *log_audit;     /* owned list of compiled patterns ([] = all), or NULL = off */
     PyObject *plugins;       /* owned viztracer.vizplugin.PluginManager, or NULL */
+    PyObject *task_names;    /* owned dict: task track (int) -> task name, or NULL */
     PyObject *include_files; /* owned list of str, or NULL */
     PyObject *exclude_files; /* owned list of str, or NULL */
     PyObject *output_file;   /* owned str */

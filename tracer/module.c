@@ -33,8 +33,8 @@ vt_tracer__safe_repr(PyObject *obj)
 static void
 apply_flags(struct vt_tracer *t)
 {
-    unsigned f =
-        t->flags & (VT_F_IGNORE_C | VT_F_IGNORE_FROZEN | VT_F_ARGS | VT_F_VDB | VT_F_LOG_EXC);
+    unsigned f = t->flags & (VT_F_IGNORE_C | VT_F_IGNORE_FROZEN | VT_F_ARGS | VT_F_VDB |
+                             VT_F_LOG_EXC | VT_F_ASYNC);
     if (vt_tracer__glue_known() && !t->trace_self)
         f |= VT_F_GLUE;
     if (t->include_files)
@@ -188,26 +188,43 @@ tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 static int
 tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"tracer_entries",  "verbose",         "max_stack_depth",
-                             "include_files",   "exclude_files",   "ignore_c_function",
-                             "ignore_frozen",   "log_func_retval", "log_func_args",
-                             "log_sparse",      "pid_suffix",      "file_info",
-                             "register_global", "trace_self",      "min_duration",
-                             "output_file",     "process_name",    "vdb",
-                             "log_print",       "log_gc",          "log_audit",
-                             "log_exception",   "plugins",         NULL};
+    static char *kwlist[] = {"tracer_entries",
+                             "verbose",
+                             "max_stack_depth",
+                             "include_files",
+                             "exclude_files",
+                             "ignore_c_function",
+                             "ignore_frozen",
+                             "log_func_retval",
+                             "log_func_args",
+                             "log_sparse",
+                             "pid_suffix",
+                             "file_info",
+                             "register_global",
+                             "trace_self",
+                             "min_duration",
+                             "output_file",
+                             "process_name",
+                             "vdb",
+                             "log_print",
+                             "log_gc",
+                             "log_audit",
+                             "log_exception",
+                             "plugins",
+                             "log_async",
+                             NULL};
     long long entries = 1000000;
     int verbose = 1, ignore_c = 0, ignore_frozen = 0, retval = 0, fargs = 0, sparse = 0;
     int pid_suffix = 0, file_info = 1, reg = 1, trace_self = 0, vdb = 0;
-    int log_print = 0, log_gc = 0, log_exc = 0;
+    int log_print = 0, log_gc = 0, log_exc = 0, log_async = 0;
     PyObject *audit = NULL, *plugins = NULL;
     double min_duration = 0;
     PyObject *depth = NULL, *incl = NULL, *excl = NULL, *output = NULL, *pname = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LiOOOpppppppppdOOpppOpO:VizTracer", kwlist,
-                                     &entries, &verbose, &depth, &incl, &excl, &ignore_c,
-                                     &ignore_frozen, &retval, &fargs, &sparse, &pid_suffix,
-                                     &file_info, &reg, &trace_self, &min_duration, &output, &pname,
-                                     &vdb, &log_print, &log_gc, &audit, &log_exc, &plugins))
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kw, "|LiOOOpppppppppdOOpppOpOp:VizTracer", kwlist, &entries, &verbose, &depth,
+            &incl, &excl, &ignore_c, &ignore_frozen, &retval, &fargs, &sparse, &pid_suffix,
+            &file_info, &reg, &trace_self, &min_duration, &output, &pname, &vdb, &log_print,
+            &log_gc, &audit, &log_exc, &plugins, &log_async))
         return -1;
     if (t->collecting) {
         PyErr_SetString(PyExc_RuntimeError, "cannot re-initialize a running VizTracer");
@@ -264,6 +281,7 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     set_flag(t, VT_F_LOG_ARGS, fargs);
     set_flag(t, VT_F_VDB, vdb);
     set_flag(t, VT_F_LOG_EXC, log_exc);
+    set_flag(t, VT_F_ASYNC, log_async);
     t->log_print = log_print;
     t->log_gc = log_gc;
     t->log_sparse = sparse;
@@ -306,6 +324,7 @@ tracer_dealloc(struct vt_tracer *t)
     Py_CLEAR(t->data);
     Py_CLEAR(t->log_audit);
     Py_CLEAR(t->plugins);
+    Py_CLEAR(t->task_names);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -357,6 +376,7 @@ FLAG_GETSET(log_func_args, VT_F_LOG_ARGS)
 FLAG_GETSET(log_func_retval, VT_F_LOG_RETVAL)
 FLAG_GETSET(vdb, VT_F_VDB)
 FLAG_GETSET(log_exception, VT_F_LOG_EXC)
+FLAG_GETSET(log_async, VT_F_ASYNC)
 
 static PyObject *
 get_max_stack_depth(struct vt_tracer *t, void *c)
@@ -531,6 +551,7 @@ static PyGetSetDef tracer_getset[] = {
     {"log_func_retval", (getter)get_log_func_retval, (setter)set_log_func_retval, NULL, NULL},
     {"vdb", (getter)get_vdb, (setter)set_vdb, NULL, NULL},
     {"log_exception", (getter)get_log_exception, (setter)set_log_exception, NULL, NULL},
+    {"log_async", (getter)get_log_async, (setter)set_log_async, NULL, NULL},
     {"max_stack_depth", (getter)get_max_stack_depth, (setter)set_max_stack_depth, NULL, NULL},
     {"min_duration", (getter)get_min_duration, (setter)set_min_duration, NULL, NULL},
     {"include_files", (getter)get_include_files, (setter)set_include_files, NULL, NULL},

@@ -120,3 +120,50 @@ def test_extras_off_by_default(run):
         """)
     assert r.stdout == "out\n"
     assert events(r.load(), "i") == [] and events(r.load(), "C") == []
+
+
+ASYNC = """
+import asyncio
+async def compute(n):
+    await asyncio.sleep(0.01)
+    return n * 2
+async def main():
+    t1 = asyncio.create_task(compute(1), name="t-one")
+    t2 = asyncio.create_task(compute(2), name="t-two")
+    await asyncio.gather(t1, t2)
+asyncio.run(main())
+"""
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("flag", [[], ["--ignore_c_function"]])
+def test_log_async_tracks(run, flag):
+    r = run(["--quiet", "--log_async"] + flag + ["cmdline_test.py"], script=ASYNC)
+    assert r.returncode == 0, r.stderr
+    data = r.load()
+    tracks = {e["tid"]: e["args"]["name"] for e in data["traceEvents"]
+              if e["ph"] == "M" and e["name"] == "thread_name"}
+    by_track = {}
+    for e in events(data, "X"):
+        by_track.setdefault(tracks.get(e["tid"]), []).append(e)
+    one = [e for e in by_track["t-one"] if e["name"].startswith("compute (")]
+    two = [e for e in by_track["t-two"] if e["name"].startswith("compute (")]
+    # each task runs compute twice: before and after its await
+    assert len(one) == 2 and len(two) == 2
+    # they interleave: t-two starts before t-one resumes
+    assert one[0]["ts"] < two[0]["ts"] < one[1]["ts"] < two[1]["ts"]
+    assert any(e["name"].startswith("main (") for e in by_track["Task-1"])
+    awaits = [(tracks[e["tid"]], e["args"]["function"], e["args"]["line"])
+              for e in events(data, "i") if e["name"] == "await"]
+    assert ("t-one", "compute", 4) in awaits and ("t-two", "compute", 4) in awaits
+    assert ("Task-1", "main", 9) in awaits
+    for e in events(data, "X"):
+        assert e["tid"] in tracks
+
+
+def test_no_async_tracks_by_default(run):
+    r = run(["--quiet", "cmdline_test.py"], script=ASYNC)
+    tracks = [e for e in r.load()["traceEvents"] if e["ph"] == "M" and e["name"] == "thread_name"]
+    assert len(tracks) == 1

@@ -71,8 +71,9 @@ def test_qualname(run, tmp_path):
     assert f"Stub ({tmp_path}/cmdline_test.py:2)" in n
 
 
-def test_generators_each_resumption(run):
-    r = run(["--quiet", "cmdline_test.py"], script="""
+@pytest.mark.parametrize("flag", [[], ["--ignore_c_function"]])
+def test_generators_each_resumption(run, flag):
+    r = run(["--quiet"] + flag + ["cmdline_test.py"], script="""
         def gen():
             yield 1
             yield 2
