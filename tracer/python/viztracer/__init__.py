@@ -30,6 +30,12 @@ __all__ = [
 ]
 
 
+def load_ipython_extension(ipython):
+    """`%load_ext viztracer` in IPython / Jupyter: registers %%viztracer."""
+    from viztracer.cellmagic import load_ipython_extension as load
+    load(ipython)
+
+
 _LAZY = {"VizCounter": "vizcounter", "VizObject": "vizobject", "VizLoggingHandler": "vizlogging"}
 
 
