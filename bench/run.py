@@ -134,6 +134,34 @@ def callgrind(args):
     return result
 
 
+DUMP_SCRIPT = """
+import os, sys, time
+from viztracer import VizTracer
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+out = sys.argv[1]
+t = VizTracer(verbose=0, output_file=out)
+t.start(); fib(30); t.stop()
+t0 = time.perf_counter(); t.save(); t1 = time.perf_counter()
+print(t1 - t0, os.path.getsize(out))
+"""
+
+
+def dump_rate(args):
+    """save() of a full 1,000,000-event buffer, timed inside the process."""
+    pydir = os.path.join(os.path.dirname(os.path.dirname(args.viztracer)), "python")
+    env = dict(os.environ, PYTHONPATH=pydir)
+    out = os.path.join(tempfile.mkdtemp(prefix="vizbench-dump-"), "d.json")
+    runs = []
+    for _ in range(args.repeat):
+        r = subprocess.run([args.python, "-c", DUMP_SCRIPT, out], env=env, capture_output=True,
+                           text=True, check=True)
+        secs, size = r.stdout.split()
+        runs.append((float(secs), int(size)))
+    secs = statistics.median(x[0] for x in runs)
+    return 1e6 / secs / 1e6, secs, runs[0][1] / 1e6
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--viztracer", required=True)
@@ -148,7 +176,7 @@ def main():
     args = ap.parse_args()
     rows = bench(args)
     print("\n| workload | mode | traced / untraced | traced / cProfile | whole process / "
-          "cProfile's | events | dump (M events/s) | peak RSS MB |")
+          "cProfile's | events | events / s after main() | peak RSS MB |")
     print("|---|---|---|---|---|---|---|---|")
     for name, res in rows:
         base, prof = res["untraced"], res["cProfile"]
@@ -162,6 +190,9 @@ def main():
             dump = f"{ev / r['post'] / 1e6:.1f}" if ev else "-"
             print(f"| {name} | {mode} | {ratio:.2f}x | {vs:.2f}x | {whole:.2f}x | "
                   f"{ev if ev is not None else '-'} | {dump} | {r['rss_mb']:.0f} |")
+    rate, secs, mb = dump_rate(args)
+    print(f"\nDump: save() of a 1,000,000-event buffer takes {secs:.3f} s: {rate:.1f} M events/s "
+          f"({mb:.0f} MB of JSON).")
     if not args.no_callgrind:
         cg = callgrind(args)
         if cg:

@@ -119,6 +119,7 @@ tracer_clear(struct vt_tracer *t, PyObject *unused)
     (void)unused;
     vt_tracer__threads_clear(t);
     t->overflow = 0;
+    t->dropped = 0;
     Py_CLEAR(t->data);
     Py_RETURN_NONE;
 }
@@ -237,12 +238,12 @@ print_summary(struct vt_tracer *t, const char *path, uint64_t count)
 {
     if (t->overflow) {
         int color = isatty(STDOUT_FILENO);
-        printf("%sCircular buffer is full, you lost some early data, but you still have the most "
-               "recent data.\n"
+        printf("%sCircular buffer is full, you lost some early data (%llu events), but you still "
+               "have the most recent data.\n"
                "    If you need more buffer, use \"viztracer --tracer_entries <entry_number>\"\n"
                "    Or, you can try the filter options to filter out some data you don't need\n"
                "    use --quiet to shut me up%s\n",
-               color ? "\033[93m" : "", color ? "\033[0m" : "");
+               color ? "\033[93m" : "", (unsigned long long)t->dropped, color ? "\033[0m" : "");
     }
     char *abs = realpath(path, NULL);
     const char *shown = abs ? abs : path;
@@ -321,8 +322,10 @@ tracer_save(struct vt_tracer *t, PyObject *args, PyObject *kw)
     }
     if (rc == 0 && loud)
         print_summary(t, path, count);
-    if (rc == 0)
+    if (rc == 0) {
         t->overflow = 0;
+        t->dropped = 0;
+    }
     if (was && vt_tracer__hook_start(t) < 0)
         rc = -1;
     if (rc == 0) {

@@ -161,6 +161,8 @@ metadata_json(struct vt_tracer *t, const struct vt_clock_anchor *end)
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "version", VT_VERSION);
     cJSON_AddBoolToObject(m, "overflow", t->overflow);
+    if (t->dropped)
+        cJSON_AddNumberToObject(m, "dropped_events", (double)t->dropped);
     if (t->flags & VT_F_VDB)
         cJSON_AddBoolToObject(m, "vdb", 1);
     char base[32];
@@ -182,11 +184,14 @@ vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
         t->anchored = 1;
     }
     vt_clock_conv_init(&conv, &t->first_start, &end);
+    uint64_t dropped = 0;
     for (struct vt_thread *th = t->threads; th; th = th->next)
-        if (vt_ring_dropped(&th->ring))
-            t->overflow = 1;
+        dropped += vt_ring_dropped(&th->ring);
     int64_t cut = cutoff(t);
     if (cut != INT64_MIN)
+        dropped += count_from(t, INT64_MIN) - count_from(t, cut);
+    t->dropped += dropped;
+    if (t->dropped)
         t->overflow = 1;
 
     struct vt_writer *w;

@@ -115,7 +115,7 @@ struct vt_tracer {
     struct vt_clock_anchor first_start; /* taken by the first start() */
     int anchored;                       /* first_start is valid */
     int64_t stop_ticks;                 /* ticks at the last stop() */
-    uint64_t trimmed;                   /* events dropped to honour entries at dump */
+    uint64_t dropped;                   /* events dropped since the last save, to keep entries */
     int overflow;                       /* a ring wrapped since the last dump */
 };
 

@@ -85,7 +85,6 @@ vt_tracer__threads_clear(struct vt_tracer *t)
             vt_tracer__event_release(vt_ring_at(&th->ring, i));
         vt_ring_reset(&th->ring);
     }
-    t->trimmed = 0;
 }
 
 void

@@ -255,7 +255,8 @@ def test_ring_keeps_newest(run):
     data = r.load()
     assert len(events(data)) == 10
     assert data["viztracer_metadata"]["overflow"] is True
-    assert "Circular buffer is full" in r.stdout
+    assert data["viztracer_metadata"]["dropped_events"] == 93  # 100 f, last, <module>, exec
+    assert "Circular buffer is full, you lost some early data (93 events)" in r.stdout
     n = names(data)
     assert any(x.startswith("last (") for x in n) and "builtins.exec" in n
 
@@ -271,6 +272,7 @@ def test_ring_across_threads_keeps_total(run):
         for t in ts: t.join()
         """)
     assert len(events(r.load())) == 50
+    assert r.load()["viztracer_metadata"]["dropped_events"] > 550
 
 
 def test_no_overflow_flag(run):
