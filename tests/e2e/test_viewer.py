@@ -43,17 +43,16 @@ def traces(tmp_path_factory):
 
 def start(args, cwd=None):
     """Starts the viewer; returns (proc, base_url) once it printed its URL."""
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out = ""
-    while True:
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = b""
+    while b"view your trace on " not in out or not out.endswith(b"\n"):
         ready, _, _ = select.select([proc.stdout], [], [], 20)
-        assert ready, "no URL line within 20 s: " + out
-        line = proc.stdout.readline()
-        assert line, "viewer exited: " + out + proc.stderr.read()
-        out += line
-        if "view your trace on " in line:
-            url = line.split("view your trace on ")[1].strip().replace("localhost", "127.0.0.1")
-            return proc, url
+        assert ready, "no URL line within 20 s: " + out.decode()
+        chunk = os.read(proc.stdout.fileno(), 4096)  # raw: no buffer hides lines from select
+        assert chunk, "viewer exited: " + out.decode() + proc.stderr.read().decode()
+        out += chunk
+    line = out.decode().split("view your trace on ")[1].splitlines()[0]
+    return proc, line.strip().replace("localhost", "127.0.0.1")
 
 
 def fetch(url):
