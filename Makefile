@@ -187,7 +187,11 @@ bench: all
 	$(Q)missing=""; for p in $(DEPS_BENCH_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
 		| grep -q "ok installed" || missing="$$missing $$p"; done; \
 		[ -z "$$missing" ] || $(MAKE) --no-print-directory deps DEPS_APT="$$missing"
-	$(Q)$(PYTHON) bench/run.py --viztracer $(abspath $(VIZTRACER)) --python $(PYTHON)
+	$(Q)$(PYTHON) bench/run.py --viztracer $(abspath $(VIZTRACER)) --python $(PYTHON) \
+		--extra $(BENCH_EXTRA)
+
+# Options whose cost `make bench` also measures, on every workload.
+BENCH_EXTRA ?= log_func_args log_func_retval log_gc log_exception log_async vdb log_audit
 
 # ---- set-up ----------------------------------------------------------------
 

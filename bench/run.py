@@ -75,8 +75,9 @@ def bench(args):
             args.viztracer, "--quiet", "--ignore_c_function", "-o", os.path.join(tmp, "t.json"), w],
     }
     for extra in args.extra:
-        modes["viztracer " + extra] = (lambda e: lambda w: [
-            args.viztracer, "--quiet", *e.split(), "-o", os.path.join(tmp, "t.json"), w])(extra)
+        opts = ["--" + o for o in extra.split("+")]
+        modes["viztracer " + " ".join(opts)] = (lambda e: lambda w: [
+            args.viztracer, "--quiet", *e, "-o", os.path.join(tmp, "t.json"), "--", w])(opts)
     rows = []
     for name in args.workloads:
         script = os.path.join(WORKLOADS, name + ".py")
@@ -171,7 +172,8 @@ def main():
                     default=["fib", "hanoi", "quicksort", "ccalls", "stdlib_mix", "threads",
                              "slow_fib"])
     ap.add_argument("--extra", nargs="*", default=[],
-                    help="more viztracer option sets to measure, e.g. '--log_func_args'")
+                    help="more viztracer option sets to measure, without dashes, '+' between "
+                         "the options of one set: log_func_args log_gc+log_print")
     ap.add_argument("--no-callgrind", action="store_true")
     args = ap.parse_args()
     rows = bench(args)
