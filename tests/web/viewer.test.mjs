@@ -145,3 +145,57 @@ test('standalone HTML report opens from file://', async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('instants, counters, B/E slices and args', async () => {
+  const trace = {
+    traceEvents: [
+      { ph: 'M', pid: 1, tid: 1, name: 'thread_name', args: { name: 'MainThread' } },
+      { ph: 'M', pid: 1, tid: 2, name: 'thread_name', args: { name: 'task-one' } },
+      { ph: 'X', pid: 1, tid: 1, ts: 1000, dur: 100, cat: 'fee', name: 'outer (/x/a.py:1)',
+        args: { func_args: { n: '3' }, return_value: '6' } },
+      { ph: 'X', pid: 1, tid: 1, ts: 1010, dur: 50, cat: 'fee', name: 'builtins.len' },
+      { ph: 'B', pid: 1, tid: 2, ts: 1020, name: 'task (/x/a.py:4)' },
+      { ph: 'E', pid: 1, tid: 2, ts: 1080 },
+      { ph: 'i', pid: 1, tid: 1, ts: 1030, name: 'my instant', s: 'p', args: { a: 1 } },
+      { ph: 'C', pid: 1, tid: 1, ts: 1000, name: 'mem', args: { rss: 10 } },
+      { ph: 'C', pid: 1, tid: 1, ts: 1050, name: 'mem', args: { rss: 30 } },
+      { ph: 'C', pid: 1, tid: 1, ts: 1090, name: 'mem', args: { rss: 20 } },
+      { ph: 'N', pid: 1, tid: 1, ts: 1000, id: '7', name: 'obj' },
+    ],
+    viztracer_metadata: { version: 'test' },
+    file_info: {
+      files: { '/x/a.py': ['def outer(n):\n    return len("x") * n\n\ndef task():\n    pass\n', 5] },
+      functions: { 'outer (/x/a.py:1)': ['/x/a.py', 1], 'task (/x/a.py:4)': ['/x/a.py', 4] },
+    },
+  };
+  const path = join(dir, 'synthetic.json');
+  writeFileSync(path, JSON.stringify(trace));
+  const { url, proc } = await serve(path, ['--flamegraph']);
+  try {
+    const { page, errors } = await openPage(url);
+    const m = await page.evaluate(() => {
+      const s = window.vt.state;
+      return { slices: s.model.slices, threads: s.model.threads.length, instants: s.model.instants.length,
+        counters: s.model.counters.map((c) => c.name + ':' + c.points.length), tab: s.tab };
+    });
+    assert.deepEqual(m, { slices: 3, threads: 2, instants: 1, counters: ['mem.rss:3'], tab: 'flamegraph' });
+    await page.click('#tab-timeline');
+    const pt = await page.evaluate(() => window.vt.slicePoint(1, [0]));
+    const box = await page.locator('#canvas').boundingBox();
+    await page.mouse.click(box.x + pt.x, box.y + pt.y);
+    await page.waitForFunction(() => document.getElementById('detail-name').textContent.startsWith('task'));
+    assert.match(await page.locator('#source .line.hl').innerText(), /def task/);
+    const outer = await page.evaluate(() => window.vt.slicePoint(0, [0]));
+    await page.mouse.click(box.x + outer.x, box.y + outer.y);
+    await page.waitForFunction(() => document.getElementById('detail-name').textContent.startsWith('outer'));
+    const details = await page.locator('#detail-table').innerText();
+    assert.match(details, /func_args/);
+    assert.match(details, /return_value\s+6/);
+    assert.match(details, /self time\s+50\.000 µs/);
+    await page.screenshot({ path: join(SHOTS, 'synthetic.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    proc.kill('SIGINT');
+  }
+});

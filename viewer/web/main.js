@@ -87,17 +87,20 @@ function buildTimeline(model) {
   canvas.height = box.clientHeight;
   const plugins = [new TimeGridPlugin()];
   if (model.instants.length) {
-    const marks = model.instants.slice(0, 5000).map((m) => ({
-      shortName: m.name.slice(0, 12), fullName: m.name, timestamp: m.ts, color: '#d62728',
+    // flame-chart-js copies marks; index leads back to the instant
+    const marks = model.instants.slice(0, 5000).map((m, index) => ({
+      shortName: m.name.slice(0, 12), fullName: m.name, timestamp: m.ts, color: '#d62728', index,
     }));
     plugins.push(new TogglePlugin('instant events (' + model.instants.length + ')'));
-    plugins.push(new MarksPlugin({ data: marks }));
+    const mp = new MarksPlugin({ data: marks });
+    mp.on('select', (ev) => selectMark(ev && ev.node ? model.instants[ev.node.index] : null));
+    plugins.push(mp);
   }
   if (model.counters.length) {
     plugins.push(new TogglePlugin('counters (' + model.counters.length + ')'));
     plugins.push(new TimeseriesPlugin({
       name: 'counters',
-      data: model.counters.map((c) => ({ name: c.name, points: c.points, group: c.name, style: { type: 'line' } })),
+      data: model.counters.map((c) => ({ name: c.name, points: c.points, group: c.name })),
     }));
   }
   state.plugins = [];
@@ -169,6 +172,18 @@ function selectNode(node, thread) {
     }
   }
   showSource(node.name);
+}
+
+function selectMark(mark) {
+  if (!mark) return;
+  state.selected = null;
+  $('detail-name').textContent = mark.name;
+  const table = $('detail-table');
+  table.replaceChildren(row('instant at', formatUs(mark.ts) + '  (ts ' + mark.ev.ts + ')'),
+    row('scope', mark.ev.s || 't'));
+  if (mark.ev.args) table.append(row('args', JSON.stringify(mark.ev.args, null, 1)));
+  $('source').replaceChildren();
+  $('source-title').textContent = '';
 }
 
 function showSource(name) {
