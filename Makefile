@@ -216,6 +216,8 @@ deps:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer
 	install -m 755 $(VIZTRACER) $(DESTDIR)$(PREFIX)/bin/viztracer
+	ln -sf viztracer $(DESTDIR)$(PREFIX)/bin/vizviewer
+	ln -sf viztracer $(DESTDIR)$(PREFIX)/bin/vdb
 	install -m 644 $(EXTENSION) $(PYGLUE) $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/
 	@echo "installed; for the Python API: PYTHONPATH=$(PREFIX)/lib/viztracer/python"
 
