@@ -221,25 +221,64 @@ on_signal(int signo)
         vt_viewer_stop(signal_target);
 }
 
-/* Starts the user's browser on url without waiting for it: $BROWSER, then
- * xdg-open. Returns 0 when one of them could be started. */
+/* Starts one browser command: words split on blanks, "%s" replaced by url
+ * (else url appended), as Python's webbrowser reads $BROWSER. Returns 0 when
+ * it could be started; does not wait for it. */
+static int
+spawn_browser(const char *cmd, const char *url, posix_spawn_file_actions_t *fa)
+{
+    char *copy = vt_xstrdup(cmd);
+    char *argv[18];
+    int argc = 0, has_url = 0;
+    for (char *p = copy; *p != '\0' && argc < 16;) {
+        while (*p == ' ' || *p == '\t')
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        argv[argc] = p;
+        if (strcmp(p, "%s") == 0 || (strncmp(p, "%s", 2) == 0 && (p[2] == ' ' || p[2] == '\t'))) {
+            argv[argc] = (char *)url;
+            has_url = 1;
+        }
+        argc++;
+        while (*p != '\0' && *p != ' ' && *p != '\t')
+            p++;
+    }
+    if (!has_url)
+        argv[argc++] = (char *)url;
+    argv[argc] = NULL;
+    pid_t pid;
+    int rc = argc > 1 ? posix_spawnp(&pid, argv[0], fa, NULL, argv, environ) : -1;
+    free(copy);
+    return rc;
+}
+
+/* Starts the user's browser on url without waiting for it: each entry of
+ * $BROWSER (':'-separated), then xdg-open, then sensible-browser. Returns 0
+ * when one of them could be started. */
 static int
 open_browser(const char *url)
 {
-    const char *env = getenv("BROWSER");
-    const char *cands[] = {env, "xdg-open", "sensible-browser", NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     int rc = -1;
-    for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]) - 1 && rc != 0; i++) {
-        if (cands[i] == NULL || cands[i][0] == '\0')
-            continue;
-        pid_t pid;
-        char *argv[] = {(char *)cands[i], (char *)url, NULL};
-        rc = posix_spawnp(&pid, cands[i], &fa, NULL, argv, environ);
+    const char *env = getenv("BROWSER");
+    if (env != NULL) {
+        char *list = vt_xstrdup(env);
+        for (char *entry = list, *next; entry != NULL && rc != 0; entry = next) {
+            next = strchr(entry, ':');
+            if (next != NULL)
+                *next++ = '\0';
+            rc = spawn_browser(entry, url, &fa);
+        }
+        free(list);
     }
+    if (rc != 0)
+        rc = spawn_browser("xdg-open", url, &fa);
+    if (rc != 0)
+        rc = spawn_browser("sensible-browser", url, &fa);
     posix_spawn_file_actions_destroy(&fa);
     return rc;
 }
