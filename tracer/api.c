@@ -441,25 +441,28 @@ tracer_exit(struct vt_tracer *t, PyObject *args)
 
 /* ---- custom events -------------------------------------------------- */
 
-static int
-check_scope(PyObject *scope)
+/* The scope of an instant event: "g", "p" or "t"; dflt when not given.
+ * Returns the C string, or NULL with ValueError set. */
+static const char *
+scope_of(PyObject *scope, const char *dflt)
 {
-    if (PyUnicode_Check(scope) && (PyUnicode_CompareWithASCIIString(scope, "g") == 0 ||
-                                   PyUnicode_CompareWithASCIIString(scope, "p") == 0 ||
-                                   PyUnicode_CompareWithASCIIString(scope, "t") == 0))
-        return 0;
+    if (scope == NULL)
+        return dflt;
+    const char *s = PyUnicode_Check(scope) ? PyUnicode_AsUTF8(scope) : NULL;
+    if (s && (strcmp(s, "g") == 0 || strcmp(s, "p") == 0 || strcmp(s, "t") == 0))
+        return s;
+    PyErr_Clear();
     PyErr_SetString(PyExc_ValueError, "Scope has to be one of g, p, t");
-    return -1;
+    return NULL;
 }
 
+/* Records an instant event; iargs is a dict, or Py_None for none. */
 static PyObject *
-instant(struct vt_tracer *t, PyObject *name, PyObject *iargs, PyObject *scope)
+instant(struct vt_tracer *t, PyObject *name, PyObject *iargs, const char *scope)
 {
-    if (check_scope(scope) < 0)
-        return NULL;
     if (!t->collecting)
         Py_RETURN_NONE;
-    PyObject *d = Py_BuildValue("{s:s,s:s,s:O,s:O}", "ph", "i", "cat", "INSTANT", "name", name, "s",
+    PyObject *d = Py_BuildValue("{s:s,s:s,s:O,s:s}", "ph", "i", "cat", "INSTANT", "name", name, "s",
                                 scope); /* new ref */
     if (d == NULL)
         return NULL;
@@ -479,16 +482,11 @@ tracer_log_instant(struct vt_tracer *t, PyObject *args, PyObject *kw)
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO:log_instant", kwlist, &name, &iargs, &scope,
                                      &cond))
         return NULL;
-    int c = PyObject_IsTrue(cond);
-    if (c < 0)
-        return NULL;
-    if (!c)
-        Py_RETURN_NONE;
-    PyObject *sc = scope ? scope : PyUnicode_FromString("t");
-    PyObject *r = instant(t, name, iargs, sc);
-    if (!scope)
-        Py_DECREF(sc);
-    return r;
+    const char *sc = scope_of(scope, "t");
+    int c = sc ? PyObject_IsTrue(cond) : -1;
+    if (c <= 0)
+        return c < 0 ? NULL : (Py_INCREF(Py_None), Py_None);
+    return instant(t, name, iargs, sc);
 }
 
 static PyObject *
@@ -498,11 +496,8 @@ tracer_add_instant(struct vt_tracer *t, PyObject *args, PyObject *kw)
     PyObject *name, *iargs = Py_None, *scope = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO:add_instant", kwlist, &name, &iargs, &scope))
         return NULL;
-    PyObject *sc = scope ? scope : PyUnicode_FromString("g");
-    PyObject *r = instant(t, name, iargs, sc);
-    if (!scope)
-        Py_DECREF(sc);
-    return r;
+    const char *sc = scope_of(scope, "g");
+    return sc ? instant(t, name, iargs, sc) : NULL;
 }
 
 static PyObject *
@@ -549,10 +544,8 @@ tracer_log_var(struct vt_tracer *t, PyObject *args, PyObject *kw)
     }
     PyObject *text = vt_tracer__safe_repr(var);                             /* new ref */
     PyObject *iargs = text ? Py_BuildValue("{s:N}", "object", text) : NULL; /* new ref */
-    PyObject *scope = PyUnicode_FromString("t");                            /* new ref */
-    PyObject *r = iargs && scope ? instant(t, name, iargs, scope) : NULL;
+    PyObject *r = iargs ? instant(t, name, iargs, "t") : NULL;
     Py_XDECREF(iargs);
-    Py_XDECREF(scope);
     return r;
 }
 
@@ -647,10 +640,8 @@ tracer_add_variable(struct vt_tracer *t, PyObject *args, PyObject *kw)
     PyObject *text = vt_tracer__safe_repr(var);                                 /* new ref */
     PyObject *full = text ? PyUnicode_FromFormat("%U = %U", name, text) : NULL; /* new ref */
     Py_XDECREF(text);
-    PyObject *scope = PyUnicode_FromString("p"); /* new ref */
-    PyObject *r = full && scope ? instant(t, full, Py_None, scope) : NULL;
+    PyObject *r = full ? instant(t, full, Py_None, "p") : NULL;
     Py_XDECREF(full);
-    Py_XDECREF(scope);
     return r;
 }
 
