@@ -397,7 +397,8 @@ route_list(struct vt_viewer *v, struct MHD_Connection *c, const char *rest, stru
         count++;
     }
     closedir(d);
-    qsort(names, count, sizeof(*names), cmp_names);
+    if (count > 1) /* qsort() wants a non-NULL array even for 0 elements */
+        qsort(names, count, sizeof(*names), cmp_names);
     struct vt_buf b;
     vt_buf_init(&b, (size_t)64 << 20);
     enum vt_err err = vt_buf_adds(&b, "<!doctype html><html><head><meta charset=\"utf-8\">"

@@ -69,6 +69,8 @@ setup(void)
     ck_assert_int_eq(mkdir(tracedir, 0700), 0);
     snprintf(path, sizeof(path), "%s/traces/sub", tmpdir);
     ck_assert_int_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof(path), "%s/traces/empty", tmpdir);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
     put("traces/trace.json", trace_json, strlen(trace_json));
     put("traces/Beta.json", trace_json, strlen(trace_json));
     put_gz("traces/trace.json.gz", trace_json);
@@ -364,6 +366,10 @@ START_TEST(test_viewer_directory_listing)
     get(port, "/dir/sub/", "", &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "/view/sub/inner.json"));
+    reply_fini(&r);
+    get(port, "/dir/empty/", "", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "<ul id=\"listing\">\n</ul>"));
     reply_fini(&r);
     get(port, "/view/sub/inner.json", "", &r);
     ck_assert_int_eq(r.status, 200);
