@@ -120,9 +120,17 @@ test('served trace: tracks, click, source, W zoom, flame graph', async () => {
     await page.keyboard.press('w');
     const afterW = await page.evaluate(() => window.vt.view());
     assert.ok(afterW.end - afterW.start < before.end - before.start, JSON.stringify([before, afterW]));
+    // ? shows the help overlay, Escape hides it
+    await page.keyboard.press('?');
+    assert.equal(await page.locator('#help').isVisible(), true);
+    await page.keyboard.press('Escape');
+    assert.equal(await page.locator('#help').isVisible(), false);
     // search highlights fib
     await page.fill('#search', 'fib');
     await page.waitForFunction(() => /match/.test(document.getElementById('matches').textContent));
+    assert.ok(await page.evaluate(() => window.vt.state.matches) > 10);
+    const hl = await page.evaluate(() => window.vt.state.model.threads[0].roots[0].color);
+    assert.ok(hl === '#ffd400' || hl === '#d8d8d8', hl);
     // flame graph
     await page.click('#tab-flamegraph');
     await page.waitForSelector('#flamegraph svg g');
