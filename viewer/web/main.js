@@ -315,6 +315,12 @@ async function start() {
     sel.append(o);
   });
   buildTimeline(model);
+  // One zoom and back while loading: flame-chart-js re-clusters every track
+  // the first time the zoom changes, which would otherwise slow the first key.
+  const initial = window.vt.view();
+  state.chart.setZoom(initial.start, (initial.start + initial.end) / 2);
+  await new Promise((r) => requestAnimationFrame(() => r()));
+  state.chart.setZoom(initial.start, initial.end);
   setStatus(model.slices + ' slices in ' + model.threads.length + ' thread' + (model.threads.length === 1 ? '' : 's') +
     ', ' + formatUs(model.duration) + (model.metadata.overflow ? ' (buffer overflowed: oldest events lost)' : '') +
     ' — loaded in ' + Math.round(performance.now() - t0) + ' ms');
