@@ -340,6 +340,14 @@ serve(const struct vt_viewer_options *o)
         vt_log_errno("vizviewer: cannot serve", o->path, errnum);
         return 1;
     }
+    /* Ctrl+C works from the moment the URL is printed: whoever reads it may stop us. */
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    signal_target = v;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     const char *shown = strcmp(o->host, "127.0.0.1") == 0 ? "localhost" : o->host;
     char url[300];
     snprintf(url, sizeof(url), "http://%s:%d/", strchr(o->host, ':') ? "[::1]" : o->host,
@@ -358,13 +366,6 @@ serve(const struct vt_viewer_options *o)
     }
     if (!o->server_only && open_browser(url) != 0 && !o->quiet)
         vt_log_info("vizviewer: no browser could be started; open %s", url);
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    signal_target = v;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
     err = vt_viewer_wait(v);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

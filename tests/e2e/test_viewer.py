@@ -42,15 +42,21 @@ def traces(tmp_path_factory):
 
 
 def start(args, cwd=None):
-    """Starts the viewer; returns (proc, base_url) once it printed its URL."""
+    """Starts the viewer; returns (proc, base_url) once it printed its URL.
+    The process is killed if that line does not come."""
     proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = b""
-    while b"view your trace on " not in out or not out.endswith(b"\n"):
-        ready, _, _ = select.select([proc.stdout], [], [], 20)
-        assert ready, "no URL line within 20 s: " + out.decode()
-        chunk = os.read(proc.stdout.fileno(), 4096)  # raw: no buffer hides lines from select
-        assert chunk, "viewer exited: " + out.decode() + proc.stderr.read().decode()
-        out += chunk
+    try:
+        while b"view your trace on " not in out or not out.endswith(b"\n"):
+            ready, _, _ = select.select([proc.stdout], [], [], 20)
+            assert ready, "no URL line within 20 s: " + out.decode()
+            chunk = os.read(proc.stdout.fileno(), 4096)  # raw: no buffer hides lines from select
+            assert chunk, "viewer exited: " + out.decode() + proc.stderr.read().decode()
+            out += chunk
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
     line = out.decode().split("view your trace on ")[1].splitlines()[0]
     return proc, line.strip().replace("localhost", "127.0.0.1")
 
@@ -95,7 +101,7 @@ def test_once_timeout_without_request(traces):
 
 def test_directory_mode_and_ctrl_c(traces):
     proc, url = start([BIN, "view", "-s", "-p", "0", str(traces)])
-    try:
+    try:  # SIGINT in finally: the server stops even when an assertion fails
         listing = fetch(url + "/")[1].decode()
         assert "/view/trace.json" in listing and "/view/trace.json.gz" in listing
         assert "prog.py" not in listing

@@ -67,12 +67,16 @@ function serve(path, extra = []) {
   return new Promise((ok, fail) => {
     const proc = spawn(BIN, ['view', '-s', '-p', '0', ...extra, path], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    const timer = setTimeout(() => { proc.kill(); fail(new Error('no URL within 20 s: ' + out)); }, 20000);
     proc.stdout.on('data', (d) => {
       out += d;
       const m = /view your trace on (http:\/\/\S+)/.exec(out);
-      if (m) ok({ url: m[1].replace('localhost', '127.0.0.1'), proc });
+      if (m) {
+        clearTimeout(timer);
+        ok({ url: m[1].replace('localhost', '127.0.0.1'), proc });
+      }
     });
-    proc.on('exit', (code) => fail(new Error('vizviewer exited ' + code + ': ' + out)));
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error('vizviewer exited ' + code + ': ' + out)); });
   });
 }
 
