@@ -221,35 +221,44 @@ on_signal(int signo)
         vt_viewer_stop(signal_target);
 }
 
-/* Starts one browser command: words split on blanks, "%s" replaced by url
- * (else url appended), as Python's webbrowser reads $BROWSER. Returns 0 when
- * it could be started; does not wait for it. */
+/* Starts one browser command without waiting for it, as Python's webbrowser
+ * reads $BROWSER: words split on blanks, every "%s" in them replaced by url,
+ * url appended when no word had one. Returns 0 when it could be started. */
 static int
 spawn_browser(const char *cmd, const char *url, posix_spawn_file_actions_t *fa)
 {
-    char *copy = vt_xstrdup(cmd);
-    char *argv[18];
-    int argc = 0, has_url = 0;
-    for (char *p = copy; *p != '\0' && argc < 16;) {
+    char *argv[18] = {NULL}; /* owned words, NULL-terminated */
+    int argc = 0, has_url = 0, rc = -1;
+    for (const char *p = cmd; *p != '\0' && argc < 16;) {
         while (*p == ' ' || *p == '\t')
-            *p++ = '\0';
+            p++;
         if (*p == '\0')
             break;
-        argv[argc] = p;
-        if (strcmp(p, "%s") == 0 || (strncmp(p, "%s", 2) == 0 && (p[2] == ' ' || p[2] == '\t'))) {
-            argv[argc] = (char *)url;
-            has_url = 1;
+        struct vt_buf word;
+        vt_buf_init(&word, 1 << 16);
+        for (; *p != '\0' && *p != ' ' && *p != '\t'; p++) {
+            enum vt_err err;
+            if (p[0] == '%' && p[1] == 's') {
+                err = vt_buf_adds(&word, url);
+                has_url = 1;
+                p++;
+            } else {
+                err = vt_buf_add(&word, p, 1);
+            }
+            if (err != VT_OK)
+                goto out; /* a 64 KiB word: not a browser command */
         }
-        argc++;
-        while (*p != '\0' && *p != ' ' && *p != '\t')
-            p++;
+        argv[argc++] = vt_buf_take(&word, NULL);
     }
+    if (argc == 0)
+        goto out;
     if (!has_url)
-        argv[argc++] = (char *)url;
-    argv[argc] = NULL;
+        argv[argc++] = vt_xstrdup(url);
     pid_t pid;
-    int rc = argc > 1 ? posix_spawnp(&pid, argv[0], fa, NULL, argv, environ) : -1;
-    free(copy);
+    rc = posix_spawnp(&pid, argv[0], fa, NULL, argv, environ);
+out:
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
     return rc;
 }
 

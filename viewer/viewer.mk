@@ -12,7 +12,7 @@ VIEWER_ASSETS_C := $(VIEWER_GEN)/viewer_assets.c
 VIEWER_ASSETS_O := $(OBJDIR)/gen/viewer_assets.o
 VIEWER_WEB_SRC := $(wildcard viewer/web/*.js viewer/web/*.mjs viewer/web/*.html)
 
-DEPS_APT += nodejs chromium xxd
+DEPS_APT += nodejs chromium xxd curl
 DEPS_NPM += $(VIEWER_NPM)
 EXTRA_BIN_LIBS += -lmicrohttpd
 ALL_TARGETS += $(BINDIR)/vizviewer

@@ -535,6 +535,19 @@ START_TEST(test_viewer_bad_paths)
 }
 END_TEST
 
+/* The "browser" is curl fetching the trace: open_once returns as soon as it
+ * was served, long before its 10 s idle timeout (and this TCase's 8 s). */
+START_TEST(test_viewer_open_once_serves_the_browser)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/traces/trace.json", tmpdir);
+    ck_assert_int_eq(setenv("BROWSER", "no-such-browser-here:curl -s -o /dev/null %slocaltrace", 1),
+                     0);
+    ck_assert_int_eq(vt_viewer_open_once(path), 0);
+    unsetenv("BROWSER");
+}
+END_TEST
+
 /* ---- standalone HTML ----------------------------------------------------- */
 
 static char *
@@ -676,6 +689,11 @@ Suite *viewer_suite(void)
     tcase_add_test(life, test_viewer_port_in_use);
     tcase_add_test(life, test_viewer_bad_paths);
     suite_add_tcase(s, life);
+    TCase *open = tcase_create("open");
+    tcase_add_checked_fixture(open, setup, teardown);
+    tcase_set_timeout(open, 8);
+    tcase_add_test(open, test_viewer_open_once_serves_the_browser);
+    suite_add_tcase(s, open);
     TCase *html = tcase_create("html");
     tcase_add_checked_fixture(html, setup, teardown);
     tcase_add_test(html, test_viewer_write_html);
