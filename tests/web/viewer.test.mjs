@@ -139,7 +139,14 @@ test('served trace: tracks, click, source, W zoom, flame graph', async () => {
     await page.click('#tab-flamegraph');
     await page.waitForSelector('#flamegraph svg g');
     assert.ok(await page.locator('#flamegraph svg g').count() > 3);
+    assert.match(await page.locator('#flamegraph svg').innerHTML(), /all threads/);
     await page.screenshot({ path: join(SHOTS, 'flamegraph.png') });
+    // one thread only: the worker's flame graph has no <module> frame
+    await page.selectOption('#fg-thread', '1');
+    await page.waitForFunction(() => !/all threads/.test(document.querySelector('#flamegraph svg').innerHTML));
+    const svg = await page.locator('#flamegraph svg').innerHTML();
+    assert.match(svg, /worker/);
+    assert.doesNotMatch(svg, /&lt;module&gt;/);
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
