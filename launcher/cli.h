@@ -63,6 +63,7 @@ struct vt_options {
     struct vt_cli_list log_func_entry; /* --log_func_entry REGEX... */
     int magic_comment;                 /* --magic_comment */
     int log_async;                     /* --log_async */
+    int open;                          /* --open: serve the report and open the browser */
     struct vt_cli_list plugins;        /* --plugins "module args"... */
 };
 

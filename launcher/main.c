@@ -125,15 +125,44 @@ make_dirs(const char *dir)
     return 0;
 }
 
+#ifdef VT_HAVE_VIEWER
+/* The tracer's HTML writer: the viewer's page with the trace inline. */
+static int
+write_html(const char *json_path, const char *html_path, char *msg, size_t msglen)
+{
+    int errnum = 0;
+    enum vt_err err = vt_viewer_write_html(json_path, html_path, &errnum);
+    if (err == VT_OK)
+        return 0;
+    snprintf(msg, msglen, "cannot write %s: %s", html_path,
+             errnum ? strerror(errnum) : vt_strerror(err));
+    return -1;
+}
+#endif
+
+static int
+is_html(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 5 && strcmp(path + n - 5, ".html") == 0;
+}
+
 /* Checks that the output's folder exists (creating it) and is writable. */
 static int
 check_output(const char *path)
 {
     enum vt_writer_format fmt;
-    if (vt_writer_format_of(path, &fmt) != VT_OK) {
+#ifdef VT_HAVE_VIEWER
+    if (!is_html(path) && vt_writer_format_of(path, &fmt) != VT_OK) {
+        vt_log_error("viztracer: Only html, json and gz are supported: %s", path);
+        return -1;
+    }
+#else
+    if (vt_writer_format_of(path, &fmt) != VT_OK || is_html(path)) {
         vt_log_error("viztracer: Only json and gz are supported: %s", path);
         return -1;
     }
+#endif
     char *dir = vt_xstrdup(path);
     char *slash = strrchr(dir, '/');
     if (slash == NULL) {
@@ -239,8 +268,19 @@ main(int argc, char **argv)
         vt_cli_options_fini(&o);
         return 1;
     }
+#ifdef VT_HAVE_VIEWER
+    vt_tracer_set_html_writer(write_html);
+#endif
     int signo = 0;
     int status = vt_embed_run(&o, script, output, &signo);
+#ifdef VT_HAVE_VIEWER
+    /* --open: after the save, serve the report once and open the browser. */
+    if (o.open && signo == 0 && access(output, R_OK) == 0) {
+        int st = vt_viewer_open_once(output);
+        if (status == 0)
+            status = st;
+    }
+#endif
     free(output);
     free(script);
     vt_cli_options_fini(&o);

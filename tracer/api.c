@@ -18,6 +18,23 @@
 #include "tracer.h"
 #include "writer.h"
 
+/* The standalone-HTML writer the executable registered, or NULL. Set once
+ * before Python starts. */
+static vt_tracer_html_fn html_writer;
+
+void
+vt_tracer_set_html_writer(vt_tracer_html_fn fn)
+{
+    html_writer = fn;
+}
+
+static int
+is_html(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 5 && strcmp(path + n - 5, ".html") == 0;
+}
+
 int
 vt_tracer__register_global(PyObject *tracer)
 {
@@ -256,6 +273,31 @@ print_summary(struct vt_tracer *t, const char *path, uint64_t count)
     free(abs);
 }
 
+/* Dumps the buffer to path; an HTML report goes through a JSON file beside
+ * it, which the registered writer turns into the page. */
+static int
+dump_to(struct vt_tracer *t, const char *path, int html, uint64_t *count)
+{
+    if (!html)
+        return vt_tracer__dump(t, path, count);
+    char tmp[4096];
+    int n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp.json", path, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
+        PyErr_Format(PyExc_OSError, "path too long: %s", path);
+        return -1;
+    }
+    if (vt_tracer__dump(t, tmp, count) < 0)
+        return -1;
+    char msg[512];
+    int rc = html_writer(tmp, path, msg, sizeof(msg));
+    unlink(tmp);
+    if (rc < 0) {
+        PyErr_Format(PyExc_OSError, "%s", msg);
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *
 tracer_save(struct vt_tracer *t, PyObject *args, PyObject *kw)
 {
@@ -288,8 +330,15 @@ tracer_save(struct vt_tracer *t, PyObject *args, PyObject *kw)
     enum vt_writer_format fmt;
     if (path == NULL)
         goto out;
-    if (vt_writer_format_of(path, &fmt) != VT_OK) {
-        PyErr_Format(PyExc_ValueError, "Only json and gz are supported: %s", path);
+    int html = is_html(path);
+    if (html && html_writer == NULL) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: HTML reports are written by the viztracer executable only", path);
+        goto out;
+    }
+    if (!html && vt_writer_format_of(path, &fmt) != VT_OK) {
+        PyErr_Format(PyExc_ValueError, "Only %sjson and gz are supported: %s",
+                     html_writer ? "html, " : "", path);
         goto out;
     }
     if (make_parents(path) < 0)
@@ -318,7 +367,7 @@ tracer_save(struct vt_tracer *t, PyObject *args, PyObject *kw)
         if (rc == 0)
             Py_CLEAR(t->data);
     } else {
-        rc = vt_tracer__dump(t, path, &count);
+        rc = dump_to(t, path, html, &count);
     }
     if (rc == 0 && loud)
         print_summary(t, path, count);

@@ -8,6 +8,8 @@
 #ifndef VT_TRACER_TRACER_H
 #define VT_TRACER_TRACER_H
 
+#include <stddef.h>
+
 #define VT_VERSION "0.1.0"
 
 /* The name the module is importable as. */
@@ -18,6 +20,16 @@
  * reference, or NULL with a Python exception set. Needs the GIL. */
 PyMODINIT_FUNC PyInit__core(void);
 #endif
+
+/* Writes html_path, a standalone HTML report, from the trace at json_path.
+ * Returns 0, or -1 with a one-line reason in msg (msglen bytes). */
+typedef int (*vt_tracer_html_fn)(const char *json_path, const char *html_path, char *msg,
+                                 size_t msglen);
+
+/* Lets save() write .html files: the executable, which carries the viewer's
+ * page, registers its writer once at start-up; without one, .html is refused.
+ * Can't fail. */
+void vt_tracer_set_html_writer(vt_tracer_html_fn fn);
 
 /* Parses a --min_duration value ("0.2ms", "300ns", "5.5us", "1s", "13" =
  * microseconds) into microseconds. Returns 0 on success, -1 when unparsable. */

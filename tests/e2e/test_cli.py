@@ -132,7 +132,7 @@ def test_bad_output_extension_refused_before_running(run):
     r = run(["-o", "out.txt", "cmdline_test.py"], script="print('ran')")
     assert r.returncode == 1
     assert r.stdout == ""
-    assert r.stderr.strip() == "viztracer: Only json and gz are supported: out.txt"
+    assert r.stderr.strip() == "viztracer: Only html, json and gz are supported: out.txt"
 
 
 def test_unwritable_output(run, tmp_path):

@@ -74,3 +74,37 @@ def test_output_is_one_event_per_line(run):
         lines = f.read().splitlines()
     assert lines[0] == '{"traceEvents":['
     assert json.loads(lines[1].rstrip(","))["ph"] == "M"
+
+
+def test_standalone_html(run, tmp_path):
+    r = run(["-o", "report.html", "cmdline_test.py"], script=FIB)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == f"vizviewer {tmp_path}/report.html"
+    text = (tmp_path / "report.html").read_text()
+    assert text.lstrip().lower().startswith("<!doctype html")
+    assert f"fib ({tmp_path}/cmdline_test.py:2)" in text
+    assert sorted(os.listdir(tmp_path)) == ["cmdline_test.py", "report.html"]
+
+
+def test_html_from_plain_python_is_refused(tmp_path):
+    from conftest import run_python
+    r = run_python(f"""
+        from viztracer import VizTracer
+        t = VizTracer(verbose=0)
+        t.start(); t.stop()
+        try:
+            t.save("{tmp_path}/x.html")
+        except ValueError as e:
+            print(e)
+        """, tmp_path)
+    assert r.stdout.strip() == (f"{tmp_path}/x.html: HTML reports are written by the viztracer "
+                                "executable only")
+
+
+def test_open_serves_the_report_once(run, tmp_path):
+    # The "browser" fetches the trace the way the page would, so the server
+    # sees its one request and stops.
+    env = {"BROWSER": "curl -s -o fetched.json %s/localtrace"}
+    r = run(["--quiet", "--open", "cmdline_test.py"], script=FIB, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert len(events(load(str(tmp_path / "fetched.json")))) == 17
