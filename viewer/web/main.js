@@ -117,9 +117,46 @@ function buildTimeline(model) {
     settings: { options: { timeUnits: 'µs' }, styles: { main: { blockHeight: 18 } } },
   });
   state.chart = chart;
+  layoutTracks();
   window.addEventListener('resize', () => {
-    if (state.tab === 'timeline') chart.resize(box.clientWidth, box.clientHeight);
+    if (state.tab !== 'timeline') return;
+    chart.resize(box.clientWidth, box.clientHeight);
+    layoutTracks();
   });
+}
+
+// flame-chart-js shares the height equally between tracks; give each thread
+// what its call depth needs instead. When the canvas is too short, the space
+// is water-filled by weight log2(2 + slices): shallow tracks get all they
+// need, busy ones share the rest, each keeps a row. A track still scrolls
+// vertically by dragging, and its title bar folds or resizes it.
+function layoutTracks() {
+  const engine = state.chart.renderEngine;
+  const flames = state.plugins.map((p) => p.renderEngine);
+  const row = engine.blockHeight + 1;
+  let space = engine.height;
+  for (const e of engine.children) if (!flames.includes(e) && !e.collapsed) space -= e.height;
+  const threads = state.model.threads;
+  const want = threads.map((t) => (t.maxDepth + 1) * row);
+  const weight = threads.map((t) => Math.log2(2 + t.count));
+  const heights = want.map(() => 0);
+  let open = threads.map((_, i) => i);
+  while (open.length) {
+    const sum = open.reduce((a, i) => a + weight[i], 0);
+    const fits = open.filter((i) => want[i] <= (space * weight[i]) / sum);
+    if (!fits.length) {
+      for (const i of open) heights[i] = Math.max(row, Math.floor((space * weight[i]) / sum));
+      break;
+    }
+    for (const i of fits) {
+      heights[i] = want[i];
+      space -= want[i];
+    }
+    open = open.filter((i) => !fits.includes(i));
+  }
+  flames.forEach((e, i) => e.resize({ height: heights[i] }, true));
+  engine.recalcChildrenLayout();
+  state.chart.render();
 }
 
 function zoomBy(factor) {
@@ -260,7 +297,10 @@ function showTab(tab) {
   $('timeline-view').hidden = tab !== 'timeline';
   $('flamegraph-view').hidden = tab !== 'flamegraph';
   if (tab === 'flamegraph') drawFlamegraph();
-  else state.chart.resize($('timeline-box').clientWidth, $('timeline-box').clientHeight);
+  else {
+    state.chart.resize($('timeline-box').clientWidth, $('timeline-box').clientHeight);
+    layoutTracks();
+  }
 }
 
 // ---- keys and start -----------------------------------------------------
