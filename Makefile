@@ -252,6 +252,7 @@ compile_commands.json: $(C_FILES)
 
 tidy: compile_commands.json
 	$(Q)clang-tidy -p . --quiet $(LIB_SRC) launcher/main.c 2>/dev/null && echo "tidy: clean"
+# (compile_commands.json is rebuilt when a source changes; `rm compile_commands.json` forces it.)
 
 lint: banned cppcheck tidy
 

@@ -229,15 +229,16 @@ add_file(cJSON *files, const char *path)
     while (err == VT_OK && (got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
         err = vt_buf_add(&b, chunk, got);
     fclose(fp);
-    if (err != VT_OK || !valid_utf8((const unsigned char *)(b.data ? b.data : ""), b.len)) {
+    const char *text = b.data ? b.data : "";
+    if (err != VT_OK || !valid_utf8((const unsigned char *)text, b.len)) {
         vt_buf_fini(&b);
         return 0;
     }
     int lines = 0;
     for (size_t i = 0; i < b.len; i++)
-        lines += b.data[i] == '\n';
+        lines += text[i] == '\n';
     cJSON *pair = cJSON_CreateArray();
-    cJSON_AddItemToArray(pair, cJSON_CreateString(b.data ? b.data : ""));
+    cJSON_AddItemToArray(pair, cJSON_CreateString(text));
     cJSON_AddItemToArray(pair, cJSON_CreateNumber(lines));
     cJSON_AddItemToObject(files, path, pair);
     vt_buf_fini(&b);

@@ -341,7 +341,7 @@ list_item(struct vt_buf *b, const char *rel, const char *name, int is_dir)
     enum vt_err err = vt_buf_adds(b, is_dir ? "<li class=\"dir\"><a href=\"/dir/"
                                             : "<li><a target=\"_blank\" href=\"/view/");
     struct vt_buf link;
-    vt_buf_init(&link, 2 * PATH_MAX);
+    vt_buf_init(&link, (size_t)2 * PATH_MAX);
     if (err == VT_OK)
         err = vt_buf_printf(&link, "%s%s%s", rel, name, is_dir ? "/" : "");
     if (err == VT_OK)
@@ -378,7 +378,7 @@ route_list(struct vt_viewer *v, struct MHD_Connection *c, const char *rest, stru
             continue;
         struct vt_buf full;
         struct stat st;
-        vt_buf_init(&full, 2 * PATH_MAX);
+        vt_buf_init(&full, (size_t)2 * PATH_MAX);
         int is_dir = vt_buf_printf(&full, "%s/%s", dir, e->d_name) == VT_OK &&
                      stat(full.data, &st) == 0 && S_ISDIR(st.st_mode);
         vt_buf_fini(&full);
@@ -409,7 +409,7 @@ route_list(struct vt_viewer *v, struct MHD_Connection *c, const char *rest, stru
         err = vt_buf_adds(&b, "</h1><ul id=\"listing\">\n");
     const char *prefix = rel[0] ? "/" : "";
     struct vt_buf relslash;
-    vt_buf_init(&relslash, 2 * PATH_MAX);
+    vt_buf_init(&relslash, (size_t)2 * PATH_MAX);
     if (err == VT_OK)
         err = vt_buf_printf(&relslash, "%s%s", rel, prefix);
     for (size_t i = 0; i < count; i++) {
