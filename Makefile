@@ -181,7 +181,9 @@ asan: deps
 
 demo: all
 	$(Q)cd examples && ../$(VIZTRACER) -o ../result.json demo.py
-	@echo "demo: wrote result.json; open it with: $(VIZTRACER) --help, or any Chrome-trace viewer"
+	@echo "demo: traced examples/demo.py into result.json; look at it with:"
+	@echo "  $(BINDIR)/vizviewer result.json      (in the browser)"
+	@echo "  $(BINDIR)/vdb result.json            (step through it)"
 
 bench: all
 	$(Q)missing=""; for p in $(DEPS_BENCH_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
