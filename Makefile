@@ -180,7 +180,7 @@ asan: deps
 	$(Q)$(if $(ASAN_TARGETS),$(MAKE) --no-print-directory CONFIG=asan $(ASAN_TARGETS))
 
 demo: all
-	$(Q)cd examples && ../$(VIZTRACER) -o ../result.json demo.py
+	$(Q)cd examples && ../$(VIZTRACER) --vdb -o ../result.json demo.py
 	@echo "demo: traced examples/demo.py into result.json; look at it with:"
 	@echo "  $(BINDIR)/vizviewer result.json      (in the browser)"
 	@echo "  $(BINDIR)/vdb result.json            (step through it)"
