@@ -21,6 +21,10 @@ vt_tracer__safe_repr(PyObject *obj)
 {
     PyObject *r = PyObject_Repr(obj); /* new ref */
     if (r == NULL || !PyUnicode_Check(r)) {
+        /* A Ctrl+C that arrived during repr must still stop the program:
+         * it is raised again at the next check instead of being lost. */
+        if (r == NULL && PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+            PyErr_SetInterrupt();
         Py_XDECREF(r);
         PyErr_Clear(); /* a repr that raises or returns a non-str is shown as such */
         r = PyUnicode_FromString("Not Displayable");

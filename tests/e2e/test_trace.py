@@ -395,3 +395,22 @@ def test_vdb_caller_lines(run, flag):
     r = run(["--quiet", "cmdline_test.py"])
     assert all("caller_lineno" not in e for e in events(r.load()))
     assert "vdb" not in r.load()["viztracer_metadata"]
+
+
+def test_ctrl_c_inside_repr_is_not_lost(run):
+    r = run(["--quiet", "--log_func_args", "cmdline_test.py"], script="""
+        class Interrupting:
+            def __repr__(self):
+                raise KeyboardInterrupt
+        def f(x):
+            return 1
+        f(Interrupting())
+        for _ in range(1000):
+            pass
+        print("not reached")
+        """)
+    assert r.returncode == -signal.SIGINT
+    assert "not reached" not in r.stdout
+    assert "KeyboardInterrupt" in r.stderr
+    f = by_name(r.load(), "f (")[0]
+    assert f["args"]["func_args"] == {"x": "Not Displayable"}
