@@ -2,8 +2,9 @@
 #
 #   make            build build/bin/viztracer and build/python/viztracer/
 #   make demo       trace examples/demo.py into result.json
-#   make test       unit tests (Check) + end-to-end tests (pytest on the real binary)
-#   make asan       the same tests on an ASan+UBSan build
+#   make test       unit (Check), end-to-end (pytest on the real binary) and browser tests,
+#                   then `make asan`
+#   make asan       the unit and end-to-end tests on an ASan+UBSan build
 #   make bench      overhead, dump speed and memory against cProfile (bench/README.md)
 #   make deps       install what is missing (apt-get, as root); run by the targets above
 #   make format | format-check | lint | tidy | cppcheck | check-headers | fuzz | install | clean
@@ -156,9 +157,12 @@ $(CHECK_UNIT): $(UNIT_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_CFG) -o $@ $^ $(BIN_LIBS) -lcheck -lsubunit
 
+# Everything: unit, end-to-end and browser tests, then the same unit and
+# end-to-end tests on the ASan+UBSan build.
 test: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)$(MAKE) --no-print-directory test-unit test-e2e $(TEST_TARGETS)
+	$(Q)$(MAKE) --no-print-directory asan
 
 test-unit: $(CHECK_UNIT)
 	$(Q)$(CHECK_UNIT)
