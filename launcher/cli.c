@@ -91,6 +91,10 @@ static const struct opt opts[] = {
      "act on '# !viztracer: ...' comments in the script"},
     {"log_exception", 0, K_FLAG, F(log_exception), NULL,
      "exceptions leaving a function become instant events"},
+    {"combine", 0, K_LIST, F(combine), "FILE...",
+     "merge these traces (.json, .json.gz) into the output; runs nothing"},
+    {"align_combine", 0, K_LIST, F(align_combine), "FILE...",
+     "like --combine, each file shifted so it starts at 0 (or its sync_marker)"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -140,6 +144,8 @@ vt_cli_options_fini(struct vt_options *o)
     list_fini(&o->log_func_exec);
     list_fini(&o->log_func_entry);
     list_fini(&o->plugins);
+    list_fini(&o->combine);
+    list_fini(&o->align_combine);
     vt_cli_options_init(o);
 }
 

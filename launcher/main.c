@@ -21,6 +21,7 @@
 #include "../tracer/tracer.h"
 #include "../tracer/writer.h"
 #include "cli.h"
+#include "combine.h"
 #include "embed.h"
 
 /* vizviewer and vdb are the same executable, chosen by the name it is called
@@ -186,6 +187,28 @@ check_output(const char *path)
     return rc;
 }
 
+/* --combine / --align_combine: merge saved traces into the output; no
+ * program runs. Frees o's contents. Returns the exit status. */
+static int
+run_combine(struct vt_options *o)
+{
+    int align = o->combine.n == 0;
+    const struct vt_cli_list *files = align ? &o->align_combine : &o->combine;
+    char *output = output_path(o);
+    int status = 1;
+    if (check_output(output) == 0) {
+        vt_tracer_html_fn html = NULL;
+#ifdef VT_HAVE_VIEWER
+        html = write_html;
+#endif
+        status =
+            vt_combine_run(files->items, files->n, align, output, html, o->quiet) == VT_OK ? 0 : 1;
+    }
+    free(output);
+    vt_cli_options_fini(o);
+    return status;
+}
+
 /* Returns 1 and sets *status when argv names another tool of this executable. */
 static int
 dispatch(int argc, char **argv, int *status)
@@ -241,6 +264,8 @@ main(int argc, char **argv)
         vt_cli_options_fini(&o);
         return 0;
     }
+    if (!o.help && (o.combine.n > 0 || o.align_combine.n > 0))
+        return run_combine(&o);
     if (o.help || o.run == VT_CLI_RUN_NONE) {
         vt_cli_print_help();
         vt_cli_options_fini(&o);
