@@ -74,15 +74,19 @@ def bench(args):
         "viztracer --ignore_c_function": lambda w: [
             args.viztracer, "--quiet", "--ignore_c_function", "-o", os.path.join(tmp, "t.json"), w],
     }
+    extra_modes = {}
     for extra in args.extra:
         opts = ["--" + o for o in extra.split("+")]
-        modes["viztracer " + " ".join(opts)] = (lambda e: lambda w: [
+        extra_modes["viztracer " + " ".join(opts)] = (lambda e: lambda w: [
             args.viztracer, "--quiet", *e, "-o", os.path.join(tmp, "t.json"), "--", w])(opts)
     rows = []
     for name in args.workloads:
         script = os.path.join(WORKLOADS, name + ".py")
         res = {}
-        for mode, cmd in modes.items():
+        these = dict(modes)
+        if name in args.extra_workloads:
+            these.update(extra_modes)
+        for mode, cmd in these.items():
             runs = [run_once(cmd(script), tmp, env) for _ in range(args.repeat)]
             res[mode] = {k: median_of(runs, k) for k in ("main", "whole", "post", "rss_mb")}
             if mode.startswith("viztracer"):
@@ -174,6 +178,8 @@ def main():
     ap.add_argument("--extra", nargs="*", default=[],
                     help="more viztracer option sets to measure, without dashes, '+' between "
                          "the options of one set: log_func_args log_gc+log_print")
+    ap.add_argument("--extra-workloads", nargs="*", default=["fib", "stdlib_mix"],
+                    help="the workloads on which the --extra option sets are measured")
     ap.add_argument("--no-callgrind", action="store_true")
     args = ap.parse_args()
     rows = bench(args)
