@@ -12,6 +12,9 @@
 #include <structmember.h>
 #include "tracer.h"
 
+/* Longest repr kept, in characters; longer ones are cut. */
+#define VT_REPR_MAX 4096
+
 /* 32.32 ns per tick, measured once when a min_duration first needs it.
  * Protected by the GIL. */
 static uint64_t tick_mult;
@@ -28,6 +31,15 @@ vt_tracer__safe_repr(PyObject *obj)
         Py_XDECREF(r);
         PyErr_Clear(); /* a repr that raises or returns a non-str is shown as such */
         r = PyUnicode_FromString("Not Displayable");
+    }
+    /* Every logged repr is kept until the save: a huge one (a list of a
+     * million items passed to every call) would exhaust memory. */
+    Py_ssize_t n = r ? PyUnicode_GET_LENGTH(r) : 0;
+    if (n > VT_REPR_MAX) {
+        PyObject *head = PyUnicode_Substring(r, 0, VT_REPR_MAX); /* new ref */
+        PyObject *cut = head ? PyUnicode_FromFormat("%U... (%zd characters)", head, n) : NULL;
+        Py_XDECREF(head);
+        Py_SETREF(r, cut);
     }
     return r;
 }

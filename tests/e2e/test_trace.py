@@ -414,3 +414,16 @@ def test_ctrl_c_inside_repr_is_not_lost(run):
     assert "KeyboardInterrupt" in r.stderr
     f = by_name(r.load(), "f (")[0]
     assert f["args"]["func_args"] == {"x": "Not Displayable"}
+
+
+def test_long_reprs_are_cut(run):
+    r = run(["--quiet", "--log_func_args", "--log_func_retval", "cmdline_test.py"], script="""
+        def f(x):
+            return x
+        f(list(range(100000)))
+        """)
+    f = by_name(r.load(), "f (")[0]
+    for text in (f["args"]["func_args"]["x"], f["args"]["return_value"]):
+        assert text.startswith("[0, 1, 2, ")
+        assert text.endswith("... (688890 characters)")
+        assert len(text) < 4200
