@@ -91,6 +91,8 @@ static const struct opt opts[] = {
      "act on '# !viztracer: ...' comments in the script"},
     {"log_exception", 0, K_FLAG, F(log_exception), NULL,
      "exceptions leaving a function become instant events"},
+    {"ignore_multiprocess", 0, K_FLAG, F(ignore_multiprocess), NULL,
+     "do not trace forked child processes"},
     {"combine", 0, K_LIST, F(combine), "FILE...",
      "merge these traces (.json, .json.gz) into the output; runs nothing"},
     {"align_combine", 0, K_LIST, F(align_combine), "FILE...",

@@ -65,6 +65,7 @@ struct vt_options {
     int log_async;                     /* --log_async */
     int open;                          /* --open: serve the report and open the browser */
     struct vt_cli_list plugins;        /* --plugins "module args"... */
+    int ignore_multiprocess;           /* --ignore_multiprocess: forked children untraced */
     struct vt_cli_list combine;        /* --combine FILE...: merge traces, run nothing */
     struct vt_cli_list align_combine;  /* --align_combine FILE...: the same, each shifted to 0 */
 };

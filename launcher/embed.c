@@ -22,6 +22,7 @@
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
 #include "../tracer/tracer.h"
+#include "children.h"
 
 #ifndef VT_PYTHON_EXE
 #define VT_PYTHON_EXE "/usr/bin/python3"
@@ -258,6 +259,83 @@ install_sigterm(void)
                               ns)
                 : -1;
     Py_XDECREF(ns);
+    return rc;
+}
+
+/* ---- forked children ------------------------------------------------ */
+
+static void report(const char *what);
+
+/* Sets up the children scheme for tracer. Returns the namespace holding
+ * save_child and save_parent (new ref) and the folder in *dir (owned), or
+ * NULL with *dir NULL when it cannot be set up (the program then runs with
+ * its children untraced). */
+static PyObject *
+fork_setup(PyObject *tracer, char **dir)
+{
+    *dir = NULL;
+    if (vt_children_dir_create(dir) != VT_OK) {
+        vt_log_error("viztracer: cannot create a folder for child processes; they are not traced");
+        return NULL;
+    }
+    /* Named as a file of our package, the helpers and all they call are
+     * filtered out of the trace like the rest of our Python code. */
+    char glue[PATH_MAX], file[PATH_MAX + 16];
+    if (find_glue(glue, sizeof(glue)) == 0)
+        snprintf(file, sizeof(file), "%s/_fork.py", glue);
+    else
+        snprintf(file, sizeof(file), "<viztracer>");
+    PyObject *ns = Py_BuildValue("{s:O,s:O,s:s}", "__builtins__", PyEval_GetBuiltins(), "tracer",
+                                 tracer, "d", *dir); /* new ref */
+    PyObject *code =
+        ns ? Py_CompileString(vt_children_python(), file, Py_file_input) : NULL; /* new ref */
+    PyObject *r = code ? PyEval_EvalCode(code, ns, ns) : NULL;                   /* new ref */
+    Py_XDECREF(code);
+    if (r) {
+        Py_DECREF(r);
+        return ns;
+    }
+    PyErr_Clear(); /* without the scheme children run untraced, as with --ignore_multiprocess */
+    Py_XDECREF(ns);
+    vt_children_dir_remove(*dir);
+    free(*dir);
+    *dir = NULL;
+    return NULL;
+}
+
+/* Calls ns[name](*args). Returns 0, or -1 with an exception set. */
+static int
+call_helper(PyObject *ns, const char *name, const char *path)
+{
+    PyObject *fn = PyDict_GetItemString(ns, name); /* borrowed */
+    PyObject *r = fn ? (path ? PyObject_CallFunction(fn, "s", path) : PyObject_CallNoArgs(fn))
+                     : NULL; /* new ref */
+    if (r == NULL && !PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, name);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+/* The parent's save when children were forked: its own trace into the
+ * folder, a bounded wait for live children, then one merged output.
+ * Returns 0, or -1 after printing why. */
+static int
+save_with_children(const struct vt_options *o, PyObject *fork_ns, const char *dir,
+                   const char *output, vt_tracer_html_fn html)
+{
+    size_t len = strlen(dir) + 16;
+    char *mine = vt_xmalloc(len);
+    snprintf(mine, len, "%s/parent.json", dir);
+    int rc = -1;
+    if (call_helper(fork_ns, "save_parent", mine) < 0) {
+        report("cannot save the trace");
+    } else {
+        vt_children_wait(dir, VT_CHILDREN_WAIT_S);
+        char *final = vt_children_output_path(output, o->pid_suffix);
+        rc = vt_children_collect(dir, mine, final, html, o->quiet) == VT_OK ? 0 : -1;
+        free(final);
+    }
+    free(mine);
     return rc;
 }
 
@@ -543,7 +621,8 @@ run_atexit(void)
 }
 
 static int
-run_traced(const struct vt_options *o, const char *script_path, const char *output, int *signo)
+run_traced(const struct vt_options *o, const char *script_path, const char *output,
+           vt_tracer_html_fn html, int *signo)
 {
     pid_t me = getpid();
     PyObject *core = install_package(); /* new ref */
@@ -575,6 +654,8 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
     }
     if (install_sigterm() < 0)
         PyErr_Clear(); /* no SIGTERM handler: a terminated run is lost, the rest works */
+    char *dir = NULL;  /* owned */
+    PyObject *fork_ns = o->ignore_multiprocess ? NULL : fork_setup(tracer, &dir); /* new ref */
     /* The runner: tracer.start() then exec(code), so builtins.exec is recorded
      * as the outermost call (as in VizTracer), and nothing of ours is. */
     const char *runner = o->log_sparse ? "exec(__vt_code, __vt_globals)\n"
@@ -603,8 +684,19 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
     }
     Py_XDECREF(r);
     if (getpid() != me) {
-        /* A forked child of the program ran to its end here: the parent owns
-         * the trace file. */
+        /* A forked child of the program ran to its end here: it saves into
+         * the children's folder, the parent owns the trace file. */
+        if (fork_ns) {
+            join_threads(tracer);
+            if (!o->log_exit && call_method(tracer, "stop") < 0)
+                PyErr_Clear();
+            if (run_atexit() < 0)
+                PyErr_Clear(); /* atexit reports its handlers' errors itself */
+            if (call_helper(fork_ns, "save_child", NULL) < 0)
+                PyErr_Clear(); /* save_child catches everything; nothing to add */
+        }
+        Py_XDECREF(fork_ns);
+        free(dir);
         Py_DECREF(tracer);
         return status;
     }
@@ -615,11 +707,17 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         PyErr_Clear(); /* atexit reports its handlers' errors itself */
     if (o->log_exit && call_method(tracer, "stop") < 0)
         PyErr_Clear();
-    if (call_method(tracer, "save") < 0) {
+    if (fork_ns && vt_children_forked(dir)) {
+        if (save_with_children(o, fork_ns, dir, output, html) < 0 && status == 0)
+            status = 1;
+    } else if (call_method(tracer, "save") < 0) {
         report("cannot save the trace");
         if (status == 0)
             status = 1;
     }
+    Py_XDECREF(fork_ns);
+    vt_children_dir_remove(dir);
+    free(dir);
     if (call_method(tracer, "terminate") < 0) {
         report("a plugin failed");
         if (status == 0)
@@ -630,12 +728,13 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
 }
 
 int
-vt_embed_run(const struct vt_options *o, const char *script_path, const char *output, int *signo)
+vt_embed_run(const struct vt_options *o, const char *script_path, const char *output,
+             vt_tracer_html_fn html, int *signo)
 {
     *signo = 0;
     if (start_python(o) < 0)
         return 1;
-    int status = run_traced(o, script_path, output, signo);
+    int status = run_traced(o, script_path, output, html, signo);
     if (Py_FinalizeEx() < 0 && status == 0)
         status = 120; /* as python3: flushing stdout failed */
     return status;

@@ -8,13 +8,16 @@
 #ifndef VT_LAUNCHER_EMBED_H
 #define VT_LAUNCHER_EMBED_H
 
+#include "../tracer/tracer.h"
 #include "cli.h"
 
 /* Runs o's program traced and saves the trace to output (a path with a .json
- * or .gz extension). Returns the process exit status: the program's own, 1
+ * or .gz extension, or .html through html, which may be NULL). Forked
+ * children of the program are traced into the same output unless
+ * o->ignore_multiprocess (children.h). Returns the process exit status: the program's own, 1
  * for an uncaught exception or a failed save. *signo is set to a signal the
  * launcher should re-raise on itself after cleaning up (SIGINT), or 0. */
 int vt_embed_run(const struct vt_options *o, const char *script_path, const char *output,
-                 int *signo);
+                 vt_tracer_html_fn html, int *signo);
 
 #endif

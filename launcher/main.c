@@ -297,7 +297,11 @@ main(int argc, char **argv)
     vt_tracer_set_html_writer(write_html);
 #endif
     int signo = 0;
-    int status = vt_embed_run(&o, script, output, &signo);
+    vt_tracer_html_fn html = NULL;
+#ifdef VT_HAVE_VIEWER
+    html = write_html;
+#endif
+    int status = vt_embed_run(&o, script, output, html, &signo);
 #ifdef VT_HAVE_VIEWER
     /* --open: after the save, serve the report once and open the browser. */
     if (o.open && signo == 0 && access(output, R_OK) == 0) {

@@ -740,6 +740,7 @@ PyMethodDef vt_tracer__methods[] = {
     {"resume", (PyCFunction)tracer_resume, METH_NOARGS, "undo pause()"},
     {"clear", (PyCFunction)tracer_clear, METH_NOARGS, "drop every buffered event"},
     {"cleanup", (PyCFunction)tracer_clear, METH_NOARGS, "same as clear()"},
+    {"_after_fork", (PyCFunction)vt_tracer__after_fork, METH_NOARGS, "in a forked child"},
     {"save", (PyCFunction)(void (*)(void))tracer_save, METH_VARARGS | METH_KEYWORDS,
      "save(output_file=None, file_info=None, verbose=None): write the trace"},
     {"parse", (PyCFunction)tracer_parse, METH_NOARGS,

@@ -159,6 +159,11 @@ void vt_tracer__threads_destroy(struct vt_tracer *t);
 void vt_tracer__event_release(struct vt_event *e);
 /* Drops the filter cache of every thread. */
 void vt_tracer__fcache_clear(struct vt_tracer *t);
+/* tracer._after_fork(): in a forked child, drops the parent's buffered
+ * events and the states of threads the child does not have, and takes the
+ * child's thread id for the calling thread; its open calls stay open. Needs
+ * the GIL. Returns None; can't fail. */
+PyObject *vt_tracer__after_fork(struct vt_tracer *t, PyObject *unused);
 
 /* extras.c */
 /* Wires print, gc and audit logging in / out as t asks. Need the GIL. */

@@ -95,6 +95,21 @@ vt_tracer__fcache_clear(struct vt_tracer *t)
             Py_CLEAR(th->fkey[i]);
 }
 
+/* Frees one state whose ring is already empty; th is dead after this. */
+static void
+thread_free(struct vt_thread *th)
+{
+    for (uint32_t i = 0; i < th->depth; i++)
+        Py_CLEAR(th->stack[i].args);
+    for (size_t i = 0; i < VT_FCACHE_SIZE; i++)
+        Py_CLEAR(th->fkey[i]);
+    munmap(th->stack, VT_STACK_MAX * sizeof(struct vt_frame));
+    vt_ring_fini(&th->ring);
+    free(th->lcache);
+    Py_CLEAR(th->name);
+    free(th);
+}
+
 void
 vt_tracer__threads_destroy(struct vt_tracer *t)
 {
@@ -103,14 +118,31 @@ vt_tracer__threads_destroy(struct vt_tracer *t)
     struct vt_thread *th = t->threads;
     while (th) {
         struct vt_thread *next = th->next;
-        for (uint32_t i = 0; i < th->depth; i++)
-            Py_CLEAR(th->stack[i].args);
-        munmap(th->stack, VT_STACK_MAX * sizeof(struct vt_frame));
-        vt_ring_fini(&th->ring);
-        free(th->lcache);
-        Py_CLEAR(th->name);
-        free(th);
+        thread_free(th);
         th = next;
     }
     t->threads = NULL;
+}
+
+PyObject *
+vt_tracer__after_fork(struct vt_tracer *t, PyObject *unused)
+{
+    (void)unused;
+    unsigned long me = PyThread_get_thread_ident();
+    vt_tracer__threads_clear(t);
+    struct vt_thread **link = &t->threads;
+    while (*link) {
+        struct vt_thread *th = *link;
+        if (th->ident == me) {
+            th->tid = (long)syscall(SYS_gettid); /* the child's own thread id */
+            link = &th->next;
+        } else {
+            *link = th->next; /* that thread does not exist in the child */
+            thread_free(th);
+        }
+    }
+    t->overflow = 0;
+    t->dropped = 0;
+    Py_CLEAR(t->data);
+    Py_RETURN_NONE;
 }

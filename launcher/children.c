@@ -1,0 +1,326 @@
+/* children.c: waiting for forked children and merging their traces; see
+ * children.h.
+ *
+ * A marker whose process is gone (SIGKILL, a crash) or a zombie (exited,
+ * not yet reaped by the program) is not waited for: only a live process
+ * could still write its result. A live one is waited for a few seconds at
+ * most (VizTracer issues #401, #364: a child that never exits must not
+ * hang the parent).
+ */
+#include "children.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tracer/base/log.h"
+#include "../tracer/base/mem.h"
+#include "combine.h"
+
+enum vt_err
+vt_children_dir_create(char **out)
+{
+    const char *tmp = getenv("TMPDIR");
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof(path), "%s/viztracer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (n < 0 || (size_t)n >= sizeof(path) || mkdtemp(path) == NULL)
+        return VT_ERR_IO;
+    *out = vt_xstrdup(path);
+    return VT_OK;
+}
+
+static int
+has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int
+vt_children_forked(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL)
+        found = e->d_name[0] != '.';
+    closedir(d);
+    return found;
+}
+
+/* The state letter and parent pid of pid from /proc/<pid>/stat; 0 when
+ * unknown. "pid (comm) S ppid ...": comm may hold spaces and parentheses,
+ * so the fields are read after the last ')'. */
+static char
+proc_state(long pid, long *ppid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    char state = 0;
+    char line[512];
+    if (fgets(line, sizeof(line), f)) {
+        char *close = strrchr(line, ')');
+        if (close && close[1] == ' ') {
+            state = close[2];
+            if (ppid)
+                *ppid = strtol(close + 3, NULL, 10);
+        }
+    }
+    fclose(f);
+    return state;
+}
+
+/* 1 when pid runs (exists and is not a zombie). */
+static int
+alive(long pid)
+{
+    if (pid <= 0 || kill((pid_t)pid, 0) != 0)
+        return errno == EPERM;
+    char state = proc_state(pid, NULL);
+    return state != 'Z' && state != 'X';
+}
+
+/* 1 when dir holds "<pid><suffix>". */
+static int
+has_file(const char *dir, long pid, const char *suffix, const char *prefix)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof(path), "%s/%s%ld%s", dir, prefix, pid, suffix);
+    return n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0;
+}
+
+/* Number of our own running children that have neither a marker nor a
+ * result yet: just forked, before their first Python code ran. */
+static int
+unmarked_children(const char *dir)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return 0;
+    long me = (long)getpid();
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        long pid = strtol(e->d_name, NULL, 10);
+        long ppid = 0;
+        char state = proc_state(pid, &ppid);
+        if (ppid != me || state == 0 || state == 'Z' || state == 'X')
+            continue;
+        n += !has_file(dir, pid, ".viztmp", "") && !has_file(dir, pid, ".json", "result_");
+    }
+    closedir(d);
+    return n;
+}
+
+/* Number of markers in dir whose child is alive. */
+static int
+live_children(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    int live = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!has_suffix(e->d_name, ".viztmp"))
+            continue;
+        live += alive(strtol(e->d_name, NULL, 10));
+    }
+    closedir(d);
+    return live;
+}
+
+void
+vt_children_wait(const char *dir, double timeout_s)
+{
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double spent = (double)(now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9;
+        /* A child forked at the very end may not have written its marker
+         * yet; running children of ours without one are waited for a
+         * moment only, since children that exec'd another program never
+         * write one. */
+        int live = live_children(dir);
+        if (live == 0 && (spent >= VT_CHILDREN_GRACE_S || unmarked_children(dir) == 0))
+            return;
+        if (spent >= timeout_s) {
+            vt_log_error("viztracer: %d child process%s still running after %.0f s; "
+                         "%s not in the trace",
+                         live, live == 1 ? " is" : "es are", timeout_s,
+                         live == 1 ? "its events are" : "their events are");
+            return;
+        }
+        struct timespec nap = {0, 20 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+enum vt_err
+vt_children_collect(const char *dir, const char *parent_json, const char *output,
+                    vt_tracer_html_fn html, int quiet)
+{
+    size_t n = 1, cap = 8;
+    char **files = vt_xcalloc(cap, sizeof(char *));
+    files[0] = vt_xstrdup(parent_json);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "result_", 7) != 0 || !has_suffix(e->d_name, ".json"))
+            continue;
+        if (n == cap) {
+            cap *= 2;
+            files = vt_xrealloc(files, cap * sizeof(char *));
+        }
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        files[n] = vt_xmalloc(len);
+        snprintf(files[n], len, "%s/%s", dir, e->d_name);
+        n++;
+    }
+    if (d)
+        closedir(d);
+    qsort(files + 1, n - 1, sizeof(char *), cmp_str);
+    enum vt_err err = vt_combine_run(files, n, 0, output, html, quiet);
+    for (size_t i = 0; i < n; i++)
+        free(files[i]);
+    free(files);
+    return err;
+}
+
+void
+vt_children_dir_remove(const char *dir)
+{
+    if (dir == NULL)
+        return;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[PATH_MAX];
+        int len = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (len > 0 && (size_t)len < sizeof(path))
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+char *
+vt_children_output_path(const char *output, int pid_suffix)
+{
+    if (!pid_suffix)
+        return vt_xstrdup(output);
+    size_t n = strlen(output);
+    const char *slash = strrchr(output, '/');
+    const char *base = slash ? slash + 1 : output;
+    const char *dot = strrchr(base, '.');
+    if (dot && n >= 8 && strcmp(output + n - 8, ".json.gz") == 0)
+        dot = output + n - 8;
+    size_t stem = dot && dot != base ? (size_t)(dot - output) : n;
+    size_t len = n + 32;
+    char *r = vt_xmalloc(len);
+    snprintf(r, len, "%.*s_%ld%s", (int)stem, output, (long)getpid(), output + stem);
+    return r;
+}
+
+/* The Python side, run by embed.c in a namespace holding `tracer` and `d`
+ * (the folder). In a child, right after fork: the tracer drops the parent's
+ * events, a marker says the child runs, and os._exit (how multiprocessing
+ * and pool workers end) first saves the child's trace. SIGTERM is blocked
+ * across fork, and in the child the launcher's SIGTERM handler (which
+ * raises SystemExit, and can be swallowed, leaving a pool's join hanging)
+ * is replaced by one that saves and exits at once, as SIG_DFL would; a
+ * child's save blocks SIGTERM, so a pool's terminate() cannot cut it short.
+ * save_child() is also called by embed.c when a child returns from the
+ * program; save_parent(path) saves the parent's own trace for the merge.
+ * The parent's pid_suffix applies to the merged output only. */
+static const char python_code[] =
+    "import os, signal\n"
+    "state = {'marker': None, 'saved': False, 'forked': False, 'mask': None}\n"
+    "real_exit = os._exit\n"
+    "def save_child():\n"
+    "    if state['marker'] is None or state['saved']:\n"
+    "        return\n"
+    "    state['saved'] = True\n"
+    "    try:\n"
+    "        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})\n"
+    "        tracer.stop()\n"
+    "        tracer.pid_suffix = False\n"
+    "        tracer.save(output_file=os.path.join(d, 'result_%d.json' % os.getpid()),\n"
+    "                    verbose=False)\n"
+    "    except BaseException:\n"
+    "        pass\n"
+    "    try:\n"
+    "        os.unlink(state['marker'])\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "def child_exit(code):\n"
+    "    save_child()\n"
+    "    real_exit(code)\n"
+    "def child_term(signum, frame):\n"
+    "    save_child()\n"
+    "    real_exit(128 + signum)\n"
+    "def unblock():\n"
+    "    mask, state['mask'] = state['mask'], None\n"
+    "    if mask is not None:\n"
+    "        signal.pthread_sigmask(signal.SIG_SETMASK, mask)\n"
+    "def after_fork():\n"
+    "    try:\n"
+    "        tracer._after_fork()\n"
+    "        state['saved'] = False\n"
+    "        state['marker'] = os.path.join(d, '%d.viztmp' % os.getpid())\n"
+    "        try:\n"
+    "            os.close(os.open(state['marker'], os.O_CREAT | os.O_WRONLY, 0o600))\n"
+    "        except OSError:\n"
+    "            state['marker'] = None\n"
+    "        os._exit = child_exit\n"
+    "        h = signal.getsignal(signal.SIGTERM)\n"
+    "        if getattr(h, '__name__', '') == '_viztracer_sigterm':\n"
+    "            signal.signal(signal.SIGTERM, child_term)\n"
+    "    finally:\n"
+    "        unblock()\n"
+    "def save_parent(path):\n"
+    "    suffix = tracer.pid_suffix\n"
+    "    tracer.pid_suffix = False\n"
+    "    try:\n"
+    "        tracer.save(output_file=path, verbose=False)\n"
+    "    finally:\n"
+    "        tracer.pid_suffix = suffix\n"
+    "def before_fork():\n"
+    "    state['mask'] = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})\n"
+    "    if not state['forked']:\n"
+    "        state['forked'] = True\n"
+    "        try:\n"
+    "            os.close(os.open(os.path.join(d, 'forked'), os.O_CREAT | os.O_WRONLY, 0o600))\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "os.register_at_fork(before=before_fork, after_in_parent=unblock, after_in_child=after_fork)\n";
+
+const char *
+vt_children_python(void)
+{
+    return python_code;
+}

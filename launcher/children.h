@@ -1,0 +1,56 @@
+/* children.h: the parent's side of tracing forked children (spec §7).
+ *
+ * No Python here. The launcher makes a private folder before the program
+ * runs; every forked child writes a marker "<pid>.viztmp" there when it
+ * starts and "result_<pid>.json" when it ends (embed.c arranges both), then
+ * removes its marker. After its own program, the parent waits (bounded)
+ * for children that are still alive, and merges every result with its own
+ * trace through combine.h.
+ */
+#ifndef VT_LAUNCHER_CHILDREN_H
+#define VT_LAUNCHER_CHILDREN_H
+
+#include "../tracer/base/err.h"
+#include "../tracer/tracer.h"
+
+/* Seconds the parent waits for children still running after its program. */
+#define VT_CHILDREN_WAIT_S 3.0
+
+/* Seconds the parent waits for a child of its own that has not yet written
+ * its marker (it was forked just before the program ended). */
+#define VT_CHILDREN_GRACE_S 0.5
+
+/* The Python source that embed.c runs before the program, in a namespace
+ * holding `tracer` (the VizTracer) and `d` (the folder): it registers the
+ * fork hooks and defines save_child() and save_parent(path). Static text;
+ * can't fail. */
+const char *vt_children_python(void);
+
+/* Creates an empty private folder under $TMPDIR (else /tmp). Returns VT_OK
+ * and an owned path in *out, or VT_ERR_IO (nothing created). */
+enum vt_err vt_children_dir_create(char **out);
+
+/* Returns 1 when the program forked (a "forked" note, a marker or a result
+ * is in dir), else 0. Can't fail. */
+int vt_children_forked(const char *dir);
+
+/* Waits while a marker names a child that is alive (not a zombie), at most
+ * timeout_s seconds; then prints one warning line when some still are.
+ * Can't fail. */
+void vt_children_wait(const char *dir, double timeout_s);
+
+/* Merges parent_json (first) and every child result in dir into output
+ * (.json, .gz, or .html through html), as vt_combine_run does, printing the
+ * summary unless quiet. Returns VT_OK or the error it printed. */
+enum vt_err vt_children_collect(const char *dir, const char *parent_json, const char *output,
+                                vt_tracer_html_fn html, int quiet);
+
+/* The merged output's path: output itself, or with "_<pid>" before its
+ * extension when pid_suffix is set, as the tracer's save() names it.
+ * Returns an owned string. Can't fail. */
+char *vt_children_output_path(const char *output, int pid_suffix);
+
+/* Removes dir and the files in it; errors are ignored. NULL does nothing. */
+void vt_children_dir_remove(const char *dir);
+
+#endif
