@@ -2,11 +2,12 @@
  *
  * Order of a run: PyConfig (argv, executable, no sys.path[0] guess) ->
  * the viztracer package (our C module + the glue next to the executable)
- * -> a VizTracer built from the options -> SIGTERM handler -> __main__
- * prepared as python3 would -> a two-line runner compiled by us calls
- * tracer.start() then exec(code) (so, as in VizTracer, builtins.exec is the
- * outermost event) -> wait for non-daemon threads -> stop -> atexit ->
- * save -> Py_FinalizeEx.
+ * -> a VizTracer built from the options -> SIGTERM handler -> fork hooks
+ * (children.h) -> __main__ prepared as python3 would -> a two-line runner
+ * compiled by us calls tracer.start() then exec(code) (so, as in VizTracer,
+ * builtins.exec is the outermost event) -> wait for non-daemon threads ->
+ * stop -> atexit -> save (merged with forked children's traces, if any) ->
+ * Py_FinalizeEx.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

@@ -282,3 +282,45 @@ def test_fork_with_html_and_pid_suffix(run):
     assert r.returncode == 0, r.stderr
     page = open(os.path.join(r.cwd, "out.html"), encoding="utf-8").read()
     assert "child_work (" in page and "parent_work (" in page
+
+
+def test_grandchild_and_threads(run):
+    r = run(
+        ["cmdline_test.py"],
+        script="""
+        import os, threading
+        def grandchild_work():
+            return 3
+        def child_work():
+            pid = os.fork()
+            if pid == 0:
+                grandchild_work()
+                os._exit(0)
+            os.waitpid(pid, 0)
+            print("grandchild", pid)
+        def spin():
+            for _ in range(100):
+                len("x")
+        t = threading.Thread(target=spin)
+        t.start()
+        pid = os.fork()
+        if pid == 0:
+            child_work()
+            raise SystemExit(5)
+        t.join()
+        _, status = os.waitpid(pid, 0)
+        print("child", pid, os.waitstatus_to_exitcode(status))
+        """,
+    )
+    assert r.returncode == 0, r.stderr
+    words = r.stdout.split()
+    grandchild = int(words[words.index("grandchild") + 1])
+    child = int(words[words.index("child") + 1])
+    assert int(words[words.index("child") + 2]) == 5
+    data = summary(r)
+    assert len(data.groups) == 3
+    assert with_func(data.groups, "grandchild_work") == {grandchild}
+    assert child in with_func(data.groups, "child_work")
+    # The parent's other thread is not in the child's trace.
+    assert data.tids[child] == {child} and data.tids[grandchild] == {grandchild}
+    assert with_func(data.groups, "spin") == set(data.groups) - {child, grandchild}
