@@ -12,6 +12,9 @@
 # V=1 shows full command lines. PYTHON=/path/to/python3 builds against another
 # interpreter (through its python3-config --embed).
 
+# `make` alone means `make all`, whatever rules the included .mk files define first.
+.DEFAULT_GOAL := all
+
 PYTHON ?= /usr/bin/python3
 PYCONFIG ?= $(PYTHON)-config
 PREFIX ?= /usr/local
