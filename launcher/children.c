@@ -156,8 +156,11 @@ vt_children_wait(const char *dir, double timeout_s)
          * yet; running children of ours without one are waited for a
          * moment only, since children that exec'd another program never
          * write one. */
+        /* Unmarked first: a marker written between the two scans is then
+         * seen by the second. */
+        int unmarked = spent < VT_CHILDREN_GRACE_S ? unmarked_children(dir) : 0;
         int live = live_children(dir);
-        if (live == 0 && (spent >= VT_CHILDREN_GRACE_S || unmarked_children(dir) == 0))
+        if (live == 0 && unmarked == 0)
             return;
         if (spent >= timeout_s) {
             vt_log_error("viztracer: %d child process%s still running after %.0f s; "
@@ -166,7 +169,7 @@ vt_children_wait(const char *dir, double timeout_s)
                          live == 1 ? "its events are" : "their events are");
             return;
         }
-        struct timespec nap = {0, 20 * 1000 * 1000};
+        struct timespec nap = {0, 20L * 1000 * 1000}; /* 20 ms */
         nanosleep(&nap, NULL);
     }
 }
