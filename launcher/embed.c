@@ -247,16 +247,25 @@ on_sigterm(PyObject *self, PyObject *args)
 
 static PyMethodDef sigterm_def = {"_viztracer_sigterm", on_sigterm, METH_VARARGS, NULL};
 
+/* untraced_children: forked children are not traced (--ignore_multiprocess),
+ * so they get the default SIGTERM back, as under python3: a pool's
+ * terminate() must kill its workers, not raise SystemExit inside them. */
 static int
-install_sigterm(void)
+install_sigterm(int untraced_children)
 {
     PyObject *handler = PyCFunction_New(&sigterm_def, NULL); /* new ref */
-    PyObject *ns = handler ? Py_BuildValue("{s:N,s:O}", "handler", handler, "__builtins__",
-                                           PyEval_GetBuiltins())
+    PyObject *ns = handler ? Py_BuildValue("{s:N,s:O,s:O}", "handler", handler, "__builtins__",
+                                           PyEval_GetBuiltins(), "untraced",
+                                           untraced_children ? Py_True : Py_False)
                            : NULL; /* new ref */
-    int rc = ns ? run_snippet("import signal\n"
+    int rc = ns ? run_snippet("import os, signal\n"
                               "if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:\n"
-                              "    signal.signal(signal.SIGTERM, handler)\n",
+                              "    signal.signal(signal.SIGTERM, handler)\n"
+                              "    def default_term():\n"
+                              "        if signal.getsignal(signal.SIGTERM) is handler:\n"
+                              "            signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
+                              "    if untraced:\n"
+                              "        os.register_at_fork(after_in_child=default_term)\n",
                               ns)
                 : -1;
     Py_XDECREF(ns);
@@ -653,7 +662,7 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         report(NULL);
         return 1;
     }
-    if (install_sigterm() < 0)
+    if (install_sigterm(o->ignore_multiprocess) < 0)
         PyErr_Clear(); /* no SIGTERM handler: a terminated run is lost, the rest works */
     char *dir = NULL;  /* owned */
     PyObject *fork_ns = o->ignore_multiprocess ? NULL : fork_setup(tracer, &dir); /* new ref */

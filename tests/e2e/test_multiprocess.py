@@ -272,6 +272,28 @@ def test_ignore_multiprocess(run):
     assert not with_func(groups, "child_work")
 
 
+def test_ignore_multiprocess_pool_terminates(run):
+    # Untraced workers get python3's default SIGTERM back, so the pool's
+    # terminate() kills them instead of raising SystemExit inside them (which
+    # could hang the pool).
+    script = """
+        import multiprocessing as mp, signal
+        def sq(x):
+            return x * x
+        def handler_name():
+            h = signal.getsignal(signal.SIGTERM)
+            return getattr(h, "__name__", str(h))
+        if __name__ == "__main__":
+            with mp.get_context("fork").Pool(2) as p:
+                print(sum(p.map(sq, range(10))), p.apply(handler_name))
+        """
+    for _ in range(3):
+        r = run(["--quiet", "--ignore_multiprocess", "cmdline_test.py"], script=script,
+                timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "285 0"  # str(signal.SIG_DFL)
+
+
 def test_fork_with_html_and_pid_suffix(run):
     r = run(["--pid_suffix", "-o", "out.json.gz", "cmdline_test.py"], script=FORK)
     assert r.returncode == 0, r.stderr
