@@ -1,9 +1,11 @@
 """Jupyter / IPython: `%load_ext viztracer`, then a cell that starts with
 `%%viztracer` runs traced in the notebook's namespace and its report is saved
-(default ./viztracer_report.json); the cell shows how to open it."""
+(default ./viztracer_report.json); the cell then serves it once with
+vizviewer (port -p, 9001) and shows a "VizTracer Report" link to it."""
 
 import os
 import shlex
+import subprocess
 
 from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
@@ -39,6 +41,40 @@ class VizTracerMagics(Magics):
         path = os.path.abspath(args.output_file)
         print(f"VizTracer report saved to {path}")
         print(f"Open it with: vizviewer --port {args.port} {shlex.quote(path)}")
+        url = _serve(path, args.port)
+        if url:
+            _show_link(url)
+
+
+def _viewer_executable():
+    from viztracer.__main__ import _find_executable
+    return _find_executable()
+
+
+def _serve(path, port, wait=600):
+    """Serves the report once in the background (for `wait` seconds at most)
+    and returns its URL, or None when no viewer could start."""
+    exe = _viewer_executable()
+    if exe is None:
+        return None
+    proc = subprocess.Popen([exe, "view", "--once", "-s", "--timeout", str(wait), "-p", str(port),
+                             path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # the server says where it listens, or exits
+    while line and "http://" not in line:
+        line = proc.stdout.readline()
+    if "http://" not in line:
+        err = proc.stderr.read().strip()
+        print(f"vizviewer did not start: {err}" if err else "vizviewer did not start")
+        return None
+    return line[line.index("http://"):].strip()
+
+
+def _show_link(url):
+    try:
+        from IPython.display import HTML, display
+        display(HTML(f'<a href="{url}" target="_blank">VizTracer Report</a>'))
+    except ImportError:  # pragma: no cover - IPython is what runs this file
+        print(url)
 
 
 def load_ipython_extension(ipython):
