@@ -123,3 +123,15 @@ def test_custom_event_classes(tmp_path):
     assert [n for n, _ in ev(data, "i")] == ["logging - warned 3"]
     # our Python files never show
     assert not any("viztracer/" in e["name"] for e in events(data, "X"))
+
+
+def test_trace_self_shows_our_python_code(run):
+    script = """
+        from viztracer import VizCounter, get_tracer
+        c = VizCounter(get_tracer(), "cnt")
+        c.a = 1
+        """
+    r = run(["--quiet", "cmdline_test.py"], script=script)
+    assert not any("viztracer/" in e["name"] for e in events(r.load(), "X"))
+    r = run(["--quiet", "--trace_self", "cmdline_test.py"], script=script)
+    assert any(e["name"].startswith("VizCounter.__setattr__ (") for e in events(r.load(), "X"))
