@@ -22,6 +22,7 @@
 #include <zlib.h>
 
 #include "../tracer/base/buf.h"
+#include "../tracer/base/fs.h"
 #include "../tracer/base/log.h"
 #include "../tracer/writer.h"
 
@@ -279,13 +280,6 @@ read_whole(const char *path, char **out, size_t *len)
     return VT_OK;
 }
 
-static int
-is_html(const char *path)
-{
-    size_t n = strlen(path);
-    return n >= 5 && strcmp(path + n - 5, ".html") == 0;
-}
-
 static void
 print_summary(const char *path, uint64_t count)
 {
@@ -354,7 +348,7 @@ vt_combine_run(char *const *inputs, size_t n, int align, const char *output, vt_
     }
     uint64_t count = 0;
     enum vt_err err;
-    if (is_html(output) && html != NULL) {
+    if (vt_fs_is_html(output) && html != NULL) {
         /* The page is made from a JSON file beside it, as save() does. */
         char tmp[PATH_MAX];
         int len = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp.json", output, (long)getpid());

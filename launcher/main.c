@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../tracer/base/buf.h"
+#include "../tracer/base/fs.h"
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
 #include "../tracer/tracer.h"
@@ -102,30 +103,6 @@ output_path(const struct vt_options *o)
     return vt_buf_take(&b, NULL);
 }
 
-/* mkdir -p; returns 0 or -1 with errno set. */
-static int
-make_dirs(const char *dir)
-{
-    char *p = vt_xstrdup(dir);
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                int e = errno;
-                free(p);
-                errno = e;
-                return -1;
-            }
-            *s = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    free(p);
-    return 0;
-}
-
 #ifdef VT_HAVE_VIEWER
 /* The tracer's HTML writer: the viewer's page with the trace inline. */
 static int
@@ -141,25 +118,18 @@ write_html(const char *json_path, const char *html_path, char *msg, size_t msgle
 }
 #endif
 
-static int
-is_html(const char *path)
-{
-    size_t n = strlen(path);
-    return n >= 5 && strcmp(path + n - 5, ".html") == 0;
-}
-
 /* Checks that the output's folder exists (creating it) and is writable. */
 static int
 check_output(const char *path)
 {
     enum vt_writer_format fmt;
 #ifdef VT_HAVE_VIEWER
-    if (!is_html(path) && vt_writer_format_of(path, &fmt) != VT_OK) {
+    if (!vt_fs_is_html(path) && vt_writer_format_of(path, &fmt) != VT_OK) {
         vt_log_error("viztracer: Only html, json and gz are supported: %s", path);
         return -1;
     }
 #else
-    if (vt_writer_format_of(path, &fmt) != VT_OK || is_html(path)) {
+    if (vt_writer_format_of(path, &fmt) != VT_OK || vt_fs_is_html(path)) {
         vt_log_error("viztracer: Only json and gz are supported: %s", path);
         return -1;
     }
@@ -176,7 +146,7 @@ check_output(const char *path)
     }
     int rc = 0;
     struct stat st;
-    if (make_dirs(dir) != 0 || stat(dir, &st) != 0 || access(dir, W_OK) != 0) {
+    if (vt_fs_mkdirs(dir, NULL) != 0 || stat(dir, &st) != 0 || access(dir, W_OK) != 0) {
         vt_log_error("viztracer: cannot write %s: %s", path, strerror(errno));
         rc = -1;
     } else if (!S_ISDIR(st.st_mode)) {

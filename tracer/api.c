@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/fs.h"
 #include "tracer.h"
 #include "writer.h"
 
@@ -26,13 +27,6 @@ void
 vt_tracer_set_html_writer(vt_tracer_html_fn fn)
 {
     html_writer = fn;
-}
-
-static int
-is_html(const char *path)
-{
-    size_t n = strlen(path);
-    return n >= 5 && strcmp(path + n - 5, ".html") == 0;
 }
 
 int
@@ -192,39 +186,6 @@ with_pid_suffix(PyObject *path)
     return r;
 }
 
-/* mkdir -p of the parent folder of path. */
-static int
-make_parents(const char *path)
-{
-    char *dir = strdup(path);
-    if (dir == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL || slash == dir) {
-        free(dir);
-        return 0;
-    }
-    *slash = '\0';
-    for (char *p = dir + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-                PyErr_Format(PyExc_OSError, "cannot create folder %s: %s", dir, strerror(errno));
-                free(dir);
-                return -1;
-            }
-            *p = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    free(dir);
-    return 0;
-}
-
 static int
 save_data(struct vt_tracer *t, const char *path)
 {
@@ -330,7 +291,7 @@ tracer_save(struct vt_tracer *t, PyObject *args, PyObject *kw)
     enum vt_writer_format fmt;
     if (path == NULL)
         goto out;
-    int html = is_html(path);
+    int html = vt_fs_is_html(path);
     if (html && html_writer == NULL) {
         PyErr_Format(PyExc_ValueError,
                      "%s: HTML reports are written by the viztracer executable only", path);
@@ -341,8 +302,13 @@ tracer_save(struct vt_tracer *t, PyObject *args, PyObject *kw)
                      html_writer ? "html, " : "", path);
         goto out;
     }
-    if (make_parents(path) < 0)
+    char *failed;
+    if (vt_fs_mkparents(path, &failed) < 0) {
+        PyErr_Format(PyExc_OSError, "cannot create folder %s: %s", failed ? failed : path,
+                     strerror(errno));
+        free(failed);
         goto out;
+    }
     int was = t->collecting;
     if (was)
         vt_tracer__hook_stop(t);

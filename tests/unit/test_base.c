@@ -1,10 +1,15 @@
 /* test_base.c: tracer/base: error messages, the capped buffer, durations. */
 #include <check.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../tracer/base/buf.h"
 #include "../../tracer/base/err.h"
+#include "../../tracer/base/fs.h"
 #include "../../tracer/tracer.h"
 
 START_TEST(test_err_messages)
@@ -87,6 +92,49 @@ START_TEST(test_duration_rejects)
 }
 END_TEST
 
+START_TEST(test_fs_mkdirs_and_parents)
+{
+    char dir[] = "/tmp/vt-fs-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/a/b/c", dir);
+    ck_assert_int_eq(vt_fs_mkdirs(path, NULL), 0);
+    ck_assert_int_eq(vt_fs_mkdirs(path, NULL), 0); /* already there */
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    snprintf(path, sizeof(path), "%s/x/y/out.json", dir);
+    ck_assert_int_eq(vt_fs_mkparents(path, NULL), 0);
+    snprintf(path, sizeof(path), "%s/x/y", dir);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(vt_fs_mkparents("bare.json", NULL), 0);
+    /* a file where a folder is needed */
+    snprintf(path, sizeof(path), "%s/afile", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/afile/sub/t.json", dir);
+    char *failed;
+    ck_assert_int_eq(vt_fs_mkparents(path, &failed), -1);
+    ck_assert_int_eq(errno, ENOTDIR);
+    ck_assert_ptr_nonnull(failed);
+    ck_assert(strstr(failed, "/afile/sub") != NULL);
+    free(failed);
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(test_fs_is_html)
+{
+    ck_assert_int_eq(vt_fs_is_html("a/report.html"), 1);
+    ck_assert_int_eq(vt_fs_is_html(".html"), 1);
+    ck_assert_int_eq(vt_fs_is_html("a.json"), 0);
+    ck_assert_int_eq(vt_fs_is_html("html"), 0);
+}
+END_TEST
+
 Suite *
 base_suite(void)
 {
@@ -96,6 +144,8 @@ base_suite(void)
     tcase_add_test(core, test_buf_appends_and_takes);
     tcase_add_test(core, test_buf_long_printf);
     tcase_add_test(core, test_duration_units);
+    tcase_add_test(core, test_fs_mkdirs_and_parents);
+    tcase_add_test(core, test_fs_is_html);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_test(limits, test_buf_cap_frees);

@@ -1,0 +1,60 @@
+/* fs.c: small file-system helpers; see fs.h. */
+#include "fs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mem.h"
+
+int
+vt_fs_mkdirs(const char *dir, char **failed)
+{
+    if (failed)
+        *failed = NULL;
+    char *p = vt_xstrdup(dir);
+    for (char *s = p + 1; *p; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            int e = errno;
+            if (failed)
+                *failed = p;
+            else
+                free(p);
+            errno = e;
+            return -1;
+        }
+        *s = c;
+        if (c == '\0')
+            break;
+    }
+    free(p);
+    return 0;
+}
+
+int
+vt_fs_mkparents(const char *path, char **failed)
+{
+    if (failed)
+        *failed = NULL;
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+        return 0;
+    char *dir = vt_xstrndup(path, (size_t)(slash - path));
+    int rc = vt_fs_mkdirs(dir, failed);
+    int e = errno;
+    free(dir);
+    errno = e;
+    return rc;
+}
+
+int
+vt_fs_is_html(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 5 && strcmp(path + n - 5, ".html") == 0;
+}
