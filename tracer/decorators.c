@@ -59,13 +59,13 @@ call_sparse(struct wrapper *w, struct vt_tracer *t, PyObject *args, PyObject *kw
             return PyObject_Call(w->func, args, kw);
         long saved = t->max_stack_depth;
         t->max_stack_depth = w->stack_depth;
-        t->max_depth = (uint32_t)w->stack_depth;
+        t->max_depth = vt_tracer__depth_limit(w->stack_depth);
         if (vt_tracer__hook_start(t) < 0)
             return NULL;
         PyObject *r = PyObject_Call(w->func, args, kw);
         vt_tracer__hook_stop(t);
         t->max_stack_depth = saved;
-        t->max_depth = saved < 0 ? UINT32_MAX : (uint32_t)saved;
+        t->max_depth = vt_tracer__depth_limit(saved);
         return r;
     }
     double start = (double)vt_clock_mono_ns() / 1000.0;

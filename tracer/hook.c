@@ -364,7 +364,7 @@ on_call(struct vt_tracer *t, struct vt_thread *th, uintptr_t what, PyObject *ext
         th->ignore++;
         return;
     }
-    if (th->depth >= t->max_depth || th->depth >= VT_STACK_MAX ||
+    if (th->depth >= t->max_depth || /* max_depth <= VT_STACK_MAX */
         (co && (t->flags & VT_F_FILTER) && filtered(t, th, co))) {
         th->ignore = 1;
         return;
@@ -419,15 +419,13 @@ on_return(struct vt_tracer *t, struct vt_thread *th, PyObject *retval)
         return; /* a call that started before tracing did */
     int64_t end = vt_clock_now();
     struct vt_frame *fr = &th->stack[--th->depth];
-    if (fr->what == 0 || end - fr->start < t->min_dur_ticks) {
+    if (fr->what != 0 && end - fr->start >= t->min_dur_ticks) {
+        if (retval && (t->flags & VT_F_LOG_RETVAL))
+            capture_retval(th, fr, retval);
+        record(th, fr, end);
+    } else {
         Py_CLEAR(fr->args);
-        if (th->task && th->depth == th->task_depth)
-            th->task = 0;
-        return;
     }
-    if (retval && (t->flags & VT_F_LOG_RETVAL))
-        capture_retval(th, fr, retval);
-    record(th, fr, end);
     if (th->task && th->depth == th->task_depth)
         th->task = 0; /* the frame that ran the task step is done */
 }

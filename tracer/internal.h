@@ -39,6 +39,15 @@ enum vt_flag {
 /* Deepest call stack a thread records; deeper calls are counted, not kept. */
 #define VT_STACK_MAX 65536
 
+/* The hook's depth limit for a max_stack_depth setting (-1 = none): one
+ * comparison on every call covers both the setting and the stack's size. */
+static inline uint32_t
+vt_tracer__depth_limit(long max_stack_depth)
+{
+    return max_stack_depth < 0 || max_stack_depth > VT_STACK_MAX ? VT_STACK_MAX
+                                                                 : (uint32_t)max_stack_depth;
+}
+
 /* Entries of the per-thread file-filter cache (a power of two). */
 #define VT_FCACHE_SIZE 64
 
@@ -86,7 +95,7 @@ struct vt_tracer {
     PyObject_HEAD
         /* hot: read on every event; written with the GIL held */
         unsigned flags;    /* enum vt_flag bits */
-    uint32_t max_depth;    /* calls at depth >= this are skipped; UINT32_MAX = no limit */
+    uint32_t max_depth;    /* calls at depth >= this are skipped; <= VT_STACK_MAX */
     int64_t min_dur_ticks; /* events shorter than this are dropped */
     int collecting;        /* 1 between start() and stop() */
     uint64_t serial;       /* unique per tracer object; matches the thread-local cache */

@@ -58,9 +58,7 @@ apply_flags(struct vt_tracer *t)
     if (t->exclude_files)
         f |= VT_F_EXCLUDE;
     t->flags = f;
-    t->max_depth = t->max_stack_depth < 0                  ? UINT32_MAX
-                   : t->max_stack_depth > (long)UINT32_MAX ? UINT32_MAX
-                                                           : (uint32_t)t->max_stack_depth;
+    t->max_depth = vt_tracer__depth_limit(t->max_stack_depth);
     if (t->min_duration_us > 0) {
         if (tick_mult == 0)
             tick_mult = vt_clock_estimate_mult();
@@ -189,7 +187,7 @@ tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     t->serial = atomic_fetch_add(&serials, 1);
     t->entries = 1000000;
     t->max_stack_depth = -1;
-    t->max_depth = UINT32_MAX;
+    t->max_depth = VT_STACK_MAX;
     t->verbose = 1;
     t->file_info = 1;
     t->register_global = 1;

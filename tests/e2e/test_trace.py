@@ -427,3 +427,23 @@ def test_long_reprs_are_cut(run):
         assert text.startswith("[0, 1, 2, ")
         assert text.endswith("... (688890 characters)")
         assert len(text) < 4200
+
+
+def test_stack_deeper_than_the_tracer_keeps(run):
+    # Calls past the tracer's 65536-frame stack are counted, not kept, and
+    # nothing breaks; the shallower ones are all there.
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        import sys, threading
+        sys.setrecursionlimit(200000)
+        threading.stack_size(512 * 1024 * 1024)
+        def d(n):
+            return 0 if n == 0 else 1 + d(n - 1)
+        def main():
+            print(d(70000))
+        t = threading.Thread(target=main)
+        t.start()
+        t.join()
+        """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "70000"
+    assert 60000 < len(by_name(r.load(), "d (")) < 65536
