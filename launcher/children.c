@@ -211,6 +211,28 @@ vt_children_collect(const char *dir, const char *parent_json, const char *output
     return err;
 }
 
+char **
+vt_children_argv(const struct vt_options *o, const char *dir)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len <= 0)
+        return NULL;
+    exe[len] = '\0';
+    int n = 0;
+    char **opts = vt_cli_child_args(o, &n);
+    char **argv = vt_xcalloc((size_t)n + 4, sizeof(char *));
+    argv[0] = vt_xstrdup(exe);
+    for (int i = 0; i < n; i++) {
+        argv[i + 1] = opts[i]; /* moved */
+        opts[i] = NULL;
+    }
+    argv[n + 1] = vt_xstrdup("--subprocess_child");
+    argv[n + 2] = vt_xstrdup(dir);
+    vt_cli_free_argv(opts);
+    return argv;
+}
+
 void
 vt_children_dir_remove(const char *dir)
 {
@@ -259,11 +281,24 @@ vt_children_output_path(const char *output, int pid_suffix)
  * child's save blocks SIGTERM, so a pool's terminate() cannot cut it short.
  * save_child() is also called by embed.c when a child returns from the
  * program; save_parent(path) saves the parent's own trace for the merge.
- * The parent's pid_suffix applies to the merged output only. */
+ * The parent's pid_suffix applies to the merged output only.
+ * In a child started by subprocess or multiprocessing's spawn (`child`),
+ * the marker is written at once; in multiprocessing's forkserver
+ * (`patch_only`) nothing is traced, but each child it forks starts
+ * tracing. viztracer/_children.py makes subprocess and spawn run children
+ * under vt_argv (this executable, the options, --subprocess_child d). */
 static const char python_code[] =
-    "import os, signal\n"
+    "import os, signal, sys\n"
     "state = {'marker': None, 'saved': False, 'forked': False, 'mask': None}\n"
     "real_exit = os._exit\n"
+    "def name_process():\n"
+    "    if tracer.process_name is not None:\n"
+    "        return\n"
+    "    mp = sys.modules.get('multiprocessing')\n"
+    "    name = mp.current_process().name if mp else 'MainProcess'\n"
+    "    if name == 'MainProcess' and child:\n"
+    "        name = 'python -c' if sys.argv[0] == '-c' else os.path.basename(sys.argv[0])\n"
+    "    tracer.process_name = name\n"
     "def save_child():\n"
     "    if state['marker'] is None or state['saved']:\n"
     "        return\n"
@@ -271,6 +306,7 @@ static const char python_code[] =
     "    try:\n"
     "        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})\n"
     "        tracer.stop()\n"
+    "        name_process()\n"
     "        tracer.pid_suffix = False\n"
     "        tracer.save(output_file=os.path.join(d, 'result_%d.json' % os.getpid()),\n"
     "                    verbose=False)\n"
@@ -290,19 +326,23 @@ static const char python_code[] =
     "    mask, state['mask'] = state['mask'], None\n"
     "    if mask is not None:\n"
     "        signal.pthread_sigmask(signal.SIG_SETMASK, mask)\n"
+    "def mark_child():\n"
+    "    state['saved'] = False\n"
+    "    state['marker'] = os.path.join(d, '%d.viztmp' % os.getpid())\n"
+    "    try:\n"
+    "        os.close(os.open(state['marker'], os.O_CREAT | os.O_WRONLY, 0o600))\n"
+    "    except OSError:\n"
+    "        state['marker'] = None\n"
+    "    os._exit = child_exit\n"
+    "    h = signal.getsignal(signal.SIGTERM)\n"
+    "    if getattr(h, '__name__', '') == '_viztracer_sigterm':\n"
+    "        signal.signal(signal.SIGTERM, child_term)\n"
     "def after_fork():\n"
     "    try:\n"
     "        tracer._after_fork()\n"
-    "        state['saved'] = False\n"
-    "        state['marker'] = os.path.join(d, '%d.viztmp' % os.getpid())\n"
-    "        try:\n"
-    "            os.close(os.open(state['marker'], os.O_CREAT | os.O_WRONLY, 0o600))\n"
-    "        except OSError:\n"
-    "            state['marker'] = None\n"
-    "        os._exit = child_exit\n"
-    "        h = signal.getsignal(signal.SIGTERM)\n"
-    "        if getattr(h, '__name__', '') == '_viztracer_sigterm':\n"
-    "            signal.signal(signal.SIGTERM, child_term)\n"
+    "        mark_child()\n"
+    "        if patch_only:\n"
+    "            tracer.start()\n"
     "    finally:\n"
     "        unblock()\n"
     "def save_parent(path):\n"
@@ -320,7 +360,14 @@ static const char python_code[] =
     "            os.close(os.open(os.path.join(d, 'forked'), os.O_CREAT | os.O_WRONLY, 0o600))\n"
     "        except OSError:\n"
     "            pass\n"
-    "os.register_at_fork(before=before_fork, after_in_parent=unblock, after_in_child=after_fork)\n";
+    "os.register_at_fork(before=before_fork, after_in_parent=unblock, after_in_child=after_fork)\n"
+    "if child and not patch_only:\n"
+    "    mark_child()\n"
+    "try:\n"
+    "    from viztracer import _children\n"
+    "    _children.install(tracer, d, vt_argv)\n"
+    "except ImportError:\n"
+    "    pass\n";
 
 const char *
 vt_children_python(void)

@@ -12,6 +12,7 @@
 
 #include "../tracer/base/err.h"
 #include "../tracer/tracer.h"
+#include "cli.h"
 
 /* Seconds the parent waits for children still running after its program. */
 #define VT_CHILDREN_WAIT_S 3.0
@@ -21,9 +22,12 @@
 #define VT_CHILDREN_GRACE_S 0.5
 
 /* The Python source that embed.c runs before the program, in a namespace
- * holding `tracer` (the VizTracer) and `d` (the folder): it registers the
- * fork hooks and defines save_child() and save_parent(path). Static text;
- * can't fail. */
+ * holding `tracer` (the VizTracer), `d` (the folder), `vt_argv` (the
+ * command line that runs a child traced: this executable, the options,
+ * --subprocess_child d), `child` (this process is such a child) and
+ * `patch_only` (--patch_only): it registers the fork hooks, patches
+ * subprocess and multiprocessing's spawn, and defines save_child() and
+ * save_parent(path). Static text; can't fail. */
 const char *vt_children_python(void);
 
 /* Creates an empty private folder under $TMPDIR (else /tmp). Returns VT_OK
@@ -49,6 +53,12 @@ enum vt_err vt_children_collect(const char *dir, const char *parent_json, const 
  * extension when pid_suffix is set, as the tracer's save() names it.
  * Returns an owned string. Can't fail. */
 char *vt_children_output_path(const char *output, int pid_suffix);
+
+/* The command line that runs a child traced as o's program is: this
+ * executable, o's settings (vt_cli_child_args), --subprocess_child dir.
+ * Returns an owned NULL-terminated array (vt_cli_free_argv), or NULL when
+ * this executable's path is unknown. */
+char **vt_children_argv(const struct vt_options *o, const char *dir);
 
 /* Removes dir and the files in it; errors are ignored. NULL does nothing. */
 void vt_children_dir_remove(const char *dir);

@@ -93,6 +93,12 @@ static const struct opt opts[] = {
      "exceptions leaving a function become instant events"},
     {"ignore_multiprocess", 0, K_FLAG, F(ignore_multiprocess), NULL,
      "do not trace forked child processes"},
+    {"subprocess_child", 0, K_STR, F(subprocess_child), "DIR",
+     "(set by viztracer for child processes) save this process's trace into DIR"},
+    {"patch_only", 0, K_FLAG, F(patch_only), NULL,
+     "(set by viztracer for multiprocessing's forkserver) trace its children only"},
+    {"python", 0, K_SPECIAL, 0, "ARGS...",
+     "the rest is a python3 command line: interpreter flags, then -c, -m or a script"},
     {"combine", 0, K_LIST, F(combine), "FILE...",
      "merge these traces (.json, .json.gz) into the output; runs nothing"},
     {"align_combine", 0, K_LIST, F(align_combine), "FILE...",
@@ -148,6 +154,9 @@ vt_cli_options_fini(struct vt_options *o)
     list_fini(&o->plugins);
     list_fini(&o->combine);
     list_fini(&o->align_combine);
+    free(o->subprocess_child);
+    list_fini(&o->interp_flags);
+    vt_cli_free_argv(o->python_argv);
     vt_cli_options_init(o);
 }
 
@@ -345,11 +354,15 @@ vt_cli_apply_rc(struct vt_options *o, const char *text, const char *name, char *
 
 /* The rcfile is read before the command line, so look for --rcfile first. */
 static const char *
-find_rcfile(int argc, char **argv)
+find_rcfile(int argc, char **argv, int *child)
 {
+    *child = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0 || strcmp(argv[i], "--run") == 0)
+        if (strcmp(argv[i], "--") == 0 || strcmp(argv[i], "--run") == 0 ||
+            strcmp(argv[i], "--python") == 0)
             break;
+        if (strcmp(argv[i], "--subprocess_child") == 0)
+            *child = 1;
         if (strcmp(argv[i], "--rcfile") == 0 && i + 1 < argc)
             return argv[i + 1];
         if (strncmp(argv[i], "--rcfile=", 9) == 0)
@@ -367,8 +380,12 @@ is_option(const char *s)
 enum vt_err
 vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg, size_t msglen)
 {
-    const char *rc = find_rcfile(argc, argv);
-    enum vt_err err = read_rcfile(o, rc ? rc : ".viztracerrc", rc != NULL, msg, msglen);
+    /* A child gets its parent's effective options on its command line; the
+     * rcfile of the folder it happens to run in must not add to them. */
+    int child;
+    const char *rc = find_rcfile(argc, argv, &child);
+    enum vt_err err =
+        rc || !child ? read_rcfile(o, rc ? rc : ".viztracerrc", rc != NULL, msg, msglen) : VT_OK;
     if (err != VT_OK)
         return err;
     if (rc)
@@ -429,6 +446,12 @@ vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg, size_t msgl
                 o->version = 1;
             continue;
         }
+        if (op->kind == K_SPECIAL && strcmp(op->name, "python") == 0) {
+            if (inline_value)
+                return fail(VT_ERR_USAGE, msg, msglen, "option --python takes no value");
+            vt_cli_parse_python(o, argc - i, argv + i);
+            return VT_OK;
+        }
         const char *value = inline_value;
         if (value == NULL) {
             if (i >= argc)
@@ -482,4 +505,165 @@ vt_cli_print_help(void)
         printf("  %-32s %s\n", left, opts[i].help);
     }
     printf("  %-32s %s\n", "--, --run", "end of viztracer's options; the program follows");
+}
+
+/* ---- python3 command lines (children started by subprocess) ---------- */
+
+/* python3's single-letter flags that take no value and that PyConfig can
+ * set (embed.c applies them), and those that are accepted and ignored. */
+static const char py_flags[] = "bBdEIOPqsSuvR";
+/* Flags followed by a value: -X opt, -W arg. */
+static const char py_value_flags[] = "XW";
+
+void
+vt_cli_parse_python(struct vt_options *o, int argc, char **argv)
+{
+    vt_cli_free_argv(o->python_argv);
+    o->python_argv = vt_xcalloc((size_t)argc + 1, sizeof(char *));
+    for (int k = 0; k < argc; k++)
+        o->python_argv[k] = vt_xstrdup(argv[k]);
+    list_fini(&o->interp_flags);
+    o->interp_flags.set = 1;
+    int i = 0;
+    while (i < argc) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0' || a[1] == '-')
+            break; /* the script, "-" (stdin) or a long option */
+        i++;
+        for (const char *c = a + 1; *c; c++) {
+            if (*c == 'c' || *c == 'm') {
+                const char *value = c[1] ? c + 1 : (i < argc ? argv[i++] : NULL);
+                if (value == NULL)
+                    goto unsupported;
+                set_command(o, *c == 'c' ? VT_CLI_RUN_STRING : VT_CLI_RUN_MODULE, value, argc - i,
+                            argv + i, *c == 'c' ? "-c" : value);
+                return;
+            }
+            if (strchr(py_value_flags, *c)) {
+                const char *value = c[1] ? c + 1 : (i < argc ? argv[i++] : NULL);
+                if (value == NULL)
+                    goto unsupported;
+                char flag[3] = {'-', *c, '\0'};
+                list_add(&o->interp_flags, flag);
+                list_add(&o->interp_flags, value);
+                break;
+            }
+            if (strchr(py_flags, *c) == NULL)
+                goto unsupported; /* -i, -x, -h, -V, unknown */
+            char flag[3] = {'-', *c, '\0'};
+            list_add(&o->interp_flags, flag);
+        }
+    }
+    if (i >= argc || strcmp(argv[i], "-") == 0 || (argv[i][0] == '-' && argv[i][1] == '-'))
+        goto unsupported;
+    set_command(o, VT_CLI_RUN_SCRIPT, argv[i], argc - i - 1, argv + i + 1, argv[i]);
+    return;
+unsupported:
+    o->python_unsupported = 1;
+    o->run = VT_CLI_RUN_NONE;
+}
+
+/* Options that are not passed on to children: what to run, where the
+ * result goes (the parent merges), the child scheme's own, one-shot modes. */
+static int
+child_skips(const char *name)
+{
+    static const char *const skip[] = {
+        "help",          "version",    "cmd_string",
+        "module",        "rcfile",     "output_file",
+        "open",          "output_dir", "unique_output_file",
+        "pid_suffix",    "quiet",      "subprocess_child",
+        "patch_only",    "python",     "combine",
+        "align_combine",
+    };
+    for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+        if (strcmp(name, skip[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void
+argv_add(char ***argv, int *n, const char *s)
+{
+    *argv = vt_xrealloc(*argv, ((size_t)*n + 2) * sizeof(char *));
+    (*argv)[(*n)++] = vt_xstrdup(s);
+    (*argv)[*n] = NULL;
+}
+
+char **
+vt_cli_child_args(const struct vt_options *o, int *n)
+{
+    struct vt_options def;
+    vt_cli_options_init(&def);
+    char **argv = vt_xcalloc(1, sizeof(char *));
+    *n = 0;
+    const char *base = (const char *)o, *dbase = (const char *)&def;
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *op = &opts[i];
+        if (child_skips(op->name))
+            continue;
+        char name[64], value[64];
+        snprintf(name, sizeof(name), "--%s", op->name);
+        switch (op->kind) {
+        case K_FLAG:
+            if (*(const int *)(base + op->offset))
+                argv_add(&argv, n, name);
+            break;
+        case K_INT: {
+            long v = *(const long *)(base + op->offset);
+            if (v != *(const long *)(dbase + op->offset)) {
+                snprintf(value, sizeof(value), "%ld", v);
+                argv_add(&argv, n, name);
+                argv_add(&argv, n, value);
+            }
+            break;
+        }
+        case K_LLONG: {
+            long long v = *(const long long *)(base + op->offset);
+            if (v != *(const long long *)(dbase + op->offset)) {
+                snprintf(value, sizeof(value), "%lld", v);
+                argv_add(&argv, n, name);
+                argv_add(&argv, n, value);
+            }
+            break;
+        }
+        case K_DURATION: {
+            double v;
+            memcpy(&v, base + op->offset, sizeof(v));
+            if (v != 0) {
+                snprintf(value, sizeof(value), "%.17gus", v);
+                argv_add(&argv, n, name);
+                argv_add(&argv, n, value);
+            }
+            break;
+        }
+        case K_LIST: {
+            const struct vt_cli_list *l = (const struct vt_cli_list *)(base + op->offset);
+            if (l->set) {
+                argv_add(&argv, n, name);
+                for (size_t k = 0; k < l->n; k++)
+                    argv_add(&argv, n, l->items[k]);
+            }
+            break;
+        }
+        case K_STR:
+        case K_SPECIAL:
+            break;
+        }
+    }
+    return argv;
+}
+
+void
+vt_cli_free_argv(char **argv)
+{
+    if (argv == NULL)
+        return;
+    for (char **p = argv; *p; p++)
+        free(*p);
+    free(argv);
 }

@@ -68,6 +68,12 @@ struct vt_options {
     int ignore_multiprocess;           /* --ignore_multiprocess: forked children untraced */
     struct vt_cli_list combine;        /* --combine FILE...: merge traces, run nothing */
     struct vt_cli_list align_combine;  /* --align_combine FILE...: the same, each shifted to 0 */
+    char *subprocess_child;            /* owned --subprocess_child DIR: a traced child's folder */
+    int patch_only;                    /* --patch_only: follow children, trace nothing here */
+    struct vt_cli_list
+        interp_flags;       /* python3 flags of a --python command line ("-u", "-X", "dev") */
+    char **python_argv;     /* owned NULL-terminated tokens after --python, or NULL */
+    int python_unsupported; /* --python line we cannot run traced: run python3 itself */
 };
 
 /* Sets defaults. Can't fail. */
@@ -87,6 +93,22 @@ enum vt_err vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg,
  * is used in messages. Same return convention as vt_cli_parse(). */
 enum vt_err vt_cli_apply_rc(struct vt_options *o, const char *text, const char *name, char *msg,
                             size_t msglen);
+
+/* Parses a python3 command line (the tokens after --python: interpreter
+ * flags, then -c CODE, -m MOD or a script, then the program's arguments)
+ * into o's run, target, argv and interp_flags. What the launcher cannot run
+ * traced (-i, -x, reading stdin, no program, --help...) sets
+ * o->python_unsupported instead: such a child runs untraced. Can't fail. */
+void vt_cli_parse_python(struct vt_options *o, int argc, char **argv);
+
+/* The options a child process needs to be traced as o traces: every
+ * setting that differs from the default, as command-line tokens, except
+ * the output, the run and the child scheme's own. Returns an owned
+ * NULL-terminated array (free with vt_cli_free_argv) and its length in *n. */
+char **vt_cli_child_args(const struct vt_options *o, int *n);
+
+/* Frees a NULL-terminated array of owned strings; NULL does nothing. */
+void vt_cli_free_argv(char **argv);
 
 /* Prints the help text to stdout. */
 void vt_cli_print_help(void);

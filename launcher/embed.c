@@ -44,8 +44,8 @@ check(PyStatus status, PyConfig *config)
 
 /* The interpreter whose site-packages the program sees: a virtualenv's when
  * one is active, else the one we were built against. */
-static const char *
-python_executable(char *buf, size_t len)
+const char *
+vt_embed_python_executable(char *buf, size_t len)
 {
     const char *venv = getenv("VIRTUAL_ENV");
     if (venv && *venv) {
@@ -56,6 +56,66 @@ python_executable(char *buf, size_t len)
     return VT_PYTHON_EXE;
 }
 
+/* The python3 flags of a child's command line (cli.h, --python), as
+ * CPython's own command-line parser would set them. */
+static PyStatus
+apply_flags(PyConfig *c, const struct vt_cli_list *flags)
+{
+    for (size_t i = 0; i < flags->n; i++) {
+        char f = flags->items[i][1];
+        if ((f == 'X' || f == 'W') && i + 1 < flags->n) {
+            wchar_t *w = Py_DecodeLocale(flags->items[++i], NULL);
+            if (w == NULL)
+                return PyStatus_NoMemory();
+            PyStatus st = PyWideStringList_Append(f == 'X' ? &c->xoptions : &c->warnoptions, w);
+            PyMem_RawFree(w);
+            if (PyStatus_Exception(st))
+                return st;
+            continue;
+        }
+        switch (f) {
+        case 'b':
+            c->bytes_warning++;
+            break;
+        case 'B':
+            c->write_bytecode = 0;
+            break;
+        case 'd':
+            c->parser_debug++;
+            break;
+        case 'E':
+            c->use_environment = 0;
+            break;
+        case 'I':
+            c->isolated = 1;
+            c->use_environment = 0;
+            c->user_site_directory = 0;
+            break;
+        case 'O':
+            c->optimization_level++;
+            break;
+        case 'q':
+            c->quiet = 1;
+            break;
+        case 's':
+            c->user_site_directory = 0;
+            break;
+        case 'S':
+            c->site_import = 0;
+            break;
+        case 'u':
+            c->buffered_stdio = 0;
+            break;
+        case 'v':
+            c->verbose++;
+            break;
+        default:
+            break; /* -R: hash randomization is always on */
+        }
+    }
+    return PyStatus_Ok();
+}
+
 static int
 start_python(const struct vt_options *o)
 {
@@ -64,7 +124,7 @@ start_python(const struct vt_options *o)
     config.parse_argv = 0;
     config.safe_path = 1; /* sys.path[0] is set below, as python3 would for the target */
     char exe[PATH_MAX];
-    const char *python = python_executable(exe, sizeof(exe));
+    const char *python = vt_embed_python_executable(exe, sizeof(exe));
     PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, python);
     if (check(st, &config) < 0)
         return -1;
@@ -72,6 +132,9 @@ start_python(const struct vt_options *o)
     if (check(st, &config) < 0)
         return -1;
     st = PyConfig_SetBytesArgv(&config, o->argc, o->argv);
+    if (check(st, &config) < 0)
+        return -1;
+    st = apply_flags(&config, &o->interp_flags);
     if (check(st, &config) < 0)
         return -1;
     st = Py_InitializeFromConfig(&config);
@@ -276,15 +339,32 @@ install_sigterm(int untraced_children)
 
 static void report(const char *what);
 
-/* Sets up the children scheme for tracer. Returns the namespace holding
- * save_child and save_parent (new ref) and the folder in *dir (owned), or
- * NULL with *dir NULL when it cannot be set up (the program then runs with
- * its children untraced). */
+/* The argv list for Python; new ref, or NULL with an exception set. */
 static PyObject *
-fork_setup(PyObject *tracer, char **dir)
+argv_list(char **argv)
+{
+    PyObject *list = PyList_New(0); /* new ref */
+    for (char **p = argv; list && *p; p++) {
+        PyObject *s = PyUnicode_DecodeFSDefault(*p); /* new ref */
+        if (s == NULL || PyList_Append(list, s) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(s);
+    }
+    return list;
+}
+
+/* Sets up the children scheme for tracer: in a child (--subprocess_child)
+ * with its parent's folder, else with a new one. Returns the namespace
+ * holding save_child and save_parent (new ref) and the folder in *dir
+ * (owned), or NULL with *dir NULL when it cannot be set up (the program
+ * then runs with its children untraced). */
+static PyObject *
+fork_setup(PyObject *tracer, const struct vt_options *o, char **dir)
 {
     *dir = NULL;
-    if (vt_children_dir_create(dir) != VT_OK) {
+    if (o->subprocess_child) {
+        *dir = vt_xstrdup(o->subprocess_child);
+    } else if (vt_children_dir_create(dir) != VT_OK) {
         vt_log_error("viztracer: cannot create a folder for child processes; they are not traced");
         return NULL;
     }
@@ -295,8 +375,15 @@ fork_setup(PyObject *tracer, char **dir)
         snprintf(file, sizeof(file), "%s/_fork.py", glue);
     else
         snprintf(file, sizeof(file), "<viztracer>");
-    PyObject *ns = Py_BuildValue("{s:O,s:O,s:s}", "__builtins__", PyEval_GetBuiltins(), "tracer",
-                                 tracer, "d", *dir); /* new ref */
+    char **vt_argv = vt_children_argv(o, *dir);                                    /* owned */
+    PyObject *args = vt_argv ? argv_list(vt_argv) : (Py_INCREF(Py_None), Py_None); /* new ref */
+    vt_cli_free_argv(vt_argv);
+    PyObject *ns = args
+                       ? Py_BuildValue("{s:O,s:O,s:s,s:N,s:O,s:O}", "__builtins__",
+                                       PyEval_GetBuiltins(), "tracer", tracer, "d", *dir, "vt_argv",
+                                       args, "child", o->subprocess_child ? Py_True : Py_False,
+                                       "patch_only", o->patch_only ? Py_True : Py_False)
+                       : NULL; /* new ref */
     PyObject *code =
         ns ? Py_CompileString(vt_children_python(), file, Py_file_input) : NULL; /* new ref */
     PyObject *r = code ? PyEval_EvalCode(code, ns, ns) : NULL;                   /* new ref */
@@ -307,7 +394,8 @@ fork_setup(PyObject *tracer, char **dir)
     }
     PyErr_Clear(); /* without the scheme children run untraced, as with --ignore_multiprocess */
     Py_XDECREF(ns);
-    vt_children_dir_remove(*dir);
+    if (o->subprocess_child == NULL)
+        vt_children_dir_remove(*dir);
     free(*dir);
     *dir = NULL;
     return NULL;
@@ -429,14 +517,29 @@ report_line(void)
     report(NULL);
 }
 
+/* 1 when a child's python3 flags ask for no sys.path[0] (-P, -I). */
+static int
+safe_path(const struct vt_options *o)
+{
+    for (size_t i = 0; i < o->interp_flags.n; i++) {
+        const char *f = o->interp_flags.items[i];
+        if (f[1] == 'X' || f[1] == 'W')
+            i++; /* skip the value */
+        else if (f[1] == 'P' || f[1] == 'I')
+            return 1;
+    }
+    return 0;
+}
+
 /* Prepares __main__ and returns the code to run. As python3 does: the script's
  * folder is sys.path[0] and __file__ its absolute path; -m puts the current
  * folder first and runs the module with runpy's metadata; -c puts "". */
 static PyObject *
 prepare_main(const struct vt_options *o, const char *script_path, PyObject *main_dict)
 {
-    PyObject *ns = Py_BuildValue("{s:O,s:O}", "g", main_dict, "__builtins__",
-                                 PyEval_GetBuiltins()); /* new ref */
+    PyObject *ns =
+        Py_BuildValue("{s:O,s:O,s:O}", "g", main_dict, "__builtins__", PyEval_GetBuiltins(),
+                      "path0", safe_path(o) ? Py_False : Py_True); /* new ref */
     if (ns == NULL)
         return NULL;
     PyObject *code = NULL;
@@ -464,7 +567,8 @@ prepare_main(const struct vt_options *o, const char *script_path, PyObject *main
         if (v && PyDict_SetItemString(ns, "paths", v) == 0 &&
             run_snippet("import os, sys\n"
                         "path, real = paths\n"
-                        "sys.path.insert(0, os.path.dirname(real))\n"
+                        "if path0:\n"
+                        "    sys.path.insert(0, os.path.dirname(real))\n"
                         "g['__file__'] = os.path.abspath(path)\n"
                         "g['__cached__'] = None\n"
                         "sys.modules['__mp_main__'] = sys.modules['__main__']\n",
@@ -477,7 +581,7 @@ prepare_main(const struct vt_options *o, const char *script_path, PyObject *main
         }
         Py_XDECREF(v);
     } else if (o->run == VT_CLI_RUN_STRING) {
-        if (run_snippet("import sys\nsys.path.insert(0, '')\n", ns) == 0) {
+        if (run_snippet("import sys\nif path0:\n    sys.path.insert(0, '')\n", ns) == 0) {
             PyObject *src = PyUnicode_DecodeFSDefault(o->target); /* new ref */
             if (src)
                 code = compile_program(src, "<string>", opts);
@@ -487,7 +591,8 @@ prepare_main(const struct vt_options *o, const char *script_path, PyObject *main
         PyObject *mod = PyUnicode_DecodeFSDefault(o->target); /* new ref */
         if (mod && PyDict_SetItemString(ns, "mod", mod) == 0 &&
             run_snippet("import os, sys, runpy\n"
-                        "sys.path.insert(0, os.getcwd())\n"
+                        "if path0:\n"
+                        "    sys.path.insert(0, os.getcwd())\n"
                         "name, spec, code = runpy._get_module_details(mod)\n"
                         "g.update(__name__='__main__', __file__=spec.origin,\n"
                         "         __cached__=spec.cached, __doc__=None, __loader__=spec.loader,\n"
@@ -665,11 +770,12 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
     if (install_sigterm(o->ignore_multiprocess) < 0)
         PyErr_Clear(); /* no SIGTERM handler: a terminated run is lost, the rest works */
     char *dir = NULL;  /* owned */
-    PyObject *fork_ns = o->ignore_multiprocess ? NULL : fork_setup(tracer, &dir); /* new ref */
+    PyObject *fork_ns = o->ignore_multiprocess ? NULL : fork_setup(tracer, o, &dir); /* new ref */
     /* The runner: tracer.start() then exec(code), so builtins.exec is recorded
      * as the outermost call (as in VizTracer), and nothing of ours is. */
-    const char *runner = o->log_sparse ? "exec(__vt_code, __vt_globals)\n"
-                                       : "__vt_start()\nexec(__vt_code, __vt_globals)\n";
+    const char *runner = o->log_sparse || o->patch_only
+                             ? "exec(__vt_code, __vt_globals)\n"
+                             : "__vt_start()\nexec(__vt_code, __vt_globals)\n";
     PyObject *start = PyObject_GetAttrString(tracer, "start"); /* new ref */
     PyObject *ns =
         start ? Py_BuildValue("{s:O,s:N,s:O,s:O}", "__builtins__", PyEval_GetBuiltins(),
@@ -693,9 +799,11 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
             PyErr_Clear();
     }
     Py_XDECREF(r);
-    if (getpid() != me) {
-        /* A forked child of the program ran to its end here: it saves into
-         * the children's folder, the parent owns the trace file. */
+    if (getpid() != me || o->subprocess_child) {
+        /* A forked child of the program ran to its end here, or this is a
+         * child process of a traced program: it saves into the children's
+         * folder (nothing under --patch_only), the parent owns the trace
+         * file. */
         if (fork_ns) {
             join_threads(tracer);
             if (!o->log_exit && call_method(tracer, "stop") < 0)

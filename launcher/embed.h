@@ -20,4 +20,9 @@
 int vt_embed_run(const struct vt_options *o, const char *script_path, const char *output,
                  vt_tracer_html_fn html, int *signo);
 
+/* The python3 whose site-packages programs see: $VIRTUAL_ENV's when one is
+ * active, else the one we were built against. Returns buf or a static
+ * string. Can't fail. */
+const char *vt_embed_python_executable(char *buf, size_t len);
+
 #endif

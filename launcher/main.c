@@ -179,6 +179,27 @@ run_combine(struct vt_options *o)
     return status;
 }
 
+/* A child's python3 command line that we cannot run traced (reading the
+ * program from stdin, -i, -x...): python3 runs it as it would have without
+ * us. Returns only when that fails (exit status 1). */
+static int
+run_untraced_python(struct vt_options *o)
+{
+    int n = 0;
+    while (o->python_argv[n])
+        n++;
+    char **argv = vt_xcalloc((size_t)n + 2, sizeof(char *));
+    char exe[PATH_MAX];
+    argv[0] = (char *)vt_embed_python_executable(exe, sizeof(exe));
+    for (int i = 0; i < n; i++)
+        argv[i + 1] = o->python_argv[i];
+    execv(argv[0], argv);
+    vt_log_error("viztracer: cannot run %s: %s", argv[0], strerror(errno));
+    free(argv);
+    vt_cli_options_fini(o);
+    return 1;
+}
+
 /* Returns 1 and sets *status when argv names another tool of this executable. */
 static int
 dispatch(int argc, char **argv, int *status)
@@ -236,6 +257,10 @@ main(int argc, char **argv)
     }
     if (!o.help && (o.combine.n > 0 || o.align_combine.n > 0))
         return run_combine(&o);
+    if (o.python_unsupported)
+        return run_untraced_python(&o);
+    if (o.subprocess_child)
+        o.quiet = 1; /* a child's output is the program's own */
     if (o.help || o.run == VT_CLI_RUN_NONE) {
         vt_cli_print_help();
         vt_cli_options_fini(&o);
@@ -257,7 +282,8 @@ main(int argc, char **argv)
         }
     }
     char *output = output_path(&o);
-    if (check_output(output) != 0) {
+    /* A child saves into its parent's folder; its own -o is never written. */
+    if (o.subprocess_child == NULL && check_output(output) != 0) {
         free(output);
         free(script);
         vt_cli_options_fini(&o);

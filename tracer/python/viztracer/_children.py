@@ -1,0 +1,230 @@
+"""Child processes that start a new Python run traced too (spec §7.3, §7.4).
+
+The launcher calls install() in every process it traces. From then on:
+
+* subprocess.Popen runs a command that starts python (``python3 x.py``,
+  ``sys.executable -c ...``, ``-m mod``, a script whose ``#!`` line names
+  python, the first command of a ``shell=True`` string) as
+  ``viztracer <options> --subprocess_child DIR --python <its arguments>``;
+  the executable parses the python3 command line itself, and runs what it
+  cannot trace (stdin, ``-i``) with python3 unchanged;
+* multiprocessing's spawn start method starts its children the same way,
+  and its forkserver with ``--patch_only``: the server traces nothing, each
+  process it forks starts tracing; the resource tracker is left alone.
+
+Each child saves DIR/result_<pid>.json; the parent merges them. Nothing
+here runs on the program's hot path, only when a process is started.
+"""
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+_PYTHON_NAME = re.compile(r"python(3(\.\d+)?)?$")
+_ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _which(prog, env):
+    if os.sep in prog:
+        return prog
+    path = (env or os.environ).get("PATH", os.defpath)
+    for folder in path.split(os.pathsep):
+        cand = os.path.join(folder or ".", prog)
+        if os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _is_python(prog, env):
+    """True when prog (a command word) starts this interpreter's python."""
+    if _PYTHON_NAME.match(os.path.basename(prog)):
+        return True
+    found = _which(prog, env)
+    return found is not None and _same_file(found, sys.executable)
+
+
+def _shebang_args(prog, env):
+    """[flags..., path] when prog is a script whose #! line names python
+    (console scripts), else None."""
+    found = _which(prog, env)
+    if found is None or not os.path.isfile(found):
+        return None
+    try:
+        with open(found, "rb") as f:
+            line = f.readline(512)
+    except OSError:
+        return None
+    if not line.startswith(b"#!"):
+        return None
+    try:
+        words = line[2:].decode("utf-8").split()
+    except UnicodeDecodeError:
+        return None
+    if words and os.path.basename(words[0]) == "env":
+        words = words[1:]
+    if not words or not _PYTHON_NAME.match(os.path.basename(words[0])):
+        return None
+    flags = words[1:]
+    if any(not w.startswith("-") for w in flags):
+        return None
+    return flags + [found]
+
+
+def _runs_viztracer(args):
+    """python -m viztracer ...: already traced by its own viztracer."""
+    for i, a in enumerate(args[:-1]):
+        if a == "-m" and args[i + 1].split(".")[0] == "viztracer":
+            return True
+    return False
+
+
+class _Rewriter:
+    def __init__(self, vt_argv):
+        self.vt_argv = list(vt_argv)
+
+    def argv(self, args, env, patch_only=False):
+        """The traced command line for args (a list), or None to leave it."""
+        if not args or not isinstance(args[0], str):
+            return None
+        head = self.vt_argv + (["--patch_only"] if patch_only else []) + ["--python"]
+        if _is_python(args[0], env):
+            if _runs_viztracer(args[1:]):
+                return None
+            return head + list(args[1:])
+        script = _shebang_args(args[0], env)
+        if script is not None:
+            return head + script + list(args[1:])
+        return None
+
+    def shell(self, cmd, env):
+        """A shell command whose first command starts python, rewritten;
+        the rest of the string is kept as written."""
+        lexer = shlex.shlex(cmd, posix=True)
+        lexer.whitespace_split = True
+        lexer.commenters = ""
+        try:
+            while True:
+                start = lexer.instream.tell()
+                word = lexer.get_token()
+                if word is None or word == lexer.eof:
+                    return None
+                if not _ENV_ASSIGNMENT.match(word):
+                    break
+            end = lexer.instream.tell()
+            rest = shlex.split(cmd[end:])
+        except ValueError:
+            return None
+        if any(c in word for c in ";&|<>()`$"):
+            return None
+        if _is_python(word, env):
+            if _runs_viztracer(rest):
+                return None
+            new = self.vt_argv + ["--python"]
+        else:
+            script = _shebang_args(word, env)
+            if script is None:
+                return None
+            new = self.vt_argv + ["--python"] + script
+        return cmd[:start] + " " + shlex.join(new) + " " + cmd[end:]
+
+
+def _patch_popen(rw):
+    original = subprocess.Popen.__init__
+
+    def __init__(self, args, *a, **kw):
+        try:
+            shell = kw.get("shell", a[7] if len(a) > 7 else False)
+            env = kw.get("env", a[9] if len(a) > 9 else None)
+            executable = kw.get("executable", a[1] if len(a) > 1 else None)
+            new = None
+            if executable is None:
+                if shell and isinstance(args, str):
+                    new = rw.shell(args, env)
+                elif not shell and isinstance(args, (list, tuple)):
+                    new = rw.argv([os.fsdecode(x) if isinstance(x, (bytes, os.PathLike))
+                                   else x for x in args], env)
+                elif not shell and isinstance(args, (str, bytes, os.PathLike)):
+                    new = rw.argv([os.fsdecode(args)], env)
+            if new is not None:
+                args = new
+        except Exception:
+            pass  # an unusual call is run as given, untraced
+        original(self, args, *a, **kw)
+
+    __init__.__wrapped__ = original
+    subprocess.Popen.__init__ = __init__
+
+
+def _patch_spawn(rw):
+    from multiprocessing import util
+
+    original = util.spawnv_passfds
+
+    def spawnv_passfds(path, args, passfds):
+        words = [os.fsdecode(a) for a in args]
+        code = words[words.index("-c") + 1] if "-c" in words[:-1] else ""
+        if "resource_tracker" not in code:
+            new = rw.argv([os.fsdecode(path)] + words[1:], None,
+                          patch_only="forkserver" in code)
+            if new is not None:
+                return original(os.fsencode(new[0]), new, passfds)
+        return original(path, args, passfds)
+
+    spawnv_passfds.__wrapped__ = original
+    util.spawnv_passfds = spawnv_passfds
+
+
+def install(tracer, folder, vt_argv):
+    """Patches subprocess now and multiprocessing when it is imported."""
+    if not vt_argv:
+        return
+    rw = _Rewriter(vt_argv)
+    _patch_popen(rw)
+    if "multiprocessing.util" in sys.modules:
+        _patch_spawn(rw)
+        return
+    _patch_on_import("multiprocessing.util", lambda: _patch_spawn(rw))
+
+
+def _patch_on_import(name, patch):
+    """Runs patch() once module name has been imported (a meta path finder
+    that wraps the module's loader), so programs that never use
+    multiprocessing do not import it."""
+    import importlib.abc
+    import importlib.util
+
+    class Finder(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname, path, target=None):
+            if fullname != name:
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(fullname)
+            if spec is None or spec.loader is None:
+                return spec
+            loader = spec.loader
+            exec_module = loader.exec_module
+
+            class Loader(importlib.abc.Loader):
+                def create_module(self, spec):
+                    return loader.create_module(spec)
+
+                def exec_module(self, module):
+                    exec_module(module)
+                    try:
+                        patch()
+                    except Exception:
+                        pass  # children of this run are then not traced
+
+            spec.loader = Loader()
+            return spec
+
+    sys.meta_path.insert(0, Finder())
