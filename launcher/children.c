@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,12 +25,42 @@
 #include "../tracer/base/mem.h"
 #include "combine.h"
 
+static int alive(long pid);
+
+/* Removes the folders "viztracer-<pid>-*" in tmp whose viztracer is gone
+ * (killed before it could clean up). Ours only: same owner. */
+static void
+sweep_stale(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "viztracer-", 10) != 0)
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + 10, &end, 10);
+        if (pid <= 0 || *end != '-' || alive(pid))
+            continue;
+        char path[PATH_MAX];
+        struct stat st;
+        int n = snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name);
+        if (n > 0 && (size_t)n < sizeof(path) && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+            st.st_uid == geteuid())
+            vt_children_dir_remove(path);
+    }
+    if (d)
+        closedir(d);
+}
+
 enum vt_err
 vt_children_dir_create(char **out)
 {
     const char *tmp = getenv("TMPDIR");
+    if (tmp == NULL || *tmp == '\0')
+        tmp = "/tmp";
+    sweep_stale(tmp);
     char path[PATH_MAX];
-    int n = snprintf(path, sizeof(path), "%s/viztracer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int n = snprintf(path, sizeof(path), "%s/viztracer-%ld-XXXXXX", tmp, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof(path) || mkdtemp(path) == NULL)
         return VT_ERR_IO;
     *out = vt_xstrdup(path);
@@ -302,6 +333,8 @@ static const char python_code[] =
     "def save_child():\n"
     "    if state['marker'] is None or state['saved']:\n"
     "        return\n"
+    "    if not os.path.isdir(d):\n"
+    "        return  # the parent has merged and gone: too late to add\n"
     "    state['saved'] = True\n"
     "    try:\n"
     "        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})\n"

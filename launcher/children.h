@@ -30,7 +30,9 @@
  * save_parent(path). Static text; can't fail. */
 const char *vt_children_python(void);
 
-/* Creates an empty private folder under $TMPDIR (else /tmp). Returns VT_OK
+/* Creates an empty private folder "viztracer-<pid>-XXXXXX" under $TMPDIR
+ * (else /tmp), after removing such folders of viztracers that were killed
+ * before they could remove theirs. Returns VT_OK
  * and an owned path in *out, or VT_ERR_IO (nothing created). */
 enum vt_err vt_children_dir_create(char **out);
 

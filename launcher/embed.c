@@ -64,7 +64,10 @@ apply_flags(PyConfig *c, const struct vt_cli_list *flags)
     for (size_t i = 0; i < flags->n; i++) {
         char f = flags->items[i][1];
         if ((f == 'X' || f == 'W') && i + 1 < flags->n) {
-            wchar_t *w = Py_DecodeLocale(flags->items[++i], NULL);
+            const char *value = flags->items[++i];
+            if (f == 'X' && strcmp(value, "dev") == 0)
+                c->dev_mode = 1; /* read before the -X options are */
+            wchar_t *w = Py_DecodeLocale(value, NULL);
             if (w == NULL)
                 return PyStatus_NoMemory();
             PyStatus st = PyWideStringList_Append(f == 'X' ? &c->xoptions : &c->warnoptions, w);

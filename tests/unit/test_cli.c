@@ -123,6 +123,107 @@ START_TEST(test_rc_errors)
 }
 END_TEST
 
+START_TEST(test_cli_python_lines)
+{
+    const char *a1[] = {"viztracer", "--subprocess_child", "/d",   "--python", "-u", "-X",
+                        "dev",       "-Wignore",           "s.py", "-c",       "x"};
+    ck_assert_int_eq(parse(11, a1), VT_OK);
+    ck_assert_str_eq(o.subprocess_child, "/d");
+    ck_assert_int_eq(o.run, VT_CLI_RUN_SCRIPT);
+    ck_assert_str_eq(o.target, "s.py");
+    ck_assert_int_eq(o.argc, 3);
+    ck_assert_str_eq(o.argv[1], "-c");
+    ck_assert_int_eq((int)o.interp_flags.n, 5);
+    ck_assert_str_eq(o.interp_flags.items[0], "-u");
+    ck_assert_str_eq(o.interp_flags.items[2], "dev");
+    ck_assert_str_eq(o.interp_flags.items[3], "-W");
+    ck_assert_str_eq(o.interp_flags.items[4], "ignore");
+    /* A cluster ending in -m takes the module from the next token. */
+    const char *a2[] = {"viztracer", "--python", "-BEm", "pkg.mod", "--x"};
+    ck_assert_int_eq(parse(5, a2), VT_OK);
+    ck_assert_int_eq(o.run, VT_CLI_RUN_MODULE);
+    ck_assert_str_eq(o.target, "pkg.mod");
+    ck_assert_str_eq(o.argv[1], "--x");
+    ck_assert_int_eq((int)o.interp_flags.n, 2);
+    const char *a3[] = {"viztracer", "--python", "-cprint(1)", "a"};
+    ck_assert_int_eq(parse(4, a3), VT_OK);
+    ck_assert_int_eq(o.run, VT_CLI_RUN_STRING);
+    ck_assert_str_eq(o.target, "print(1)");
+    ck_assert_str_eq(o.argv[0], "-c");
+    ck_assert_str_eq(o.argv[1], "a");
+    const char *a4[] = {"viztracer", "--python", "--", "-odd.py"};
+    ck_assert_int_eq(parse(4, a4), VT_OK);
+    ck_assert_str_eq(o.target, "-odd.py");
+    /* What python3 does that we cannot trace: run by python3 itself. */
+    const char *bad[][3] = {{"-i", "s.py", NULL},      {"-", NULL, NULL},  {"-x", "s.py", NULL},
+                            {"--version", NULL, NULL}, {"-u", NULL, NULL}, {"-c", NULL, NULL}};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        const char *argv[5] = {"viztracer", "--python"};
+        int argc = 2;
+        for (int j = 0; j < 3 && bad[k][j]; j++)
+            argv[argc++] = bad[k][j];
+        ck_assert_int_eq(parse(argc, argv), VT_OK);
+        ck_assert_int_eq(o.python_unsupported, 1);
+        ck_assert_int_eq(o.run, VT_CLI_RUN_NONE);
+        ck_assert_str_eq(o.python_argv[0], bad[k][0]);
+    }
+}
+END_TEST
+
+START_TEST(test_cli_child_args)
+{
+    const char *a1[] = {"viztracer",
+                        "-o",
+                        "x.json",
+                        "--ignore_c_function",
+                        "--max_stack_depth",
+                        "7",
+                        "--min_duration",
+                        "2us",
+                        "--log_audit",
+                        "--include_files",
+                        "/a",
+                        "/b",
+                        "--quiet",
+                        "s.py"};
+    ck_assert_int_eq(parse(14, a1), VT_OK);
+    int n = 0;
+    char **args = vt_cli_child_args(&o, &n);
+    const char *want[] = {
+        "--max_stack_depth",   "7",          "--min_duration", "2us", "--include_files", "/a", "/b",
+        "--ignore_c_function", "--log_audit"};
+    ck_assert_int_eq(n, 9);
+    for (int i = 0; i < n; i++)
+        ck_assert_str_eq(args[i], want[i]);
+    ck_assert_ptr_null(args[n]);
+    /* The tokens parse back to the same settings. */
+    const char *b[16] = {"viztracer"};
+    for (int i = 0; i < n; i++)
+        b[i + 1] = args[i];
+    b[n + 1] = "--"; /* a list option's values end at the next option */
+    b[n + 2] = "t.py";
+    struct vt_options o2;
+    vt_cli_options_init(&o2);
+    ck_assert_int_eq(vt_cli_parse(&o2, n + 3, (char **)b, msg, sizeof(msg)), VT_OK);
+    ck_assert_str_eq(o2.target, "t.py");
+    ck_assert_int_eq(o2.max_stack_depth, 7);
+    ck_assert_int_eq(o2.ignore_c_function, 1);
+    ck_assert_int_eq((int)o2.include_files.n, 2);
+    ck_assert_int_eq(o2.log_audit.set, 1);
+    ck_assert_int_eq((int)o2.log_audit.n, 0);
+    ck_assert(o2.min_duration_us > 1.99 && o2.min_duration_us < 2.01);
+    ck_assert_ptr_null(o2.output_file);
+    vt_cli_options_fini(&o2);
+    vt_cli_free_argv(args);
+    /* Defaults pass nothing on. */
+    const char *a2[] = {"viztracer", "s.py"};
+    ck_assert_int_eq(parse(2, a2), VT_OK);
+    args = vt_cli_child_args(&o, &n);
+    ck_assert_int_eq(n, 0);
+    vt_cli_free_argv(args);
+}
+END_TEST
+
 Suite *
 cli_suite(void)
 {
@@ -132,6 +233,8 @@ cli_suite(void)
     tcase_add_test(core, test_cli_script_and_args);
     tcase_add_test(core, test_cli_forms);
     tcase_add_test(core, test_rc_values);
+    tcase_add_test(core, test_cli_python_lines);
+    tcase_add_test(core, test_cli_child_args);
     suite_add_tcase(s, core);
     TCase *errors = tcase_create("errors");
     tcase_add_checked_fixture(errors, setup, teardown);

@@ -154,11 +154,11 @@ def _patch_popen(rw):
                                    else x for x in args], env)
                 elif not shell and isinstance(args, (str, bytes, os.PathLike)):
                     new = rw.argv([os.fsdecode(args)], env)
-            if new is not None:
-                args = new
         except Exception:
-            pass  # an unusual call is run as given, untraced
-        original(self, args, *a, **kw)
+            new = None  # an unusual call is run as given, untraced
+        original(self, args if new is None else new, *a, **kw)
+        if new is not None:
+            self.args = args  # the program sees the command it asked for
 
     __init__.__wrapped__ = original
     subprocess.Popen.__init__ = __init__
