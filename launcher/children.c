@@ -313,6 +313,8 @@ vt_children_output_path(const char *output, int pid_suffix)
  * save_child() is also called by embed.c when a child returns from the
  * program; save_parent(path) saves the parent's own trace for the merge.
  * The parent's pid_suffix applies to the merged output only.
+ * A forked child that replaces itself with os.exec* saves first (an audit
+ * hook), so the parent does not wait for the program it became.
  * In a child started by subprocess or multiprocessing's spawn (`child`),
  * the marker is written at once; in multiprocessing's forkserver
  * (`patch_only`) nothing is traced, but each child it forks starts
@@ -394,8 +396,13 @@ static const char python_code[] =
     "        except OSError:\n"
     "            pass\n"
     "os.register_at_fork(before=before_fork, after_in_parent=unblock, after_in_child=after_fork)\n"
+    "def on_exec(event, args):\n"
+    "    if event == 'os.exec' and state['marker'] is not None:\n"
+    "        save_child()\n"
+    "sys.addaudithook(on_exec)\n"
     "if child and not patch_only:\n"
     "    mark_child()\n"
+    "tracer._child_output = os.path.join(d, 'result.json')\n"
     "try:\n"
     "    from viztracer import _children\n"
     "    _children.install(tracer, d, vt_argv)\n"

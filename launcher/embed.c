@@ -774,6 +774,13 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         PyErr_Clear(); /* no SIGTERM handler: a terminated run is lost, the rest works */
     char *dir = NULL;  /* owned */
     PyObject *fork_ns = o->ignore_multiprocess ? NULL : fork_setup(tracer, o, &dir); /* new ref */
+    if (fork_ns == NULL) {
+        /* No children traced: pools that follow init_kwargs (loky) are told. */
+        PyObject *none = PyUnicode_FromString(""); /* new ref */
+        if (none == NULL || PyObject_SetAttrString(tracer, "_child_output", none) < 0)
+            PyErr_Clear();
+        Py_XDECREF(none);
+    }
     /* The runner: tracer.start() then exec(code), so builtins.exec is recorded
      * as the outermost call (as in VizTracer), and nothing of ours is. */
     const char *runner = o->log_sparse || o->patch_only

@@ -118,6 +118,9 @@ struct vt_tracer {
     PyObject *exclude_files; /* owned list of str, or NULL */
     PyObject *output_file;   /* owned str */
     PyObject *process_name;  /* owned str, or NULL for the default */
+    PyObject *child_output;  /* owned str: init_kwargs' output_file in the launcher's scheme for
+                                child processes (their own results folder), "" when the launcher
+                                traces no children (init_kwargs then raises), or NULL */
     PyObject *data;          /* owned dict from parse(), or NULL */
     /* state */
     struct vt_thread *threads;          /* owned list; protected by the GIL */
@@ -173,6 +176,9 @@ void vt_tracer__fcache_clear(struct vt_tracer *t);
  * child's thread id for the calling thread; its open calls stay open. Needs
  * the GIL. Returns None; can't fail. */
 PyObject *vt_tracer__after_fork(struct vt_tracer *t, PyObject *unused);
+
+/* exit.c: VizTracer.register_exit(): save at the process's exit. */
+PyObject *vt_tracer__register_exit(struct vt_tracer *t, PyObject *unused);
 
 /* extras.c */
 /* Wires print, gc and audit logging in / out as t asks. Need the GIL. */

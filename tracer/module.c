@@ -335,6 +335,7 @@ tracer_dealloc(struct vt_tracer *t)
     Py_CLEAR(t->exclude_files);
     Py_CLEAR(t->output_file);
     Py_CLEAR(t->process_name);
+    Py_CLEAR(t->child_output);
     Py_CLEAR(t->data);
     Py_CLEAR(t->log_audit);
     Py_CLEAR(t->plugins);
@@ -529,7 +530,15 @@ static PyObject *
 get_init_kwargs(struct vt_tracer *t, void *c)
 {
     (void)c;
-    return Py_BuildValue(
+    if (t->child_output && PyUnicode_Check(t->child_output) &&
+        PyUnicode_GET_LENGTH(t->child_output) == 0) {
+        /* A pool that builds its workers' tracers from these settings
+         * (loky) must not trace them: it reports this and goes on. */
+        PyErr_SetString(PyExc_RuntimeError,
+                        "viztracer: child processes are not traced (--ignore_multiprocess)");
+        return NULL;
+    }
+    PyObject *kw = Py_BuildValue(
         "{s:K,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:O,s:O}", "tracer_entries",
         (unsigned long long)t->entries, "verbose", t->verbose, "max_stack_depth",
         t->max_stack_depth, "include_files", t->include_files ? t->include_files : Py_None,
@@ -541,6 +550,18 @@ get_init_kwargs(struct vt_tracer *t, void *c)
         t->log_sparse ? Py_True : Py_False, "pid_suffix", t->pid_suffix ? Py_True : Py_False,
         "file_info", t->file_info ? Py_True : Py_False, "min_duration", t->min_duration_us,
         "output_file", t->output_file, "vdb", (t->flags & VT_F_VDB) ? Py_True : Py_False);
+    /* Under the launcher, processes it did not start itself (a pool's
+     * workers, built from these settings: spec §7.4) save into its folder
+     * for children, one file per pid, quietly. */
+    if (kw && t->child_output) {
+        PyObject *zero = PyLong_FromLong(0); /* new ref */
+        if (zero == NULL || PyDict_SetItemString(kw, "output_file", t->child_output) < 0 ||
+            PyDict_SetItemString(kw, "pid_suffix", Py_True) < 0 ||
+            PyDict_SetItemString(kw, "verbose", zero) < 0)
+            Py_CLEAR(kw);
+        Py_XDECREF(zero);
+    }
+    return kw;
 }
 
 static PyMemberDef tracer_members[] = {
@@ -553,6 +574,8 @@ static PyMemberDef tracer_members[] = {
     {"register_global", T_BOOL, offsetof(struct vt_tracer, register_global), READONLY, NULL},
     {"trace_self", T_BOOL, offsetof(struct vt_tracer, trace_self), READONLY, NULL},
     {"process_name", T_OBJECT, offsetof(struct vt_tracer, process_name), 0, "process name"},
+    {"_child_output", T_OBJECT, offsetof(struct vt_tracer, child_output), 0,
+     "init_kwargs' output_file for processes started outside the launcher; '' = untraced"},
     {"tracer_entries", T_ULONGLONG, offsetof(struct vt_tracer, entries), READONLY,
      "buffer capacity in events"},
     {NULL, 0, 0, 0, NULL},

@@ -340,3 +340,86 @@ def test_folder_of_a_killed_viztracer_is_swept(run, tmp_path):
     r = run(["cmdline_test.py"], script="print('next')", env={"TMPDIR": str(tmp)})
     assert r.returncode == 0, r.stderr
     assert os.listdir(tmp) == []
+
+
+def test_loky_workers_follow_init_kwargs(run):
+    """joblib's loky starts its workers itself (fork + exec) and builds their
+    tracers from the parent's init_kwargs (VizTracer's recipe, spec §7.4)."""
+    r = run(
+        ["cmdline_test.py"],
+        script="""
+        import os
+        from joblib import Parallel, delayed
+        def lk_work(x):
+            return x * x, os.getpid()
+        if __name__ == "__main__":
+            out = Parallel(n_jobs=2, backend="loky")(delayed(lk_work)(i) for i in range(20))
+            print(sum(a for a, _ in out))
+            for pid in sorted({p for _, p in out}):
+                print("child", pid)
+        """,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "2470" in r.stdout
+    assert "still running" not in r.stderr and "Unable to introspect" not in r.stderr
+    workers = pids_of(r.stdout)
+    data = summary(r)
+    assert with_func(data.groups, "lk_work") == workers
+    assert sum(data.calls("lk_work (").values()) == 20
+    assert all(data.procs[w].startswith("LokyProcess-") for w in workers)
+    no_leftovers(r)
+
+
+def test_loky_with_ignore_multiprocess(run):
+    r = run(
+        ["--ignore_multiprocess", "cmdline_test.py"],
+        script="""
+        from joblib import Parallel, delayed
+        def lk_work(x):
+            return x * x
+        if __name__ == "__main__":
+            print(sum(Parallel(n_jobs=2, backend="loky")(delayed(lk_work)(i) for i in range(20))))
+        """,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "2470" in r.stdout
+    assert "child processes are not traced (--ignore_multiprocess)" in r.stderr
+    assert len(summary(r).groups) == 1
+
+
+def test_init_kwargs_recipe_by_hand(run, tmp_path):
+    """Any process the launcher did not start can join the trace: build a
+    VizTracer from get_tracer().init_kwargs, register_exit(), start()."""
+    write(
+        tmp_path,
+        "worker.py",
+        """
+        import json, os, sys
+        from viztracer import VizTracer
+        tracer = VizTracer(**json.loads(sys.argv[1]))
+        tracer.register_exit()
+        tracer.start()
+        def by_hand():
+            return os.getpid()
+        print("child", by_hand(), flush=True)
+        """,
+    )
+    r = run(
+        ["cmdline_test.py"],
+        script="""
+        import json, os, sys
+        from viztracer import get_tracer
+        kw = get_tracer().init_kwargs
+        pid = os.posix_spawn(sys.executable, [sys.executable, "worker.py", json.dumps(kw)],
+                             os.environ)
+        os.waitpid(pid, 0)
+        """,
+    )
+    assert r.returncode == 0, r.stderr
+    (child,) = pids_of(r.stdout)
+    data = summary(r)
+    assert with_func(data.groups, "by_hand") == {child}
+    assert len(data.groups) == 2
+    no_leftovers(r)

@@ -10,7 +10,10 @@ The launcher calls install() in every process it traces. From then on:
   cannot trace (stdin, ``-i``) with python3 unchanged;
 * multiprocessing's spawn start method starts its children the same way,
   and its forkserver with ``--patch_only``: the server traces nothing, each
-  process it forks starts tracing; the resource tracker is left alone.
+  process it forks starts tracing; the resource tracker is left alone;
+* PYTHONPATH and sys.path name this package's folder, so that processes
+  started in other ways (loky's workers) can follow VizTracer's
+  init_kwargs recipe.
 
 Each child saves DIR/result_<pid>.json; the parent merges them. Nothing
 here runs on the program's hot path, only when a process is started.
@@ -189,6 +192,16 @@ def install(tracer, folder, vt_argv):
         return
     rw = _Rewriter(vt_argv)
     _patch_popen(rw)
+    # Processes started some other way (loky's workers) can import this
+    # package, to follow the init_kwargs recipe (viztracer/_exit.py): they
+    # get PYTHONPATH, or (workers that copy their parent's sys.path) the
+    # end of sys.path, where only this package is found.
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if here not in sys.path:
+        sys.path.append(here)
+    old = os.environ.get("PYTHONPATH")
+    if here not in (old or "").split(os.pathsep):
+        os.environ["PYTHONPATH"] = here + (os.pathsep + old if old else "")
     if "multiprocessing.util" in sys.modules:
         _patch_spawn(rw)
         return
