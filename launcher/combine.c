@@ -1,11 +1,12 @@
 /* combine.c: --combine / --align_combine; see combine.h.
  *
  * Like VizTracer's ReportBuilder (spec §7.6) but streaming: each input is
- * read whole, parsed with cJSON, its events written out and the tree freed
- * before the next input, so memory is one input at a time, not the sum.
- * Every numeric "ts" is rewritten from integer nanoseconds with three
- * decimals (what both writers produce), so shifting never loses precision
- * to a double printed with 15 digits.
+ * read whole, its events written out before the next input is read, so
+ * memory is one input at a time, not the sum. Without alignment the events
+ * are copied as written (checked, not parsed: base/jscan.h). With it, the
+ * input is parsed with cJSON and every numeric "ts" is rewritten from
+ * integer nanoseconds with three decimals (what both writers produce), so
+ * shifting never loses precision to a double printed with 15 digits.
  *
  * Sections: merge (pure, testable on text), command (files, messages).
  */
@@ -23,7 +24,9 @@
 
 #include "../tracer/base/buf.h"
 #include "../tracer/base/fs.h"
+#include "../tracer/base/jscan.h"
 #include "../tracer/base/log.h"
+#include "../tracer/base/mem.h"
 #include "../tracer/writer.h"
 
 /* Inputs larger than this (decompressed) are skipped as invalid. */
@@ -165,9 +168,55 @@ merge_metadata(struct vt_combine *c, cJSON *doc, const char *text, size_t len)
         cJSON_Delete(meta);
 }
 
+/* Without alignment events are copied as written: the document is checked
+ * by jscan.h, each event's text goes to the writer as it is, and only the
+ * rest (metadata, file_info: the events replaced by []) is parsed. Returns
+ * 0, or -1 having written nothing (the caller then parses it whole, which
+ * decides whether it is a trace). */
+static int
+add_verbatim(struct vt_combine *c, const char *text, size_t len)
+{
+    const char *a, *b;
+    if (vt_jscan_member(text, len, "traceEvents", &a, &b) != 0 || *a != '[')
+        return -1;
+    size_t head = (size_t)(a - text), tail = len - (size_t)(b - text);
+    size_t rest_len = head + 2 + tail;
+    char *rest = vt_xmalloc(rest_len + 1); /* owned */
+    memcpy(rest, text, head);
+    memcpy(rest + head, "[]", 2);
+    memcpy(rest + head + 2, b, tail);
+    rest[rest_len] = '\0';
+    cJSON *doc = cJSON_ParseWithLength(rest, rest_len); /* owned */
+    if (!cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        free(rest);
+        return -1;
+    }
+    const char *s = a + 1;
+    vt_jscan_ws(&s, b);
+    while (*s != ']') {
+        const char *e = s;
+        if (vt_jscan_value(&s, b) < 0)
+            break; /* cannot happen: the whole document was checked */
+        vt_writer_event(c->w, e, (size_t)(s - e));
+        vt_jscan_ws(&s, b);
+        if (*s == ',')
+            s++;
+        vt_jscan_ws(&s, b);
+    }
+    merge_metadata(c, doc, rest, rest_len);
+    merge_file_info(c, doc);
+    cJSON_Delete(doc);
+    free(rest);
+    c->inputs++;
+    return 0;
+}
+
 enum vt_err
 vt_combine_add(struct vt_combine *c, const char *text, size_t len)
 {
+    if (!c->align && add_verbatim(c, text, len) == 0)
+        return VT_OK;
     cJSON *doc = cJSON_ParseWithLength(text, len); /* owned */
     cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "traceEvents");
     if (!cJSON_IsObject(doc) || !cJSON_IsArray(events)) {
