@@ -9,7 +9,14 @@ median of:
   - whole: the whole process, start to exit with the trace written;
   - post: from main()'s end to process exit (stop + save + exit): the dump rate
     is the number of events written divided by this time;
-  - peak RSS of the process (ru_maxrss).
+  - peak RSS of the process (ru_maxrss; with worker processes, of the largest
+    process of the tree, since wait4 includes waited-for descendants).
+For mp_pool (4 forked worker processes) it also reports, in a second table, the
+workers' exit (from the last result to the pool's join: a traced worker saves
+its own trace there), the time from main()'s end to the merged output's
+modification time (the parent's save, the wait for children and the merge),
+and the events and pids of the merged output: it fails unless all 5 pids
+(parent + 4 workers) are in it.
 With --callgrind it also counts instructions per traced call on fib(18) with
 valgrind --tool=callgrind, which is stable on a noisy machine.
 Nothing here is asserted: the numbers go into README.md by hand.
@@ -44,18 +51,32 @@ def run_once(cmd, cwd, env):
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"bench: {' '.join(cmd)} failed:\n{err}")
     with open(times) as f:
-        t0, t1 = map(float, f.read().split())
-    return {"main": t1 - t0, "whole": end - start, "post": end - t1,
-            "rss_mb": usage.ru_maxrss / 1024}
+        t = [float(x) for x in f.read().split()]
+    t0, t1 = t[0], t[1]
+    r = {"main": t1 - t0, "whole": end - start, "post": end - t1,
+         "rss_mb": usage.ru_maxrss / 1024, "pid": p.pid}
+    if len(t) == 4:  # mp_pool: the last result's time, and time.time() at main()'s end
+        r["join"] = t1 - t[2]
+        r["wall_end"] = t[3]
+    return r
+
+
+# Workloads whose merged trace must hold this many pids (parent + workers).
+EXPECTED_PIDS = {"mp_pool": 5}
 
 
 def count_events(path):
+    """The number of non-metadata events and, per pid, its number of events."""
     # In a child process: a large JSON loaded here would raise the peak RSS
     # that the next forked child inherits (and reports) before its exec.
-    code = ("import json, sys; d = json.load(open(sys.argv[1]));"
-            "print(sum(1 for e in d['traceEvents'] if e.get('ph') != 'M'))")
+    code = ("import collections, json, sys; d = json.load(open(sys.argv[1]));"
+            "c = collections.Counter(e.get('pid') for e in d['traceEvents'] if e.get('ph') != 'M');"
+            "print(json.dumps({'events': sum(c.values()), 'pids': c,"
+            " 'dropped': d.get('viztracer_metadata', {}).get('dropped_events', 0)}))")
     out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True)
-    return int(out.stdout)
+    if out.returncode != 0:
+        raise SystemExit(f"bench: could not read {path}:\n{out.stderr}")
+    return json.loads(out.stdout)
 
 
 def median_of(runs, key):
@@ -87,10 +108,27 @@ def bench(args):
         if name in args.extra_workloads:
             these.update(extra_modes)
         for mode, cmd in these.items():
-            runs = [run_once(cmd(script), tmp, env) for _ in range(args.repeat)]
-            res[mode] = {k: median_of(runs, k) for k in ("main", "whole", "post", "rss_mb")}
+            runs = []
+            for _ in range(args.repeat):
+                r = run_once(cmd(script), tmp, env)
+                if mode.startswith("viztracer") and "wall_end" in r:
+                    # main()'s end to the merged output written, on the wall clock
+                    r["written"] = os.stat(os.path.join(tmp, "t.json")).st_mtime - r["wall_end"]
+                if mode.startswith("viztracer") and name in EXPECTED_PIDS:
+                    r["count"] = c = count_events(os.path.join(tmp, "t.json"))
+                    if len(c["pids"]) != EXPECTED_PIDS[name]:
+                        raise SystemExit(f"bench: {name} under {mode}: {len(c['pids'])} pids in "
+                                         f"the trace, expected {EXPECTED_PIDS[name]}: {c['pids']}")
+                runs.append(r)
+            keys = [k for k in ("main", "whole", "post", "rss_mb", "join", "written")
+                    if k in runs[0]]
+            res[mode] = {k: median_of(runs, k) for k in keys}
             if mode.startswith("viztracer"):
-                res[mode]["events"] = count_events(os.path.join(tmp, "t.json"))
+                c = runs[-1].get("count") or count_events(os.path.join(tmp, "t.json"))
+                res[mode]["events"] = c["events"]
+                res[mode]["pids"] = c["pids"]
+                res[mode]["parent"] = runs[-1]["pid"]
+                res[mode]["dropped"] = c["dropped"]
             print(f"  {name:12s} {mode:32s} main {res[mode]['main']:.3f}s "
                   f"whole {res[mode]['whole']:.3f}s rss {res[mode]['rss_mb']:.0f} MB",
                   file=sys.stderr, flush=True)
@@ -174,7 +212,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workloads", nargs="*",
                     default=["fib", "hanoi", "quicksort", "ccalls", "stdlib_mix", "threads",
-                             "slow_fib"])
+                             "slow_fib", "mp_pool"])
     ap.add_argument("--extra", nargs="*", default=[],
                     help="more viztracer option sets to measure, without dashes, '+' between "
                          "the options of one set: log_func_args log_gc+log_print")
@@ -198,6 +236,22 @@ def main():
             dump = f"{ev / r['post'] / 1e6:.1f}" if ev else "-"
             print(f"| {name} | {mode} | {ratio:.2f}x | {vs:.2f}x | {whole:.2f}x | "
                   f"{ev if ev is not None else '-'} | {dump} | {r['rss_mb']:.0f} |")
+    procs = [(name, res) for name, res in rows if name in EXPECTED_PIDS]
+    if procs:
+        print("\n| workload | mode | traced / untraced | workers' exit | main() end to output "
+              "written | main() end to exit | events | pids | events per worker |")
+        print("|---|---|---|---|---|---|---|---|---|")
+    for name, res in procs:
+        base = res["untraced"]
+        for mode, r in res.items():
+            pids = r.get("pids")
+            per = sorted(n for p, n in pids.items() if p != str(r["parent"])) if pids else []
+            per_s = f"{per[0]}-{per[-1]}" if per else "-"
+            written = f"{r['written']:.2f} s" if "written" in r else "-"
+            dropped = f" ({r['dropped']} dropped)" if r.get("dropped") else ""
+            print(f"| {name} | {mode} | {r['main'] / base['main']:.2f}x | {r['join']:.3f} s | "
+                  f"{written} | {r['post']:.2f} s | {r.get('events', '-')}{dropped} | "
+                  f"{len(pids) if pids else '-'} | {per_s} |")
     rate, secs, mb = dump_rate(args)
     print(f"\nDump: save() of a 1,000,000-event buffer takes {secs:.3f} s: {rate:.1f} M events/s "
           f"({mb:.0f} MB of JSON).")
