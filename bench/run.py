@@ -2,8 +2,8 @@
 cProfile, measured in the same run, on the workloads of shared/bench-workloads
 (copied into bench/workloads). Prints a Markdown table.
 
-For each workload and each mode it runs the program REPEAT times and keeps the
-median of:
+For each workload it runs the program REPEAT times in each mode (in rounds: every
+mode once, then again) and keeps the median of:
   - traced: the workload's own main() time (it writes it to VIZBENCH_TIMES),
     as a ratio to the untraced main() time;
   - whole: the whole process, start to exit with the trace written;
@@ -88,18 +88,19 @@ def bench(args):
     env.pop("PYTHONPATH", None)
     tmp = tempfile.mkdtemp(prefix="vizbench-")
     py = args.python
+    out = os.path.join(tmp, "t.json")
     modes = {
         "untraced": lambda w: [py, w],
         "cProfile": lambda w: [py, "-m", "cProfile", "-o", os.path.join(tmp, "prof.out"), w],
-        "viztracer": lambda w: [args.viztracer, "--quiet", "-o", os.path.join(tmp, "t.json"), w],
+        "viztracer": lambda w: [args.viztracer, "--quiet", "-o", out, w],
         "viztracer --ignore_c_function": lambda w: [
-            args.viztracer, "--quiet", "--ignore_c_function", "-o", os.path.join(tmp, "t.json"), w],
+            args.viztracer, "--quiet", "--ignore_c_function", "-o", out, w],
     }
     extra_modes = {}
     for extra in args.extra:
         opts = ["--" + o for o in extra.split("+")]
         extra_modes["viztracer " + " ".join(opts)] = (lambda e: lambda w: [
-            args.viztracer, "--quiet", *e, "-o", os.path.join(tmp, "t.json"), "--", w])(opts)
+            args.viztracer, "--quiet", *e, "-o", out, "--", w])(opts)
     rows = []
     for name in args.workloads:
         script = os.path.join(WORKLOADS, name + ".py")
@@ -107,27 +108,31 @@ def bench(args):
         these = dict(modes)
         if name in args.extra_workloads:
             these.update(extra_modes)
-        for mode, cmd in these.items():
-            runs = []
-            for _ in range(args.repeat):
+        # Rounds of every mode in turn, so that a busy spell of the machine
+        # slows one run of each mode rather than all the runs of one.
+        runs = {mode: [] for mode in these}
+        for i in range(args.repeat):
+            for mode, cmd in these.items():
                 r = run_once(cmd(script), tmp, env)
                 if mode.startswith("viztracer") and "wall_end" in r:
                     # main()'s end to the merged output written, on the wall clock
-                    r["written"] = os.stat(os.path.join(tmp, "t.json")).st_mtime - r["wall_end"]
-                if mode.startswith("viztracer") and name in EXPECTED_PIDS:
-                    r["count"] = c = count_events(os.path.join(tmp, "t.json"))
-                    if len(c["pids"]) != EXPECTED_PIDS[name]:
+                    r["written"] = os.stat(out).st_mtime - r["wall_end"]
+                if mode.startswith("viztracer") and (name in EXPECTED_PIDS or
+                                                     i == args.repeat - 1):
+                    r["count"] = c = count_events(out)
+                    if name in EXPECTED_PIDS and len(c["pids"]) != EXPECTED_PIDS[name]:
                         raise SystemExit(f"bench: {name} under {mode}: {len(c['pids'])} pids in "
                                          f"the trace, expected {EXPECTED_PIDS[name]}: {c['pids']}")
-                runs.append(r)
+                runs[mode].append(r)
+        for mode in these:
             keys = [k for k in ("main", "whole", "post", "rss_mb", "join", "written")
-                    if k in runs[0]]
-            res[mode] = {k: median_of(runs, k) for k in keys}
+                    if k in runs[mode][0]]
+            res[mode] = {k: median_of(runs[mode], k) for k in keys}
             if mode.startswith("viztracer"):
-                c = runs[-1].get("count") or count_events(os.path.join(tmp, "t.json"))
+                c = runs[mode][-1]["count"]
                 res[mode]["events"] = c["events"]
                 res[mode]["pids"] = c["pids"]
-                res[mode]["parent"] = runs[-1]["pid"]
+                res[mode]["parent"] = runs[mode][-1]["pid"]
                 res[mode]["dropped"] = c["dropped"]
             print(f"  {name:12s} {mode:32s} main {res[mode]['main']:.3f}s "
                   f"whole {res[mode]['whole']:.3f}s rss {res[mode]['rss_mb']:.0f} MB",
