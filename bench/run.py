@@ -243,9 +243,9 @@ def main():
                   f"{ev if ev is not None else '-'} | {dump} | {r['rss_mb']:.0f} |")
     procs = [(name, res) for name, res in rows if name in EXPECTED_PIDS]
     if procs:
-        print("\n| workload | mode | traced / untraced | workers' exit | main() end to output "
-              "written | main() end to exit | events | pids | events per worker |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("\n| workload | mode | main() | traced / untraced | workers' exit | main() end to "
+              "output written | main() end to exit | events | pids | events per worker |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
     for name, res in procs:
         base = res["untraced"]
         for mode, r in res.items():
@@ -254,8 +254,8 @@ def main():
             per_s = f"{per[0]}-{per[-1]}" if per else "-"
             written = f"{r['written']:.2f} s" if "written" in r else "-"
             dropped = f" ({r['dropped']} dropped)" if r.get("dropped") else ""
-            print(f"| {name} | {mode} | {r['main'] / base['main']:.2f}x | {r['join']:.3f} s | "
-                  f"{written} | {r['post']:.2f} s | {r.get('events', '-')}{dropped} | "
+            print(f"| {name} | {mode} | {r['main']:.2f} s | {r['main'] / base['main']:.2f}x | "
+                  f"{r['join']:.3f} s | {written} | {r['post']:.2f} s | {r.get('events', '-')}{dropped} | "
                   f"{len(pids) if pids else '-'} | {per_s} |")
     rate, secs, mb = dump_rate(args)
     print(f"\nDump: save() of a 1,000,000-event buffer takes {secs:.3f} s: {rate:.1f} M events/s "
