@@ -255,8 +255,8 @@ def main():
             written = f"{r['written']:.2f} s" if "written" in r else "-"
             dropped = f" ({r['dropped']} dropped)" if r.get("dropped") else ""
             print(f"| {name} | {mode} | {r['main']:.2f} s | {r['main'] / base['main']:.2f}x | "
-                  f"{r['join']:.3f} s | {written} | {r['post']:.2f} s | {r.get('events', '-')}{dropped} | "
-                  f"{len(pids) if pids else '-'} | {per_s} |")
+                  f"{r['join']:.3f} s | {written} | {r['post']:.2f} s | "
+                  f"{r.get('events', '-')}{dropped} | {len(pids) if pids else '-'} | {per_s} |")
     rate, secs, mb = dump_rate(args)
     print(f"\nDump: save() of a 1,000,000-event buffer takes {secs:.3f} s: {rate:.1f} M events/s "
           f"({mb:.0f} MB of JSON).")
