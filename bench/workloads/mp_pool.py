@@ -1,8 +1,9 @@
 """4 worker processes: multiprocessing Pool(4), fork start method, CPU-bound Python tasks.
 
 16 tasks of 49,000 recursive calls, a loop with 8,000 builtin calls and a loop without
-calls: about 57,000 events a task, 230,000 a worker when each runs 4. The pool is closed and joined (not terminated), so every
-worker exits through os._exit after its last task, as multiprocessing workers do.
+calls: about 57,000 events a task, 230,000 a worker when each runs 4 (the pool hands out
+tasks as workers ask, so one may run more). The pool is closed and joined (not terminated),
+so every worker exits through os._exit after its last task, as multiprocessing workers do.
 
 VIZBENCH_TIMES gets "t0 t1 t_work t_end_wall": main()'s start and end (time.monotonic()),
 the moment the last result came back (before close/join: from there to t1 is the workers'
