@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -84,9 +85,16 @@ def median_of(runs, key):
 
 
 def bench(args):
+    tmp = tempfile.mkdtemp(prefix="vizbench-")
+    try:
+        return bench_in(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # its last trace is 100 MB or more
+
+
+def bench_in(args, tmp):
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
-    tmp = tempfile.mkdtemp(prefix="vizbench-")
     py = args.python
     out = os.path.join(tmp, "t.json")
     modes = {
@@ -145,6 +153,13 @@ def callgrind(args):
     if subprocess.run(["which", "valgrind"], capture_output=True).returncode != 0:
         return None
     tmp = tempfile.mkdtemp(prefix="vizbench-cg-")
+    try:
+        return callgrind_in(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def callgrind_in(args, tmp):
     script = os.path.join(tmp, "cgfib.py")
     with open(script, "w") as f:
         f.write("def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
@@ -199,7 +214,14 @@ def dump_rate(args):
     """save() of a full 1,000,000-event buffer, timed inside the process."""
     pydir = os.path.join(os.path.dirname(os.path.dirname(args.viztracer)), "python")
     env = dict(os.environ, PYTHONPATH=pydir)
-    out = os.path.join(tempfile.mkdtemp(prefix="vizbench-dump-"), "d.json")
+    tmp = tempfile.mkdtemp(prefix="vizbench-dump-")
+    try:
+        return dump_rate_in(args, env, os.path.join(tmp, "d.json"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def dump_rate_in(args, env, out):
     runs = []
     for _ in range(args.repeat):
         r = subprocess.run([args.python, "-c", DUMP_SCRIPT, out], env=env, capture_output=True,
