@@ -2,14 +2,21 @@
 cProfile, measured in the same run, on the workloads of shared/bench-workloads
 (copied into bench/workloads). Prints a Markdown table.
 
-For each workload and each mode it runs the program REPEAT times and keeps the
-median of:
+For each workload it runs the program REPEAT times in each mode (in rounds: every
+mode once, then again) and keeps the median of:
   - traced: the workload's own main() time (it writes it to VIZBENCH_TIMES),
     as a ratio to the untraced main() time;
   - whole: the whole process, start to exit with the trace written;
   - post: from main()'s end to process exit (stop + save + exit): the dump rate
     is the number of events written divided by this time;
-  - peak RSS of the process (ru_maxrss).
+  - peak RSS of the process (ru_maxrss; with worker processes, of the largest
+    process of the tree, since wait4 includes waited-for descendants).
+For mp_pool (4 forked worker processes) it also reports, in a second table, the
+workers' exit (from the last result to the pool's join: a traced worker saves
+its own trace there), the time from main()'s end to the merged output's
+modification time (the parent's save, the wait for children and the merge),
+and the events and pids of the merged output: it fails unless all 5 pids
+(parent + 4 workers) are in it.
 With --callgrind it also counts instructions per traced call on fib(18) with
 valgrind --tool=callgrind, which is stable on a noisy machine.
 Nothing here is asserted: the numbers go into README.md by hand.
@@ -19,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,18 +52,32 @@ def run_once(cmd, cwd, env):
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"bench: {' '.join(cmd)} failed:\n{err}")
     with open(times) as f:
-        t0, t1 = map(float, f.read().split())
-    return {"main": t1 - t0, "whole": end - start, "post": end - t1,
-            "rss_mb": usage.ru_maxrss / 1024}
+        t = [float(x) for x in f.read().split()]
+    t0, t1 = t[0], t[1]
+    r = {"main": t1 - t0, "whole": end - start, "post": end - t1,
+         "rss_mb": usage.ru_maxrss / 1024, "pid": p.pid}
+    if len(t) == 4:  # mp_pool: the last result's time, and time.time() at main()'s end
+        r["join"] = t1 - t[2]
+        r["wall_end"] = t[3]
+    return r
+
+
+# Workloads whose merged trace must hold this many pids (parent + workers).
+EXPECTED_PIDS = {"mp_pool": 5}
 
 
 def count_events(path):
+    """The number of non-metadata events and, per pid, its number of events."""
     # In a child process: a large JSON loaded here would raise the peak RSS
     # that the next forked child inherits (and reports) before its exec.
-    code = ("import json, sys; d = json.load(open(sys.argv[1]));"
-            "print(sum(1 for e in d['traceEvents'] if e.get('ph') != 'M'))")
+    code = ("import collections, json, sys; d = json.load(open(sys.argv[1]));"
+            "c = collections.Counter(e.get('pid') for e in d['traceEvents'] if e.get('ph') != 'M');"
+            "print(json.dumps({'events': sum(c.values()), 'pids': c,"
+            " 'dropped': d.get('viztracer_metadata', {}).get('dropped_events', 0)}))")
     out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True)
-    return int(out.stdout)
+    if out.returncode != 0:
+        raise SystemExit(f"bench: could not read {path}:\n{out.stderr}")
+    return json.loads(out.stdout)
 
 
 def median_of(runs, key):
@@ -63,22 +85,30 @@ def median_of(runs, key):
 
 
 def bench(args):
+    tmp = tempfile.mkdtemp(prefix="vizbench-")
+    try:
+        return bench_in(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # its last trace is 100 MB or more
+
+
+def bench_in(args, tmp):
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
-    tmp = tempfile.mkdtemp(prefix="vizbench-")
     py = args.python
+    out = os.path.join(tmp, "t.json")
     modes = {
         "untraced": lambda w: [py, w],
         "cProfile": lambda w: [py, "-m", "cProfile", "-o", os.path.join(tmp, "prof.out"), w],
-        "viztracer": lambda w: [args.viztracer, "--quiet", "-o", os.path.join(tmp, "t.json"), w],
+        "viztracer": lambda w: [args.viztracer, "--quiet", "-o", out, w],
         "viztracer --ignore_c_function": lambda w: [
-            args.viztracer, "--quiet", "--ignore_c_function", "-o", os.path.join(tmp, "t.json"), w],
+            args.viztracer, "--quiet", "--ignore_c_function", "-o", out, w],
     }
     extra_modes = {}
     for extra in args.extra:
         opts = ["--" + o for o in extra.split("+")]
         extra_modes["viztracer " + " ".join(opts)] = (lambda e: lambda w: [
-            args.viztracer, "--quiet", *e, "-o", os.path.join(tmp, "t.json"), "--", w])(opts)
+            args.viztracer, "--quiet", *e, "-o", out, "--", w])(opts)
     rows = []
     for name in args.workloads:
         script = os.path.join(WORKLOADS, name + ".py")
@@ -86,11 +116,32 @@ def bench(args):
         these = dict(modes)
         if name in args.extra_workloads:
             these.update(extra_modes)
-        for mode, cmd in these.items():
-            runs = [run_once(cmd(script), tmp, env) for _ in range(args.repeat)]
-            res[mode] = {k: median_of(runs, k) for k in ("main", "whole", "post", "rss_mb")}
+        # Rounds of every mode in turn, so that a busy spell of the machine
+        # slows one run of each mode rather than all the runs of one.
+        runs = {mode: [] for mode in these}
+        for i in range(args.repeat):
+            for mode, cmd in these.items():
+                r = run_once(cmd(script), tmp, env)
+                if mode.startswith("viztracer") and "wall_end" in r:
+                    # main()'s end to the merged output written, on the wall clock
+                    r["written"] = os.stat(out).st_mtime - r["wall_end"]
+                if mode.startswith("viztracer") and (name in EXPECTED_PIDS or
+                                                     i == args.repeat - 1):
+                    r["count"] = c = count_events(out)
+                    if name in EXPECTED_PIDS and len(c["pids"]) != EXPECTED_PIDS[name]:
+                        raise SystemExit(f"bench: {name} under {mode}: {len(c['pids'])} pids in "
+                                         f"the trace, expected {EXPECTED_PIDS[name]}: {c['pids']}")
+                runs[mode].append(r)
+        for mode in these:
+            keys = [k for k in ("main", "whole", "post", "rss_mb", "join", "written")
+                    if k in runs[mode][0]]
+            res[mode] = {k: median_of(runs[mode], k) for k in keys}
             if mode.startswith("viztracer"):
-                res[mode]["events"] = count_events(os.path.join(tmp, "t.json"))
+                c = runs[mode][-1]["count"]
+                res[mode]["events"] = c["events"]
+                res[mode]["pids"] = c["pids"]
+                res[mode]["parent"] = runs[mode][-1]["pid"]
+                res[mode]["dropped"] = c["dropped"]
             print(f"  {name:12s} {mode:32s} main {res[mode]['main']:.3f}s "
                   f"whole {res[mode]['whole']:.3f}s rss {res[mode]['rss_mb']:.0f} MB",
                   file=sys.stderr, flush=True)
@@ -102,6 +153,13 @@ def callgrind(args):
     if subprocess.run(["which", "valgrind"], capture_output=True).returncode != 0:
         return None
     tmp = tempfile.mkdtemp(prefix="vizbench-cg-")
+    try:
+        return callgrind_in(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def callgrind_in(args, tmp):
     script = os.path.join(tmp, "cgfib.py")
     with open(script, "w") as f:
         f.write("def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
@@ -156,7 +214,14 @@ def dump_rate(args):
     """save() of a full 1,000,000-event buffer, timed inside the process."""
     pydir = os.path.join(os.path.dirname(os.path.dirname(args.viztracer)), "python")
     env = dict(os.environ, PYTHONPATH=pydir)
-    out = os.path.join(tempfile.mkdtemp(prefix="vizbench-dump-"), "d.json")
+    tmp = tempfile.mkdtemp(prefix="vizbench-dump-")
+    try:
+        return dump_rate_in(args, env, os.path.join(tmp, "d.json"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def dump_rate_in(args, env, out):
     runs = []
     for _ in range(args.repeat):
         r = subprocess.run([args.python, "-c", DUMP_SCRIPT, out], env=env, capture_output=True,
@@ -174,7 +239,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workloads", nargs="*",
                     default=["fib", "hanoi", "quicksort", "ccalls", "stdlib_mix", "threads",
-                             "slow_fib"])
+                             "slow_fib", "mp_pool"])
     ap.add_argument("--extra", nargs="*", default=[],
                     help="more viztracer option sets to measure, without dashes, '+' between "
                          "the options of one set: log_func_args log_gc+log_print")
@@ -198,6 +263,22 @@ def main():
             dump = f"{ev / r['post'] / 1e6:.1f}" if ev else "-"
             print(f"| {name} | {mode} | {ratio:.2f}x | {vs:.2f}x | {whole:.2f}x | "
                   f"{ev if ev is not None else '-'} | {dump} | {r['rss_mb']:.0f} |")
+    procs = [(name, res) for name, res in rows if name in EXPECTED_PIDS]
+    if procs:
+        print("\n| workload | mode | main() | traced / untraced | workers' exit | main() end to "
+              "output written | main() end to exit | events | pids | events per worker |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, res in procs:
+        base = res["untraced"]
+        for mode, r in res.items():
+            pids = r.get("pids")
+            per = sorted(n for p, n in pids.items() if p != str(r["parent"])) if pids else []
+            per_s = f"{per[0]}-{per[-1]}" if per else "-"
+            written = f"{r['written']:.2f} s" if "written" in r else "-"
+            dropped = f" ({r['dropped']} dropped)" if r.get("dropped") else ""
+            print(f"| {name} | {mode} | {r['main']:.2f} s | {r['main'] / base['main']:.2f}x | "
+                  f"{r['join']:.3f} s | {written} | {r['post']:.2f} s | "
+                  f"{r.get('events', '-')}{dropped} | {len(pids) if pids else '-'} | {per_s} |")
     rate, secs, mb = dump_rate(args)
     print(f"\nDump: save() of a 1,000,000-event buffer takes {secs:.3f} s: {rate:.1f} M events/s "
           f"({mb:.0f} MB of JSON).")
