@@ -423,3 +423,26 @@ def test_init_kwargs_recipe_by_hand(run, tmp_path):
     assert with_func(data.groups, "by_hand") == {child}
     assert len(data.groups) == 2
     no_leftovers(r)
+
+
+def test_truncated_child_file_is_skipped(run):
+    """A child's result that is not whole JSON costs a warning, not the save."""
+    r = run(
+        ["cmdline_test.py"],
+        script="""
+        import os, subprocess, sys
+        from viztracer import get_tracer
+        folder = os.path.dirname(get_tracer().init_kwargs["output_file"])
+        with open(os.path.join(folder, "result_99999999.json"), "w") as f:
+            f.write('{"traceEvents": [{"ph": "X", "name": "cut')
+        def parent_work():
+            subprocess.run([sys.executable, "-c", "def child_work(): pass\\nchild_work()"])
+        parent_work()
+        """,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "Found and ignored invalid json file" in r.stderr and "result_99999999" in r.stderr
+    data = summary(r)
+    assert len(data.groups) == 2
+    assert len(with_func(data.groups, "child_work")) == 1
+    no_leftovers(r)
