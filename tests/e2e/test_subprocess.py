@@ -8,7 +8,7 @@ import subprocess
 import textwrap
 import time
 
-from conftest import BIN
+from conftest import ASAN, BIN, _asan_runtime, python_env
 from test_multiprocess import no_leftovers, summary, with_func
 
 CHILD = """
@@ -18,6 +18,14 @@ def child_work():
 child_work()
 print("child", os.getpid(), *sys.argv[1:], flush=True)
 """
+
+
+def plain_python_env():
+    """What a plain python3 child needs to load our sanitized extension
+    (ASan build); PYTHONPATH is left to the launcher."""
+    if not ASAN:
+        return None
+    return {"LD_PRELOAD": _asan_runtime(), "ASAN_OPTIONS": "detect_leaks=0"}
 
 
 def pids_of(stdout, tag="child"):
@@ -178,9 +186,10 @@ def check_start_method(run, method, server):
     assert 1 <= len(workers) <= 2 and teller not in workers
     assert all(data.procs[w].startswith(server + "PoolWorker-") for w in workers)
     assert sum(data.calls("work (").values()) == 40
-    # The parent, the teller and two pool workers; the resource tracker (and
-    # the forkserver itself) are not traced.
-    assert len(data.groups) == 4
+    # The parent, the teller and the pool workers (one the pool terminates
+    # while it still starts may have nothing to save); the resource tracker
+    # and the forkserver itself are not traced.
+    assert len(data.groups) in (3, 4)
     no_leftovers(r)
 
 
@@ -306,7 +315,7 @@ def test_popen_arguments_kept(run, tmp_path):
 
 def test_python_m_viztracer_is_not_wrapped_twice(run, tmp_path):
     write(tmp_path, "child.py", CHILD)
-    env = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(BIN), "..", "python"))
+    env = python_env()
     r = run(
         ["cmdline_test.py"],
         script="""
@@ -359,6 +368,7 @@ def test_loky_workers_follow_init_kwargs(run):
                 print("child", pid)
         """,
         timeout=120,
+        env=plain_python_env(),
     )
     assert r.returncode == 0, r.stderr
     assert "2470" in r.stdout
@@ -416,6 +426,7 @@ def test_init_kwargs_recipe_by_hand(run, tmp_path):
                              os.environ)
         os.waitpid(pid, 0)
         """,
+        env=plain_python_env(),
     )
     assert r.returncode == 0, r.stderr
     (child,) = pids_of(r.stdout)
