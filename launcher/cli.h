@@ -68,6 +68,10 @@ struct vt_options {
     int ignore_multiprocess;           /* --ignore_multiprocess: forked children untraced */
     struct vt_cli_list combine;        /* --combine FILE...: merge traces, run nothing */
     struct vt_cli_list align_combine;  /* --align_combine FILE...: the same, each shifted to 0 */
+    long attach;                       /* --attach PID: inject a tracer, or -1 */
+    long attach_installed; /* --attach_installed PID: signal install()ed tracer, or -1 */
+    long uninstall;        /* --uninstall PID: remove an injected tracer, or -1 */
+    double t;              /* -t: seconds to collect when attached; <= 0 = until ^C */
 };
 
 /* Sets defaults. Can't fail. */
