@@ -37,7 +37,7 @@
 #define START_TIMEOUT 15.0
 #define STOP_TIMEOUT 120.0
 /* Cap on gdb's output we keep. */
-#define GDB_OUT_MAX (256u * 1024u)
+#define GDB_OUT_MAX ((size_t)256 * 1024)
 
 /* ---- pure helpers ------------------------------------------------------ */
 
@@ -597,7 +597,7 @@ absolute(const char *path)
     if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
         return vt_xstrdup(path);
     struct vt_buf b;
-    vt_buf_init(&b, 2 * PATH_MAX);
+    vt_buf_init(&b, (size_t)2 * PATH_MAX);
     vt_buf_printf(&b, "%s/%s", cwd, path);
     return vt_buf_take(&b, NULL);
 }

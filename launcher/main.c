@@ -187,14 +187,13 @@ run_attach(struct vt_options *o)
 {
     char *output = output_path(o);
     int status = 1;
-    if (o->attach < 0) {
-        status = vt_attach_main(o, output);
-    } else if (vt_fs_is_html(output)) {
-        /* The target saves with its own VizTracer, which writes JSON only. */
+    /* Only --attach writes the report; the target saves with its own
+     * VizTracer, which writes JSON only. */
+    int bad = o->attach >= 0 && vt_fs_is_html(output);
+    if (bad)
         vt_log_error("viztracer: an attached process writes .json or .json.gz, not %s", output);
-    } else if (check_output(output) == 0) {
+    if (!bad && (o->attach < 0 || check_output(output) == 0))
         status = vt_attach_main(o, output);
-    }
     free(output);
     vt_cli_options_fini(o);
     return status;
