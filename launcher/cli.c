@@ -21,6 +21,7 @@ enum kind {
     K_LLONG,    /* long long, > 0 */
     K_STR,      /* char *, owned */
     K_DURATION, /* double microseconds, "0.3ms" */
+    K_SECONDS,  /* double seconds, "1.5" */
     K_LIST,     /* struct vt_cli_list: every following token up to the next option */
     K_SPECIAL,  /* -c, -m, --help, --version, --rcfile: handled by the parser */
 };
@@ -103,6 +104,14 @@ static const struct opt opts[] = {
      "merge these traces (.json, .json.gz) into the output; runs nothing"},
     {"align_combine", 0, K_LIST, F(align_combine), "FILE...",
      "like --combine, each file shifted so it starts at 0 (or its sync_marker)"},
+    {"attach", 0, K_INT, F(attach), "PID",
+     "trace a running Python process (through gdb) that can import viztracer"},
+    {"attach_installed", 0, K_INT, F(attach_installed), "PID",
+     "trace a process that called VizTracer().install() (SIGUSR1 starts, SIGUSR2 saves)"},
+    {"uninstall", 0, K_INT, F(uninstall), "PID", "remove a tracer --attach left in PID"},
+    /* A one-letter name is the short form only, as VizTracer's argparse `-t`. */
+    {"t", 't', K_SECONDS, F(t), "SECONDS",
+     "with --attach*: stop and save after SECONDS (default: at Ctrl+C)"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -131,6 +140,10 @@ vt_cli_options_init(struct vt_options *o)
     memset(o, 0, sizeof(*o));
     o->tracer_entries = 1000000;
     o->max_stack_depth = -1;
+    o->attach = -1;
+    o->attach_installed = -1;
+    o->uninstall = -1;
+    o->t = -1;
 }
 
 void
@@ -227,6 +240,15 @@ set_value(struct vt_options *o, const struct opt *op, const char *value, char *m
             return fail(VT_ERR_FORMAT, msg, msglen,
                         "Can't convert %s to time. Format should be 0.3ms or 13us", value);
         memcpy(base + op->offset, &us, sizeof(us));
+        return VT_OK;
+    }
+    case K_SECONDS: {
+        errno = 0;
+        double v = strtod(value, &end);
+        if (*value == '\0' || *end != '\0' || errno != 0 || !(v > -1e9 && v < 1e9))
+            return fail(VT_ERR_FORMAT, msg, msglen, "argument -%s: invalid float value: '%s'",
+                        op->name, value);
+        memcpy(base + op->offset, &v, sizeof(v));
         return VT_OK;
     }
     case K_LIST: {
@@ -406,6 +428,8 @@ vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg, size_t msgl
         if (a[1] == '-') {
             const char *eq = strchr(a + 2, '=');
             op = find_long(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+            if (op && op->name[1] == '\0')
+                op = NULL; /* "-t" has no long form */
             inline_value = eq ? eq + 1 : NULL;
         } else {
             op = find_short(a[1]);
@@ -496,7 +520,10 @@ vt_cli_print_help(void)
            "options:\n");
     for (size_t i = 0; i < NOPTS; i++) {
         char left[64];
-        if (opts[i].shortname)
+        if (opts[i].shortname && opts[i].name[1] == '\0')
+            snprintf(left, sizeof(left), "-%c%s%s", opts[i].shortname, opts[i].arg ? " " : "",
+                     opts[i].arg ? opts[i].arg : "");
+        else if (opts[i].shortname)
             snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].shortname, opts[i].name,
                      opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
         else
@@ -578,7 +605,8 @@ child_skips(const char *name)
         "open",          "output_dir", "unique_output_file",
         "pid_suffix",    "quiet",      "subprocess_child",
         "patch_only",    "python",     "combine",
-        "align_combine",
+        "align_combine", "attach",     "attach_installed",
+        "uninstall",     "t",
     };
     for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
         if (strcmp(name, skip[i]) == 0)
@@ -651,6 +679,7 @@ vt_cli_child_args(const struct vt_options *o, int *n)
             break;
         }
         case K_STR:
+        case K_SECONDS:
         case K_SPECIAL:
             break;
         }

@@ -74,6 +74,10 @@ struct vt_options {
         interp_flags;       /* python3 flags of a --python command line ("-u", "-X", "dev") */
     char **python_argv;     /* owned NULL-terminated tokens after --python, or NULL */
     int python_unsupported; /* --python line we cannot run traced: run python3 itself */
+    long attach;            /* --attach PID: inject a tracer, or -1 */
+    long attach_installed;  /* --attach_installed PID: signal install()ed tracer, or -1 */
+    long uninstall;         /* --uninstall PID: remove an injected tracer, or -1 */
+    double t;               /* -t: seconds to collect when attached; <= 0 = until ^C */
 };
 
 /* Sets defaults. Can't fail. */

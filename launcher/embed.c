@@ -15,6 +15,7 @@
 #include "embed.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -770,6 +771,14 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         report(NULL);
         return 1;
     }
+    /* SIGTERM waits while our own set-up runs: its handler raises
+     * SystemExit, which our Python would swallow (a pool terminating a
+     * worker that is still starting would see it run on). It is delivered
+     * when the program starts, to the handler the program would meet. */
+    sigset_t term, saved_mask;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &term, &saved_mask);
     if (install_sigterm(o->ignore_multiprocess) < 0)
         PyErr_Clear(); /* no SIGTERM handler: a terminated run is lost, the rest works */
     char *dir = NULL;  /* owned */
@@ -793,6 +802,7 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
               : NULL; /* new ref */
     Py_DECREF(code);
     PyObject *rcode = ns ? Py_CompileString(runner, "<viztracer>", Py_file_input) : NULL;
+    pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
     PyObject *r = rcode ? PyEval_EvalCode(rcode, ns, ns) : NULL; /* new ref */
     Py_XDECREF(rcode);
     Py_XDECREF(ns);

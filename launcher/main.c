@@ -21,6 +21,7 @@
 #include "../tracer/base/mem.h"
 #include "../tracer/tracer.h"
 #include "../tracer/writer.h"
+#include "attach.h"
 #include "cli.h"
 #include "combine.h"
 #include "embed.h"
@@ -200,6 +201,25 @@ run_untraced_python(struct vt_options *o)
     return 1;
 }
 
+/* --attach / --attach_installed / --uninstall: work on a running process.
+ * Frees o's contents. Returns the exit status. */
+static int
+run_attach(struct vt_options *o)
+{
+    char *output = output_path(o);
+    int status = 1;
+    /* Only --attach writes the report; the target saves with its own
+     * VizTracer, which writes JSON only. */
+    int bad = o->attach >= 0 && vt_fs_is_html(output);
+    if (bad)
+        vt_log_error("viztracer: an attached process writes .json or .json.gz, not %s", output);
+    if (!bad && (o->attach < 0 || check_output(output) == 0))
+        status = vt_attach_main(o, output);
+    free(output);
+    vt_cli_options_fini(o);
+    return status;
+}
+
 /* Returns 1 and sets *status when argv names another tool of this executable. */
 static int
 dispatch(int argc, char **argv, int *status)
@@ -255,6 +275,8 @@ main(int argc, char **argv)
         vt_cli_options_fini(&o);
         return 0;
     }
+    if (!o.help && (o.attach >= 0 || o.attach_installed >= 0 || o.uninstall >= 0))
+        return run_attach(&o);
     if (!o.help && (o.combine.n > 0 || o.align_combine.n > 0))
         return run_combine(&o);
     if (o.python_unsupported)

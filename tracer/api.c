@@ -709,6 +709,8 @@ PyMethodDef vt_tracer__methods[] = {
     {"_after_fork", (PyCFunction)vt_tracer__after_fork, METH_NOARGS, "in a forked child"},
     {"register_exit", (PyCFunction)vt_tracer__register_exit, METH_NOARGS,
      "save the trace when this process exits (atexit, multiprocessing, SIGTERM)"},
+    {"install", vt_tracer__install, METH_NOARGS,
+     "SIGUSR1 starts tracing, SIGUSR2 stops and saves (viztracer --attach_installed)"},
     {"save", (PyCFunction)(void (*)(void))tracer_save, METH_VARARGS | METH_KEYWORDS,
      "save(output_file=None, file_info=None, verbose=None): write the trace"},
     {"parse", (PyCFunction)tracer_parse, METH_NOARGS,

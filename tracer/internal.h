@@ -180,6 +180,12 @@ PyObject *vt_tracer__after_fork(struct vt_tracer *t, PyObject *unused);
 /* exit.c: VizTracer.register_exit(): save at the process's exit. */
 PyObject *vt_tracer__register_exit(struct vt_tracer *t, PyObject *unused);
 
+/* install.c */
+/* tracer.install(): SIGUSR1 starts, SIGUSR2 stops and saves. Returns None, or
+ * NULL with an exception set (signal.signal refuses outside the main
+ * thread). Needs the GIL. */
+PyObject *vt_tracer__install(PyObject *self, PyObject *unused);
+
 /* extras.c */
 /* Wires print, gc and audit logging in / out as t asks. Need the GIL. */
 int vt_tracer__extras_start(struct vt_tracer *t);

@@ -1,0 +1,720 @@
+/* attach.c: remote attach, the launcher's side; see attach.h.
+ *
+ * --attach PID: check the pid -> write the Python of one step into a private
+ * temp folder -> run gdb on the target, which makes it run that file -> wait
+ * for the target's one-line answer in the folder -> wait -t seconds or for
+ * Ctrl+C -> the same for the stop step. --uninstall is one step;
+ * --attach_installed sends SIGUSR1 and SIGUSR2 and runs no gdb.
+ *
+ * Sections: pure helpers (unit-tested), temp folder and steps, gdb, waiting,
+ * the three modes.
+ */
+#include "attach.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tracer/base/buf.h"
+#include "../tracer/base/log.h"
+#include "../tracer/base/mem.h"
+
+/* Seconds gdb may take to attach, inject and detach. */
+#define GDB_TIMEOUT 60.0
+/* Seconds the target may take to answer: the start step runs at once or at
+ * the main thread's next bytecode; the stop step also writes the report. */
+#define START_TIMEOUT 15.0
+#define STOP_TIMEOUT 120.0
+/* Cap on gdb's output we keep. */
+#define GDB_OUT_MAX ((size_t)256 * 1024)
+
+/* ---- pure helpers ------------------------------------------------------ */
+
+char *
+vt_attach_b64(const void *data, size_t len)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const unsigned char *p = data;
+    char *out = vt_xmalloc((len + 2) / 3 * 4 + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned long v = (unsigned long)p[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned long)p[i + 1] << 8;
+        if (i + 2 < len)
+            v |= p[i + 2];
+        out[o++] = abc[(v >> 18) & 63];
+        out[o++] = abc[(v >> 12) & 63];
+        out[o++] = i + 1 < len ? abc[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < len ? abc[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* cJSON returns NULL when out of memory; like vt_xmalloc, we stop there. */
+static void
+oom(void)
+{
+    vt_log_error("viztracer: out of memory");
+    abort();
+}
+
+static void
+add_list(cJSON *obj, const char *key, const struct vt_cli_list *l)
+{
+    if (!l->set) {
+        cJSON_AddNullToObject(obj, key);
+        return;
+    }
+    cJSON *arr = cJSON_AddArrayToObject(obj, key);
+    if (arr == NULL)
+        oom();
+    for (size_t i = 0; i < l->n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(l->items[i]));
+}
+
+char *
+vt_attach_kwargs(const struct vt_options *o, const char *output)
+{
+    /* Only keywords both our VizTracer() and VizTracer's accept, so a target
+     * that imports the other project's viztracer works too. */
+    cJSON *kw = cJSON_CreateObject();
+    if (kw == NULL)
+        oom();
+    cJSON_AddNumberToObject(kw, "tracer_entries", (double)o->tracer_entries);
+    cJSON_AddNumberToObject(kw, "verbose", o->quiet ? 0 : 1);
+    cJSON_AddNumberToObject(kw, "max_stack_depth", (double)o->max_stack_depth);
+    add_list(kw, "include_files", &o->include_files);
+    add_list(kw, "exclude_files", &o->exclude_files);
+    cJSON_AddBoolToObject(kw, "ignore_c_function", o->ignore_c_function);
+    cJSON_AddBoolToObject(kw, "ignore_frozen", o->ignore_frozen);
+    cJSON_AddBoolToObject(kw, "log_func_retval", o->log_func_retval);
+    cJSON_AddBoolToObject(kw, "log_func_args", o->log_func_args);
+    cJSON_AddBoolToObject(kw, "log_print", o->log_print);
+    cJSON_AddBoolToObject(kw, "log_gc", o->log_gc);
+    cJSON_AddBoolToObject(kw, "log_async", o->log_async);
+    cJSON_AddBoolToObject(kw, "vdb", o->vdb);
+    cJSON_AddNumberToObject(kw, "min_duration", o->min_duration_us);
+    cJSON_AddBoolToObject(kw, "pid_suffix", 0);
+    cJSON_AddBoolToObject(kw, "file_info", 1);
+    cJSON_AddBoolToObject(kw, "register_global", 1);
+    cJSON_AddStringToObject(kw, "output_file", output);
+    char *text = cJSON_PrintUnformatted(kw);
+    cJSON_Delete(kw);
+    if (text == NULL)
+        oom();
+    return text;
+}
+
+enum vt_attach_gdb
+vt_attach_gdb_parse(const char *out)
+{
+    if (strstr(out, "vt-exec-failed "))
+        return VT_ATTACH_GDB_NOGDB;
+    if (strstr(out, "ptrace: Operation not permitted") ||
+        strstr(out, "Could not attach to process"))
+        return VT_ATTACH_GDB_NOPERM;
+    if (strstr(out, "ptrace: No such process"))
+        return VT_ATTACH_GDB_NOPROC;
+    if (strstr(out, "No symbol \"PyGILState_Check\"") || strstr(out, "No symbol table is loaded"))
+        return VT_ATTACH_GDB_NOTPYTHON;
+    const char *mark = strstr(out, "vt-inject gil=");
+    int gil, rc;
+    if (mark == NULL || sscanf(mark, "vt-inject gil=%d rc=%d", &gil, &rc) != 2)
+        return VT_ATTACH_GDB_UNKNOWN;
+    if (rc != 0)
+        return VT_ATTACH_GDB_CALLFAIL;
+    return gil ? VT_ATTACH_GDB_QUEUED : VT_ATTACH_GDB_RAN;
+}
+
+int
+vt_attach_sig_caught(const char *status, int signo)
+{
+    const char *line = strstr(status, "\nSigCgt:");
+    if (line == NULL || signo < 1 || signo > 64)
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long mask = strtoull(line + 8, &end, 16);
+    if (end == line + 8 || errno != 0)
+        return -1;
+    return (mask >> (signo - 1)) & 1u;
+}
+
+/* ---- temp folder and steps --------------------------------------------- */
+
+/* Set by SIGINT and SIGTERM while attached: stop and save now. */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int signo)
+{
+    (void)signo;
+    interrupted = 1;
+}
+
+/* Whether s can go inside a Python and a gdb string literal as it is. */
+static int
+plain_path(const char *s)
+{
+    for (; *s; s++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.-+", *s))
+            return 0;
+    return 1;
+}
+
+/* One attach session's folder: the step files (ours) and the answers (the
+ * target's). */
+struct session {
+    long pid;           /* the target */
+    char dir[PATH_MAX]; /* the temp folder, or "" */
+};
+
+/* Creates the folder, owned by the target's user when we are root, so that
+ * the target can write its answers there. Returns 0 or -1 (message printed). */
+static int
+session_open(struct session *s, long pid)
+{
+    s->pid = pid;
+    const char *tmp = getenv("TMPDIR");
+    if (tmp == NULL || *tmp == '\0' || !plain_path(tmp) || strlen(tmp) > PATH_MAX - 64)
+        tmp = "/tmp";
+    snprintf(s->dir, sizeof(s->dir), "%s/viztracer-attach-XXXXXX", tmp);
+    if (mkdtemp(s->dir) == NULL) {
+        vt_log_errno("viztracer: cannot create", s->dir, errno);
+        s->dir[0] = '\0';
+        return -1;
+    }
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/%ld", pid);
+    struct stat st;
+    if (geteuid() == 0 && stat(proc, &st) == 0 && st.st_uid != 0 &&
+        chown(s->dir, st.st_uid, (gid_t)-1) != 0) {
+        vt_log_errno("viztracer: cannot chown", s->dir, errno);
+        return -1;
+    }
+    return 0;
+}
+
+/* Removes the folder and what the steps left in it. */
+static void
+session_close(struct session *s)
+{
+    static const char *const names[] = {"start", "stop", "uninstall"};
+    static const char *const exts[] = {".py", ".gdb", ".answer", ".answer.tmp"};
+    char path[PATH_MAX + 32];
+    if (s->dir[0] == '\0')
+        return;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        for (size_t j = 0; j < sizeof(exts) / sizeof(exts[0]); j++) {
+            snprintf(path, sizeof(path), "%s/%s%s", s->dir, names[i], exts[j]);
+            unlink(path);
+        }
+    rmdir(s->dir);
+    s->dir[0] = '\0';
+}
+
+static int
+write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        vt_log_errno("viztracer: cannot write", path, errno);
+        return -1;
+    }
+    int bad = fputs(text, f) < 0;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        vt_log_errno("viztracer: cannot write", path, errno);
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes <dir>/<step>.py, the Python the target runs: it calls call (an
+ * expression of the module viztracer.attach) and writes a one-line answer to
+ * <dir>/<step>.answer: "ok", "refused" when call returned False, or
+ * "error <Type>: <message>". It never raises: an exception in a pending
+ * call would surface in the target's own code. Returns 0 or -1. */
+static int
+write_step(const struct session *s, const char *step, const char *call)
+{
+    struct vt_buf b;
+    vt_buf_init(&b, 1u << 20);
+    vt_buf_printf(&b,
+                  "import os\n"
+                  "try:\n"
+                  "    import viztracer.attach\n"
+                  "    r = viztracer.attach.%s\n"
+                  "    a = 'refused' if r is False else 'ok'\n"
+                  "except BaseException as e:\n"
+                  "    a = 'error ' + type(e).__name__ + ': ' + str(e).replace('\\n', ' ')\n"
+                  "with open('%s/%s.answer.tmp', 'w') as f:\n"
+                  "    f.write(a + '\\n')\n"
+                  "os.replace('%s/%s.answer.tmp', '%s/%s.answer')\n",
+                  call, s->dir, step, s->dir, step, s->dir, step);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/%s.py", s->dir, step);
+    int rc = write_text(path, b.data ? b.data : "");
+    vt_buf_fini(&b);
+    return rc;
+}
+
+/* ---- gdb ---------------------------------------------------------------- */
+
+/* Writes <dir>/<step>.gdb. The stopped main thread decides how the code runs:
+ * - it holds the GIL (PyGILState_Check() == 1): it is somewhere inside the
+ *   interpreter, where running Python could break what it is doing, so the
+ *   code is queued with Py_AddPendingCall and runs at the next bytecode
+ *   boundary of the main thread, the safe point signal handlers use;
+ * - it does not (sleeping, waiting for I/O or a lock): it takes the GIL with
+ *   PyGILState_Ensure, as any C callback does, runs the code and gives the
+ *   GIL back. With scheduler-locking off the other threads run meanwhile,
+ *   so one of them holding the GIL can hand it over.
+ * The string gdb copies into the target (with malloc) stays there, as a
+ * pending call needs. The code only opens <step>.py: paths are plain_path()
+ * so they need no quoting. */
+static int
+write_gdb_script(const struct session *s, const char *step)
+{
+    char code[PATH_MAX * 2];
+    snprintf(code, sizeof(code),
+             "try:\\n    with open(\\\"%s/%s.py\\\") as f:\\n        exec(f.read(), "
+             "{\\\"__name__\\\": \\\"__viztracer_attach__\\\"})\\nexcept BaseException:\\n"
+             "    pass\\n",
+             s->dir, step);
+    struct vt_buf b;
+    vt_buf_init(&b, 1u << 20);
+    vt_buf_printf(&b,
+                  "set pagination off\n"
+                  "set confirm off\n"
+                  "set scheduler-locking off\n"
+                  "set $vt_gil = (int)PyGILState_Check()\n"
+                  "if $vt_gil\n"
+                  "  set $vt_rc = (int)Py_AddPendingCall((int (*)(void *))PyRun_SimpleString, "
+                  "(void *)\"%s\")\n"
+                  "else\n"
+                  "  set $vt_st = (int)PyGILState_Ensure()\n"
+                  "  set $vt_rc = (int)PyRun_SimpleString(\"%s\")\n"
+                  "  call (void)PyGILState_Release($vt_st)\n"
+                  "end\n"
+                  "printf \"vt-inject gil=%%d rc=%%d\\n\", $vt_gil, $vt_rc\n"
+                  "detach\n"
+                  "quit\n",
+                  code, code);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/%s.gdb", s->dir, step);
+    int rc = write_text(path, b.data ? b.data : "");
+    vt_buf_fini(&b);
+    return rc;
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs `gdb --batch -p PID -x script`, keeping its merged output in out.
+ * gdb gets its own process group, so a Ctrl+C meant for us cannot break an
+ * injection half-way, and an environment without the PYTHON* variables of
+ * the traced program (gdb embeds a Python of its own). A start failure shows
+ * in out as "vt-exec-failed <errno>". Returns 0, or -1 when gdb did not
+ * finish in GDB_TIMEOUT seconds (it is killed). */
+static int
+run_gdb(long pid, const char *script, struct vt_buf *out)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        vt_buf_printf(out, "vt-exec-failed %d\n", errno);
+        return 0;
+    }
+    char pidstr[32];
+    snprintf(pidstr, sizeof(pidstr), "%ld", pid);
+    fflush(NULL);
+    pid_t child = fork();
+    if (child < 0) {
+        vt_buf_printf(out, "vt-exec-failed %d\n", errno);
+        close(fds[0]);
+        close(fds[1]);
+        return 0;
+    }
+    if (child == 0) {
+        setpgid(0, 0);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDIN_FILENO);
+        dup2(fds[1], STDOUT_FILENO);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        static const char *const drop[] = {"PYTHONPATH", "PYTHONHOME", "PYTHONIOENCODING",
+                                           "PYTHONSTARTUP", "DEBUGINFOD_URLS"};
+        for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+            unsetenv(drop[i]);
+        char *argv[] = {"gdb", "-nx", "-nh", "--batch", "-p", pidstr, "-x", (char *)script, NULL};
+        execvp("gdb", argv);
+        dprintf(STDOUT_FILENO, "vt-exec-failed %d\n", errno);
+        _exit(127);
+    }
+    close(fds[1]);
+    double deadline = now_s() + GDB_TIMEOUT;
+    int timed_out = 0;
+    for (;;) {
+        double left = deadline - now_s();
+        if (left <= 0) {
+            timed_out = 1;
+            break;
+        }
+        struct pollfd p = {fds[0], POLLIN, 0};
+        int n = poll(&p, 1, (int)(left * 1000) + 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            continue;
+        char chunk[4096];
+        ssize_t got = read(fds[0], chunk, sizeof(chunk));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        /* Past the cap, the rest is dropped: the marker comes last, and a
+         * missing marker reads as an unknown failure, which is right for
+         * a gdb that talks this much. */
+        vt_buf_add(out, chunk, (size_t)got);
+    }
+    close(fds[0]);
+    if (timed_out)
+        kill(child, SIGKILL);
+    int st;
+    while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+        ;
+    return timed_out ? -1 : 0;
+}
+
+/* The last non-empty line of gdb's output, into line. */
+static void
+last_line(const char *out, char *line, size_t len)
+{
+    const char *end = out + strlen(out);
+    while (end > out && (end[-1] == '\n' || end[-1] == '\r'))
+        end--;
+    const char *start = end;
+    while (start > out && start[-1] != '\n')
+        start--;
+    snprintf(line, len, "%.*s", (int)(end - start), start);
+}
+
+/* Makes the target run step (write_step() wrote it). Returns the gdb
+ * outcome, VT_ATTACH_GDB_RAN or _QUEUED on success, having printed one line
+ * for any other. */
+static enum vt_attach_gdb
+inject(const struct session *s, const char *step)
+{
+    char script[PATH_MAX + 32];
+    snprintf(script, sizeof(script), "%s/%s.gdb", s->dir, step);
+    if (write_gdb_script(s, step) != 0)
+        return VT_ATTACH_GDB_UNKNOWN;
+    struct vt_buf out;
+    vt_buf_init(&out, GDB_OUT_MAX);
+    int rc = run_gdb(s->pid, script, &out);
+    const char *text = out.data ? out.data : "";
+    enum vt_attach_gdb res = vt_attach_gdb_parse(text);
+    char line[512];
+    last_line(text, line, sizeof(line));
+    if (rc != 0) {
+        vt_log_error("viztracer: Failed to inject code: gdb did not finish in %.0f s", GDB_TIMEOUT);
+        res = VT_ATTACH_GDB_UNKNOWN;
+    } else if (res == VT_ATTACH_GDB_NOGDB) {
+        int errnum = 0;
+        sscanf(strstr(text, "vt-exec-failed "), "vt-exec-failed %d", &errnum);
+        if (errnum == ENOENT)
+            vt_log_error("viztracer: attaching needs gdb, which is not installed");
+        else
+            vt_log_error("viztracer: cannot run gdb: %s", strerror(errnum));
+    } else if (res == VT_ATTACH_GDB_NOPERM) {
+        vt_log_error("viztracer: cannot attach to pid %ld: ptrace is not permitted (it needs the "
+                     "same user and kernel.yama.ptrace_scope 0, or root)",
+                     s->pid);
+    } else if (res == VT_ATTACH_GDB_NOPROC) {
+        vt_log_error("pid %ld does not exist!", s->pid);
+    } else if (res == VT_ATTACH_GDB_NOTPYTHON) {
+        vt_log_error("viztracer: pid %ld is not a Python process (gdb finds no Python C API in it)",
+                     s->pid);
+    } else if (res == VT_ATTACH_GDB_CALLFAIL) {
+        vt_log_error("viztracer: Failed to inject code: the Python C API call failed in pid %ld",
+                     s->pid);
+    } else if (res == VT_ATTACH_GDB_UNKNOWN) {
+        vt_log_error("viztracer: Failed to inject code: %s", line[0] ? line : "no output from gdb");
+    }
+    vt_buf_fini(&out);
+    return res;
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+static int
+pid_alive(long pid)
+{
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+static void
+nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL); /* a signal ends it early: the callers loop */
+}
+
+/* Waits up to seconds for the answer of step and copies its line into ans.
+ * Returns 0, -1 on timeout, or -2 when the target exited. */
+static int
+wait_answer(const struct session *s, const char *step, double seconds, char *ans, size_t len)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/%s.answer", s->dir, step);
+    double deadline = now_s() + seconds;
+    for (;;) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (fgets(ans, (int)len, f) == NULL)
+                ans[0] = '\0';
+            fclose(f);
+            ans[strcspn(ans, "\n")] = '\0';
+            return 0;
+        }
+        if (!pid_alive(s->pid))
+            return -2;
+        if (now_s() > deadline)
+            return -1;
+        nap_ms(20);
+    }
+}
+
+/* Prints the "Attach success" line, then waits -t seconds or for Ctrl+C.
+ * Returns 0, or -1 when the target exited meanwhile (message printed). */
+static int
+wait_collect(const struct vt_options *o, long pid)
+{
+    if (o->t > 0)
+        printf("Attach success, collect trace after %gs\n", o->t);
+    else
+        printf("Attach success, press CTRL+C to stop and save report\n");
+    fflush(stdout);
+    double deadline = now_s() + (o->t > 0 ? o->t : 0);
+    while (!interrupted && (o->t <= 0 || now_s() < deadline)) {
+        if (!pid_alive(pid)) {
+            vt_log_error("viztracer: pid %ld exited before the trace was saved", pid);
+            return -1;
+        }
+        nap_ms(50);
+    }
+    return 0;
+}
+
+/* Reports a step's answer other than "ok" in one line. */
+static void
+report_answer(long pid, const char *step, int rc, const char *ans)
+{
+    if (rc == -2)
+        vt_log_error("viztracer: pid %ld exited", pid);
+    else if (rc == -1)
+        vt_log_error("viztracer: pid %ld did not answer (%s); if its main thread runs Python "
+                     "again later, `viztracer --uninstall %ld` removes the tracer",
+                     pid, step, pid);
+    else if (strstr(ans, "error ModuleNotFoundError") || strstr(ans, "error ImportError"))
+        vt_log_error("viztracer: pid %ld cannot import viztracer (%s); start it with "
+                     "PYTHONPATH set to the folder that holds viztracer/",
+                     pid, ans + 6);
+    else if (strncmp(ans, "error ", 6) == 0)
+        vt_log_error("viztracer: %s in pid %ld failed: %s", step, pid, ans + 6);
+    else
+        vt_log_error("viztracer: %s in pid %ld failed: unexpected answer '%s'", step, pid, ans);
+}
+
+/* Runs one step in the target: write it, inject it, wait for the answer
+ * (copied into ans). Returns 0 when the answer came (ans may still be
+ * "refused"), -1 after printing why not. */
+static int
+run_step(const struct session *s, const char *step, const char *call, double timeout, char *ans,
+         size_t len)
+{
+    if (write_step(s, step, call) != 0)
+        return -1;
+    enum vt_attach_gdb res = inject(s, step);
+    if (res != VT_ATTACH_GDB_RAN && res != VT_ATTACH_GDB_QUEUED)
+        return -1;
+    int rc = wait_answer(s, step, timeout, ans, len);
+    if (rc == 0 && strncmp(ans, "error ", 6) != 0)
+        return 0;
+    report_answer(s->pid, step, rc, ans);
+    return -1;
+}
+
+/* ---- the three modes ---------------------------------------------------- */
+
+static int
+check_pid(long pid)
+{
+    if (pid <= 0 || !pid_alive(pid)) {
+        vt_log_error("pid %ld does not exist!", pid);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal; /* no SA_RESTART: sleeps end at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The report path as the target must see it: absolute, since its working
+ * folder is not ours. Returns an owned string. */
+static char *
+absolute(const char *path)
+{
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+        return vt_xstrdup(path);
+    struct vt_buf b;
+    vt_buf_init(&b, (size_t)2 * PATH_MAX);
+    vt_buf_printf(&b, "%s/%s", cwd, path);
+    return vt_buf_take(&b, NULL);
+}
+
+static int
+attach(const struct vt_options *o, const char *output)
+{
+    long pid = o->attach;
+    if (check_pid(pid) != 0)
+        return 1;
+    struct session s = {0};
+    char *path = absolute(output);
+    char *kwargs = vt_attach_kwargs(o, path);
+    char *b64 = vt_attach_b64(kwargs, strlen(kwargs));
+    struct vt_buf call;
+    vt_buf_init(&call, 1u << 20);
+    vt_buf_printf(&call, "start_attach('%s')", b64);
+    char ans[512];
+    int status = 1;
+    catch_stop_signals();
+    if (session_open(&s, pid) != 0)
+        goto out;
+    if (run_step(&s, "start", call.data, START_TIMEOUT, ans, sizeof(ans)) != 0)
+        goto out;
+    if (strcmp(ans, "refused") == 0) {
+        vt_log_error("viztracer: Can't attach when VizTracer is already running in pid %ld", pid);
+        goto out;
+    }
+    if (wait_collect(o, pid) != 0)
+        goto out;
+    if (run_step(&s, "stop", "stop_attach()", STOP_TIMEOUT, ans, sizeof(ans)) != 0)
+        goto out;
+    if (strcmp(ans, "refused") == 0) {
+        vt_log_error("viztracer: pid %ld has no tracer to stop (was it uninstalled?)", pid);
+        goto out;
+    }
+    if (!o->quiet) {
+        printf("Use the following command to open the report:\nvizviewer %s\n", path);
+        fflush(stdout);
+    }
+    status = 0;
+out:
+    session_close(&s);
+    vt_buf_fini(&call);
+    free(b64);
+    free(kwargs);
+    free(path);
+    return status;
+}
+
+static int
+uninstall(const struct vt_options *o)
+{
+    long pid = o->uninstall;
+    if (check_pid(pid) != 0)
+        return 1;
+    struct session s = {0};
+    char ans[512];
+    int status = 1;
+    if (session_open(&s, pid) == 0 &&
+        run_step(&s, "uninstall", "uninstall_attach()", START_TIMEOUT, ans, sizeof(ans)) == 0) {
+        if (!o->quiet)
+            printf("Uninstalled viztracer from pid %ld\n", pid);
+        status = 0;
+    }
+    session_close(&s);
+    return status;
+}
+
+/* Whether pid handles signo; 1 when /proc cannot tell (another system). */
+static int
+handles(long pid, int signo)
+{
+    char path[64], text[4096];
+    snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 1;
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    return vt_attach_sig_caught(text, signo) != 0;
+}
+
+static int
+attach_installed(const struct vt_options *o)
+{
+    long pid = o->attach_installed;
+    if (check_pid(pid) != 0)
+        return 1;
+    /* Unhandled, SIGUSR1 would kill the target: VizTracer sends it anyway. */
+    if (!handles(pid, SIGUSR1) || !handles(pid, SIGUSR2)) {
+        vt_log_error("viztracer: pid %ld does not handle SIGUSR1 and SIGUSR2; did it call "
+                     "VizTracer().install()?",
+                     pid);
+        return 1;
+    }
+    catch_stop_signals();
+    if (kill((pid_t)pid, SIGUSR1) != 0) {
+        vt_log_error("pid %ld does not exist", pid);
+        return 1;
+    }
+    if (wait_collect(o, pid) != 0)
+        return 1;
+    if (kill((pid_t)pid, SIGUSR2) != 0) {
+        vt_log_error("pid %ld already finished", pid);
+        return 1;
+    }
+    return 0;
+}
+
+int
+vt_attach_main(const struct vt_options *o, const char *output)
+{
+    if (o->attach >= 0)
+        return attach(o, output);
+    if (o->attach_installed >= 0)
+        return attach_installed(o);
+    return uninstall(o);
+}

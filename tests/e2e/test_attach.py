@@ -1,0 +1,280 @@
+"""Remote attach (spec §8): --attach, --attach_installed and --uninstall on
+real long-running python3 processes, through the gdb installed here."""
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from conftest import BIN, PYTHON, load, names, python_env
+
+pytestmark = pytest.mark.skipif(shutil.which("gdb") is None, reason="attach needs gdb")
+
+# Main thread sleeps between calls (gdb finds it without the GIL); a second
+# thread, started before the attach, must be traced too.
+SLEEPER = """
+import threading, time
+def alpha():
+    return sum(range(100))
+def beta():
+    time.sleep(0.01)
+    return alpha()
+def gamma():
+    return len(str(12345))
+def side():
+    while True:
+        gamma()
+        time.sleep(0.01)
+threading.Thread(target=side, daemon=True).start()
+print("ready", flush=True)
+while True:
+    beta()
+"""
+
+# Main thread never sleeps: gdb finds it holding the GIL, so the injected code
+# runs as a pending call.
+BUSY = """
+def spin():
+    return sum(range(50))
+print("ready", flush=True)
+while True:
+    spin()
+"""
+
+INSTALLED = """
+import sys, time
+from viztracer import VizTracer
+def delta():
+    time.sleep(0.01)
+tracer = VizTracer(output_file=sys.argv[1])
+tracer.install()
+print("ready", flush=True)
+while True:
+    delta()
+"""
+
+
+class Proc:
+    """A child process whose merged stdout and stderr is collected."""
+
+    def __init__(self, args, cwd, env):
+        self.p = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.out = ""
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def _read(self, timeout):
+        ready, _, _ = select.select([self.p.stdout], [], [], timeout)
+        if not ready:
+            return False
+        chunk = os.read(self.p.stdout.fileno(), 65536)
+        self.out += chunk.decode(errors="replace")
+        return bool(chunk)
+
+    def wait_for(self, text, timeout=30):
+        deadline = time.monotonic() + timeout
+        while text not in self.out:
+            left = deadline - time.monotonic()
+            assert left > 0, f"{text!r} not seen in {self.out!r}"
+            if not self._read(min(left, 0.1)) and self.p.poll() is not None:
+                self._read(0)
+                assert text in self.out, f"exited {self.p.returncode}: {self.out!r}"
+
+    def finish(self, timeout=60):
+        """Waits for the exit; returns the status."""
+        deadline = time.monotonic() + timeout
+        while self.p.poll() is None:
+            assert time.monotonic() < deadline, f"still running: {self.out!r}"
+            self._read(0.1)
+        while self._read(0):
+            pass
+        return self.p.returncode
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+        self.p.stdout.close()
+
+
+@pytest.fixture
+def procs():
+    started = []
+    yield started
+    for p in started:
+        p.kill()
+
+
+def target(procs, tmp_path, code, args=(), importable=True):
+    script = tmp_path / "target.py"
+    script.write_text(textwrap.dedent(code))
+    env = python_env() if importable else {k: v for k, v in os.environ.items()
+                                          if k != "PYTHONPATH"}
+    p = Proc([PYTHON, "-u", str(script), *args], tmp_path, env)
+    procs.append(p)
+    p.wait_for("ready")
+    return p
+
+
+def cli_env():
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def viztracer(tmp_path, *args, timeout=90):
+    return subprocess.run([BIN, *args], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=timeout, env=cli_env())
+
+
+def short_names(data):
+    return {n.split(" ")[0] for n in names(data)}
+
+
+def test_attach_saves_target_functions_from_every_thread(tmp_path, procs):
+    t = target(procs, tmp_path, SLEEPER)
+    r = viztracer(tmp_path, "--attach", str(t.pid), "-t", "1", "-o", "out.json")
+    assert r.returncode == 0, r.stderr
+    out = str(tmp_path / "out.json")
+    assert r.stdout == ("Attach success, collect trace after 1s\n"
+                        f"Use the following command to open the report:\nvizviewer {out}\n")
+    got = short_names(load(out))
+    assert {"alpha", "beta", "gamma", "time.sleep"} <= got
+    t.wait_for("Saved report to " + out)
+    assert "Detected attaching viztracer, start tracing." in t.out
+    # The target keeps running, untraced, and can be attached again.
+    time.sleep(0.2)
+    assert t.p.poll() is None
+    r = viztracer(tmp_path, "--attach", str(t.pid), "-t", "0.3", "-o", "again.json.gz")
+    assert r.returncode == 0, r.stderr
+    assert "beta" in short_names(load(str(tmp_path / "again.json.gz")))
+    assert t.p.poll() is None
+
+
+def test_attach_to_a_target_holding_the_gil(tmp_path, procs):
+    t = target(procs, tmp_path, BUSY)
+    r = viztracer(tmp_path, "--attach", str(t.pid), "-t", "0.5", "--max_stack_depth", "1")
+    assert r.returncode == 0, r.stderr
+    data = load(str(tmp_path / "result.json"))
+    assert "spin" in short_names(data)
+    # --max_stack_depth reached the target's tracer: spin's builtins.sum is deeper.
+    assert "builtins.sum" not in short_names(data)
+    assert t.p.poll() is None
+
+
+def test_attach_ctrl_c_stops_and_saves(tmp_path, procs):
+    t = target(procs, tmp_path, SLEEPER)
+    cli = Proc([BIN, "--attach", str(t.pid), "-o", "ctrlc.json"], tmp_path, cli_env())
+    procs.append(cli)
+    cli.wait_for("Attach success, press CTRL+C to stop and save report\n")
+    time.sleep(0.3)
+    cli.p.send_signal(signal.SIGINT)
+    assert cli.finish() == 0, cli.out
+    assert "vizviewer " + str(tmp_path / "ctrlc.json") in cli.out
+    assert "beta" in short_names(load(str(tmp_path / "ctrlc.json")))
+    assert t.p.poll() is None
+
+
+def test_uninstall_removes_the_injected_tracer(tmp_path, procs):
+    t = target(procs, tmp_path, SLEEPER)
+    cli = Proc([BIN, "--attach", str(t.pid), "-o", "never.json"], tmp_path, cli_env())
+    procs.append(cli)
+    cli.wait_for("Attach success")
+    r = viztracer(tmp_path, "--uninstall", str(t.pid))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"Uninstalled viztracer from pid {t.pid}\n"
+    cli.p.send_signal(signal.SIGINT)
+    assert cli.finish() == 1
+    assert f"viztracer: pid {t.pid} has no tracer to stop (was it uninstalled?)" in cli.out
+    assert not (tmp_path / "never.json").exists()
+    assert t.p.poll() is None
+
+
+def test_attach_installed_signals_the_target(tmp_path, procs):
+    out = tmp_path / "installed.json"
+    t = target(procs, tmp_path, INSTALLED, args=[str(out)])
+    r = viztracer(tmp_path, "--attach_installed", str(t.pid), "-t", "0.5")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "Attach success, collect trace after 0.5s\n"
+    t.wait_for(f"vizviewer {out}")  # printed by the target's save()
+    assert "delta" in short_names(load(str(out)))
+    assert t.p.poll() is None
+
+
+def test_attach_installed_refuses_a_target_without_handlers(tmp_path, procs):
+    t = target(procs, tmp_path, SLEEPER)
+    r = viztracer(tmp_path, "--attach_installed", str(t.pid), "-t", "0.1")
+    assert r.returncode == 1
+    assert "does not handle SIGUSR1 and SIGUSR2; did it call VizTracer().install()?" in r.stderr
+    time.sleep(0.2)
+    assert t.p.poll() is None  # SIGUSR1 was not sent: it would have killed the target
+
+
+def test_attach_target_that_cannot_import_viztracer(tmp_path, procs):
+    t = target(procs, tmp_path, SLEEPER, importable=False)
+    r = viztracer(tmp_path, "--attach", str(t.pid), "-t", "0.1")
+    assert r.returncode == 1
+    assert r.stderr == (f"viztracer: pid {t.pid} cannot import viztracer (ModuleNotFoundError: "
+                        "No module named 'viztracer'); start it with PYTHONPATH set to the "
+                        "folder that holds viztracer/\n")
+    assert "Attach success" not in r.stdout
+    assert not (tmp_path / "result.json").exists()
+    time.sleep(0.2)
+    assert t.p.poll() is None
+
+
+def test_attach_refused_while_the_target_traces_itself(tmp_path, procs):
+    code = SLEEPER.replace('print("ready"', 'from viztracer import VizTracer\n'
+                           'VizTracer(output_file="own.json").start()\nprint("ready"')
+    t = target(procs, tmp_path, code)
+    r = viztracer(tmp_path, "--attach", str(t.pid), "-t", "0.1")
+    assert r.returncode == 1
+    assert f"Can't attach when VizTracer is already running in pid {t.pid}" in r.stderr
+    t.wait_for("Can't attach when VizTracer is already running.")
+
+
+def test_attach_errors_without_a_python_target(tmp_path, procs):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    for opt in ("--attach", "--attach_installed", "--uninstall"):
+        r = viztracer(tmp_path, opt, str(dead.pid))
+        assert (r.returncode, r.stderr) == (1, f"pid {dead.pid} does not exist!\n"), opt
+    r = viztracer(tmp_path, "--attach", "0")
+    assert (r.returncode, r.stderr) == (1, "pid 0 does not exist!\n")
+    sleeper = Proc(["sleep", "60"], tmp_path, cli_env())
+    procs.append(sleeper)
+    r = viztracer(tmp_path, "--attach", str(sleeper.pid), "-t", "0.1")
+    assert r.returncode == 1
+    assert r.stderr == (f"viztracer: pid {sleeper.pid} is not a Python process "
+                        "(gdb finds no Python C API in it)\n")
+    assert sleeper.p.poll() is None
+    r = viztracer(tmp_path, "--attach", str(sleeper.pid), "-o", "x.html")
+    assert (r.returncode, r.stderr) == (
+        1, "viztracer: an attached process writes .json or .json.gz, not x.html\n")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="needs root to run the CLI as another user")
+def test_attach_without_ptrace_permission(tmp_path, procs):
+    t = target(procs, tmp_path, SLEEPER)
+    os.chmod(tmp_path, 0o777)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BIN,
+                        "--attach", str(t.pid), "-t", "0.1", "-o", "/tmp/never.json"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60, env=cli_env())
+    assert r.returncode == 1
+    assert r.stderr == (f"viztracer: cannot attach to pid {t.pid}: ptrace is not permitted (it "
+                        "needs the same user and kernel.yama.ptrace_scope 0, or root)\n")
+    assert t.p.poll() is None
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
