@@ -183,3 +183,39 @@ def test_enable_thread_tracing(tmp_path):
         t.stop(); t.save()
         """)
     assert any(n.startswith("work (") for n in names(load(str(out))))
+
+
+def test_register_exit_saves_at_exit_and_on_sigterm(tmp_path):
+    r = run_python(
+        """
+        from viztracer import VizTracer
+        def at_the_end():
+            return 1
+        t = VizTracer(output_file="exit.json", verbose=0)
+        t.register_exit()
+        t.start()
+        at_the_end()
+        """,
+        tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert any(n.startswith("at_the_end (") for n in names(load(str(tmp_path / "exit.json"))))
+    # SIGTERM becomes a clean exit, so the trace is saved too.
+    r = run_python(
+        """
+        import os, signal
+        from viztracer import VizTracer
+        def before_term():
+            return 1
+        t = VizTracer(output_file="term.json", verbose=0)
+        t.register_exit()
+        t.start()
+        before_term()
+        os.kill(os.getpid(), signal.SIGTERM)
+        while True:
+            pass
+        """,
+        tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert any(n.startswith("before_term (") for n in names(load(str(tmp_path / "term.json"))))
