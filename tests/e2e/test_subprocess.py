@@ -457,3 +457,38 @@ def test_truncated_child_file_is_skipped(run):
     assert len(data.groups) == 2
     assert len(with_func(data.groups, "child_work")) == 1
     no_leftovers(r)
+
+
+def test_fork_then_exec_saves_before_exec(run):
+    """A forked child that execs another program saves what it did first,
+    and the parent does not wait for the program it became."""
+    started = time.monotonic()
+    r = run(
+        ["cmdline_test.py"],
+        script="""
+        import os
+        def before_exec():
+            return 1
+        pid = os.fork()
+        if pid == 0:
+            before_exec()
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            os.execv("/bin/sleep", ["sleep", "30"])
+        print("child", pid, flush=True)
+        """,
+    )
+    try:
+        assert r.returncode == 0, r.stderr
+        assert time.monotonic() - started < 20
+        assert "still running" not in r.stderr
+        (child,) = pids_of(r.stdout)
+        data = summary(r)
+        assert with_func(data.groups, "before_exec") == {child}
+    finally:
+        for pid in pids_of(r.stdout):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
