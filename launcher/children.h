@@ -25,7 +25,8 @@
  * holding `tracer` (the VizTracer), `d` (the folder), `vt_argv` (the
  * command line that runs a child traced: this executable, the options,
  * --subprocess_child d), `child` (this process is such a child) and
- * `patch_only` (--patch_only): it registers the fork hooks, patches
+ * `patch_only` (--patch_only), `kick` and `kicked` (termkick.h): it
+ * registers the fork hooks, patches
  * subprocess and multiprocessing's spawn, and defines save_child() and
  * save_parent(path). Static text; can't fail. */
 const char *vt_children_python(void);

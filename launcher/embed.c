@@ -25,6 +25,7 @@
 #include "../tracer/base/mem.h"
 #include "../tracer/tracer.h"
 #include "children.h"
+#include "termkick.h"
 
 #ifndef VT_PYTHON_EXE
 #define VT_PYTHON_EXE "/usr/bin/python3"
@@ -304,6 +305,7 @@ on_sigterm(PyObject *self, PyObject *args)
 {
     (void)self;
     (void)args;
+    vt_termkick_handled();
     PyObject *code = PyLong_FromLong(128 + SIGTERM); /* new ref */
     if (code) {
         PyErr_SetObject(PyExc_SystemExit, code);
@@ -314,6 +316,29 @@ on_sigterm(PyObject *self, PyObject *args)
 
 static PyMethodDef sigterm_def = {"_viztracer_sigterm", on_sigterm, METH_VARARGS, NULL};
 
+/* termkick.h for our Python: kick() after installing a SIGTERM handler of
+ * ours, kicked() first thing in it. */
+static PyObject *
+py_kick(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    vt_termkick_install(); /* without it SIGTERM works as before, minus the retry */
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+py_kicked(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    vt_termkick_handled();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef kick_def = {"kick", py_kick, METH_NOARGS, NULL};
+static PyMethodDef kicked_def = {"kicked", py_kicked, METH_NOARGS, NULL};
+
 /* untraced_children: forked children are not traced (--ignore_multiprocess),
  * so they get the default SIGTERM back, as under python3: a pool's
  * terminate() must kill its workers, not raise SystemExit inside them. */
@@ -321,13 +346,18 @@ static int
 install_sigterm(int untraced_children)
 {
     PyObject *handler = PyCFunction_New(&sigterm_def, NULL); /* new ref */
-    PyObject *ns = handler ? Py_BuildValue("{s:N,s:O,s:O}", "handler", handler, "__builtins__",
-                                           PyEval_GetBuiltins(), "untraced",
-                                           untraced_children ? Py_True : Py_False)
-                           : NULL; /* new ref */
+    PyObject *kick = PyCFunction_New(&kick_def, NULL);       /* new ref */
+    PyObject *ns = handler && kick
+                       ? Py_BuildValue("{s:O,s:O,s:O,s:O}", "handler", handler, "kick", kick,
+                                       "__builtins__", PyEval_GetBuiltins(), "untraced",
+                                       untraced_children ? Py_True : Py_False)
+                       : NULL; /* new ref */
+    Py_XDECREF(handler);
+    Py_XDECREF(kick);
     int rc = ns ? run_snippet("import os, signal\n"
                               "if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:\n"
                               "    signal.signal(signal.SIGTERM, handler)\n"
+                              "    kick()\n"
                               "    def default_term():\n"
                               "        if signal.getsignal(signal.SIGTERM) is handler:\n"
                               "            signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
@@ -382,12 +412,18 @@ fork_setup(PyObject *tracer, const struct vt_options *o, char **dir)
     char **vt_argv = vt_children_argv(o, *dir);                                    /* owned */
     PyObject *args = vt_argv ? argv_list(vt_argv) : (Py_INCREF(Py_None), Py_None); /* new ref */
     vt_cli_free_argv(vt_argv);
-    PyObject *ns = args
-                       ? Py_BuildValue("{s:O,s:O,s:s,s:N,s:O,s:O}", "__builtins__",
-                                       PyEval_GetBuiltins(), "tracer", tracer, "d", *dir, "vt_argv",
-                                       args, "child", o->subprocess_child ? Py_True : Py_False,
-                                       "patch_only", o->patch_only ? Py_True : Py_False)
-                       : NULL; /* new ref */
+    PyObject *kick = PyCFunction_New(&kick_def, NULL);     /* new ref */
+    PyObject *kicked = PyCFunction_New(&kicked_def, NULL); /* new ref */
+    PyObject *ns =
+        args && kick && kicked
+            ? Py_BuildValue("{s:O,s:O,s:s,s:O,s:O,s:O,s:O,s:O}", "__builtins__",
+                            PyEval_GetBuiltins(), "tracer", tracer, "d", *dir, "vt_argv", args,
+                            "child", o->subprocess_child ? Py_True : Py_False, "patch_only",
+                            o->patch_only ? Py_True : Py_False, "kick", kick, "kicked", kicked)
+            : NULL; /* new ref */
+    Py_XDECREF(args);
+    Py_XDECREF(kick);
+    Py_XDECREF(kicked);
     PyObject *code =
         ns ? Py_CompileString(vt_children_python(), file, Py_file_input) : NULL; /* new ref */
     PyObject *r = code ? PyEval_EvalCode(code, ns, ns) : NULL;                   /* new ref */
