@@ -492,3 +492,25 @@ def test_fork_then_exec_saves_before_exec(run):
                 os.kill(pid, 9)
             except ProcessLookupError:
                 pass
+
+
+def test_python_of_another_virtualenv_runs_as_is(run, tmp_path):
+    """Its packages are its own: the child keeps its interpreter, untraced."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\ninclude-system-site-packages = false\n")
+    os.symlink(os.path.realpath("/usr/bin/python3"), venv / "bin" / "python3")
+    write(tmp_path, "child.py", CHILD + "print('prefix', sys.prefix)\n")
+    r = run(
+        ["cmdline_test.py"],
+        script="""
+        import subprocess, sys
+        subprocess.run(["venv/bin/python3", "child.py"], check=True)
+        subprocess.run([sys.executable, "child.py"], check=True)
+        """,
+        env=plain_python_env(),
+    )
+    assert r.returncode == 0, r.stderr
+    assert "prefix %s" % venv in r.stdout  # it ran as the venv's python
+    assert len(pids_of(r.stdout)) == 2
+    assert len(summary(r).groups) == 2  # the parent and the sys.executable child

@@ -47,12 +47,28 @@ def _same_file(a, b):
         return False
 
 
+def _venv_of(path):
+    """The virtualenv folder a python executable belongs to, or None."""
+    folder = os.path.dirname(os.path.abspath(path))
+    for root in (folder, os.path.dirname(folder)):
+        if os.path.isfile(os.path.join(root, "pyvenv.cfg")):
+            return os.path.realpath(root)
+    return None
+
+
 def _is_python(prog, env):
-    """True when prog (a command word) starts this interpreter's python."""
-    if _PYTHON_NAME.match(os.path.basename(prog)):
-        return True
+    """True when prog (a command word) starts a python we can stand in for:
+    python/python3/python3.X by name (as VizTracer rewrites them), or this
+    interpreter under another name; not the python of another virtualenv,
+    whose packages this process cannot give it."""
     found = _which(prog, env)
-    return found is not None and _same_file(found, sys.executable)
+    if not _PYTHON_NAME.match(os.path.basename(prog)):
+        return found is not None and _same_file(found, sys.executable)
+    if found is None:
+        return True
+    venv = _venv_of(found)
+    mine = os.path.realpath(sys.prefix) if sys.prefix != sys.base_prefix else None
+    return venv is None or venv == mine
 
 
 def _shebang_args(prog, env):
