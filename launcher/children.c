@@ -63,7 +63,9 @@ vt_children_dir_create(char **out)
     int n = snprintf(path, sizeof(path), "%s/viztracer-%ld-XXXXXX", tmp, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof(path) || mkdtemp(path) == NULL)
         return VT_ERR_IO;
-    *out = vt_xstrdup(path);
+    /* Absolute: children may run in other folders (a relative $TMPDIR). */
+    char *abs = realpath(path, NULL);
+    *out = abs ? abs : vt_xstrdup(path);
     return VT_OK;
 }
 

@@ -514,3 +514,20 @@ def test_python_of_another_virtualenv_runs_as_is(run, tmp_path):
     assert "prefix %s" % venv in r.stdout  # it ran as the venv's python
     assert len(pids_of(r.stdout)) == 2
     assert len(summary(r).groups) == 2  # the parent and the sys.executable child
+
+
+def test_relative_tmpdir_and_child_in_another_folder(run, tmp_path):
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "child.py", CHILD)
+    r = run(
+        ["cmdline_test.py"],
+        script="""
+        import subprocess, sys
+        subprocess.run([sys.executable, "child.py"], cwd="sub", check=True)
+        """,
+        env={"TMPDIR": "tmp"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert len(summary(r).groups) == 2
+    assert os.listdir(tmp_path / "tmp") == []
