@@ -140,9 +140,11 @@ $(EXTENSION): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_CFG) -shared -o $@ $^ $(LIBS)
 
+# Compiled here: every traced process (each child too) imports the glue,
+# and an installed copy's folder is not writable to cache it.
 $(PYDIR)/%.py: tracer/python/%.py
 	@mkdir -p $(dir $@)
-	$(Q)cp $< $@
+	$(Q)cp $< $@ && $(PYTHON) -m py_compile $@
 
 # ---- tests -----------------------------------------------------------------
 
@@ -227,7 +229,11 @@ install: all
 	install -m 755 $(VIZTRACER) $(DESTDIR)$(PREFIX)/bin/viztracer
 	ln -sf viztracer $(DESTDIR)$(PREFIX)/bin/vizviewer
 	ln -sf viztracer $(DESTDIR)$(PREFIX)/bin/vdb
-	install -m 644 $(EXTENSION) $(PYGLUE) $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/
+	install -m 644 $(EXTENSION) $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/
+	install -d $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/__pycache__
+	install -p -m 644 $(PYGLUE) $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/
+	install -p -m 644 $(PYDIR)/viztracer/__pycache__/*.pyc \
+		$(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/__pycache__/
 	@echo "installed; for the Python API: PYTHONPATH=$(PREFIX)/lib/viztracer/python"
 
 clean:

@@ -20,13 +20,25 @@ here runs on the program's hot path, only when a process is started.
 """
 
 import os
-import re
-import shlex
-import subprocess
 import sys
 
-_PYTHON_NAME = re.compile(r"python(3(\.\d+)?)?$")
-_ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+# Only what every traced process needs is imported here: subprocess,
+# shlex and multiprocessing are patched when the program imports them.
+
+
+def _python_name(name):
+    """python, python3, python3.11: a name that VizTracer rewrites too."""
+    if not name.startswith("python"):
+        return False
+    rest = name[6:]
+    if rest in ("", "3"):
+        return True
+    return rest.startswith("3.") and rest[2:].isdigit()
+
+
+def _env_assignment(word):
+    name, eq, _ = word.partition("=")
+    return bool(eq) and name.replace("_", "a").isalnum() and not name[0].isdigit()
 
 
 def _which(prog, env):
@@ -62,7 +74,7 @@ def _is_python(prog, env):
     interpreter under another name; not the python of another virtualenv,
     whose packages this process cannot give it."""
     found = _which(prog, env)
-    if not _PYTHON_NAME.match(os.path.basename(prog)):
+    if not _python_name(os.path.basename(prog)):
         return found is not None and _same_file(found, sys.executable)
     if found is None:
         return True
@@ -90,7 +102,7 @@ def _shebang_args(prog, env):
         return None
     if words and os.path.basename(words[0]) == "env":
         words = words[1:]
-    if not words or not _PYTHON_NAME.match(os.path.basename(words[0])):
+    if not words or not _python_name(os.path.basename(words[0])):
         return None
     flags = words[1:]
     if any(not w.startswith("-") for w in flags):
@@ -127,6 +139,8 @@ class _Rewriter:
     def shell(self, cmd, env):
         """A shell command whose first command starts python, rewritten;
         the rest of the string is kept as written."""
+        import shlex
+
         lexer = shlex.shlex(cmd, posix=True)
         lexer.whitespace_split = True
         lexer.commenters = ""
@@ -136,7 +150,7 @@ class _Rewriter:
                 word = lexer.get_token()
                 if word is None or word == lexer.eof:
                     return None
-                if not _ENV_ASSIGNMENT.match(word):
+                if not _env_assignment(word):
                     break
             end = lexer.instream.tell()
             rest = shlex.split(cmd[end:])
@@ -157,6 +171,8 @@ class _Rewriter:
 
 
 def _patch_popen(rw):
+    import subprocess
+
     original = subprocess.Popen.__init__
 
     def __init__(self, args, *a, **kw):
@@ -207,7 +223,7 @@ def install(tracer, folder, vt_argv):
     if not vt_argv:
         return
     rw = _Rewriter(vt_argv)
-    _patch_popen(rw)
+    _when_imported("subprocess", lambda: _patch_popen(rw))
     # Processes started some other way (loky's workers) can import this
     # package, to follow the init_kwargs recipe (viztracer/_exit.py): they
     # get PYTHONPATH, or (workers that copy their parent's sys.path) the
@@ -218,42 +234,42 @@ def install(tracer, folder, vt_argv):
     old = os.environ.get("PYTHONPATH")
     if here not in (old or "").split(os.pathsep):
         os.environ["PYTHONPATH"] = here + (os.pathsep + old if old else "")
-    if "multiprocessing.util" in sys.modules:
-        _patch_spawn(rw)
+    _when_imported("multiprocessing.util", lambda: _patch_spawn(rw))
+
+
+def _when_imported(name, patch):
+    """Runs patch() now if module name is loaded, else right after the
+    program imports it: a meta path finder wraps the module's loader. No
+    importlib.abc: it would import typing, pathlib and tempfile into every
+    traced process."""
+    if name in sys.modules:
+        patch()
         return
-    _patch_on_import("multiprocessing.util", lambda: _patch_spawn(rw))
+    from importlib.machinery import PathFinder
 
+    class Loader:
+        def __init__(self, loader):
+            self.loader = loader
 
-def _patch_on_import(name, patch):
-    """Runs patch() once module name has been imported (a meta path finder
-    that wraps the module's loader), so programs that never use
-    multiprocessing do not import it."""
-    import importlib.abc
-    import importlib.util
+        def create_module(self, spec):
+            return self.loader.create_module(spec)
 
-    class Finder(importlib.abc.MetaPathFinder):
-        def find_spec(self, fullname, path, target=None):
+        def exec_module(self, module):
+            self.loader.exec_module(module)
+            try:
+                patch()
+            except Exception:
+                pass  # children of this run are then not traced
+
+    class Finder:
+        @staticmethod
+        def find_spec(fullname, path=None, target=None):
             if fullname != name:
                 return None
-            sys.meta_path.remove(self)
-            spec = importlib.util.find_spec(fullname)
-            if spec is None or spec.loader is None:
-                return spec
-            loader = spec.loader
-            exec_module = loader.exec_module
-
-            class Loader(importlib.abc.Loader):
-                def create_module(self, spec):
-                    return loader.create_module(spec)
-
-                def exec_module(self, module):
-                    exec_module(module)
-                    try:
-                        patch()
-                    except Exception:
-                        pass  # children of this run are then not traced
-
-            spec.loader = Loader()
+            sys.meta_path.remove(Finder)
+            spec = PathFinder.find_spec(fullname, path)
+            if spec is not None and spec.loader is not None:
+                spec.loader = Loader(spec.loader)
             return spec
 
-    sys.meta_path.insert(0, Finder())
+    sys.meta_path.insert(0, Finder)
