@@ -32,6 +32,14 @@ def pids_of(stdout, tag="child"):
     return {int(line.split()[1]) for line in stdout.splitlines() if line.startswith(tag + " ")}
 
 
+def kill_all(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+
+
 def write(tmp, name, text, mode=None):
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
@@ -282,11 +290,7 @@ def test_child_faults_never_hang_the_parent(run, tmp_path):
         assert not with_func(data.groups, "doomed")  # SIGKILL: nothing to save, no hang
         assert len(with_func(data.groups, "before_term")) == 1  # SIGTERM saves
     finally:
-        for pid in pids_of(r.stdout):
-            try:
-                os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
+        kill_all(pids_of(r.stdout))
 
 
 def test_popen_arguments_kept(run, tmp_path):
@@ -487,11 +491,7 @@ def test_fork_then_exec_saves_before_exec(run):
         data = summary(r)
         assert with_func(data.groups, "before_exec") == {child}
     finally:
-        for pid in pids_of(r.stdout):
-            try:
-                os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
+        kill_all(pids_of(r.stdout))
 
 
 def test_python_of_another_virtualenv_runs_as_is(run, tmp_path):

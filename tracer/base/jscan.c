@@ -137,6 +137,20 @@ literal(const char **p, const char *end, const char *word)
     return 0;
 }
 
+/* A member's key and its colon, with the whitespace after. */
+static int
+member_key(const char **p, const char *end)
+{
+    if (vt_jscan_string(p, end) < 0)
+        return -1;
+    vt_jscan_ws(p, end);
+    if (*p >= end || **p != ':')
+        return -1;
+    ++*p;
+    vt_jscan_ws(p, end);
+    return 0;
+}
+
 /* Containers are walked with an explicit stack of their kinds, so deep
  * input cannot exhaust the C stack. */
 int
@@ -163,13 +177,8 @@ vt_jscan_value(const char **p, const char *end)
                 break; /* empty: a complete value */
             }
             if (stack[depth - 1] == '{') {
-                if (vt_jscan_string(&s, end) < 0)
+                if (member_key(&s, end) < 0)
                     return -1;
-                vt_jscan_ws(&s, end);
-                if (s >= end || *s != ':')
-                    return -1;
-                s++;
-                vt_jscan_ws(&s, end);
             }
             continue; /* the first member's value */
         case '"':
@@ -210,13 +219,8 @@ vt_jscan_value(const char **p, const char *end)
             s++;
             vt_jscan_ws(&s, end);
             if (stack[depth - 1] == '{') {
-                if (vt_jscan_string(&s, end) < 0)
+                if (member_key(&s, end) < 0)
                     return -1;
-                vt_jscan_ws(&s, end);
-                if (s >= end || *s != ':')
-                    return -1;
-                s++;
-                vt_jscan_ws(&s, end);
             }
             break; /* the next value */
         }
