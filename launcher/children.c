@@ -134,14 +134,34 @@ has_file(const char *dir, long pid, const char *suffix, const char *prefix)
     return n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0;
 }
 
+/* 1 when pid runs this executable (a fork of ours, or a child started as
+ * viztracer --subprocess_child), not another program (multiprocessing's
+ * resource tracker, a program started by subprocess). */
+static int
+runs_us(long pid, const char *self)
+{
+    char path[64], exe[PATH_MAX];
+    snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+    ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return 1; /* unknown: count it, the wait is bounded */
+    exe[n] = '\0';
+    return strcmp(exe, self) == 0;
+}
+
 /* Number of our own running children that have neither a marker nor a
- * result yet: just forked, before their first Python code ran. */
+ * result yet: just forked or started, before their first Python code ran.
+ * Children running other programs never write one, nor does
+ * multiprocessing's fork server, which notes itself "<pid>.server". */
 static int
 unmarked_children(const char *dir)
 {
     DIR *d = opendir("/proc");
     if (d == NULL)
         return 0;
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[len > 0 ? len : 0] = '\0';
     long me = (long)getpid();
     int n = 0;
     struct dirent *e;
@@ -153,7 +173,8 @@ unmarked_children(const char *dir)
         char state = proc_state(pid, &ppid);
         if (ppid != me || state == 0 || state == 'Z' || state == 'X')
             continue;
-        n += !has_file(dir, pid, ".viztmp", "") && !has_file(dir, pid, ".json", "result_");
+        n += !has_file(dir, pid, ".viztmp", "") && !has_file(dir, pid, ".json", "result_") &&
+             !has_file(dir, pid, ".server", "") && runs_us(pid, self);
     }
     closedir(d);
     return n;
@@ -412,6 +433,12 @@ static const char python_code[] =
     "sys.addaudithook(on_exec)\n"
     "if child and not patch_only:\n"
     "    mark_child()\n"
+    "if patch_only:  # the parent need not wait for the server to start\n"
+    "    try:\n"
+    "        os.close(os.open(os.path.join(d, '%d.server' % os.getpid()),\n"
+    "                         os.O_CREAT | os.O_WRONLY, 0o600))\n"
+    "    except OSError:\n"
+    "        pass\n"
     "tracer._child_output = os.path.join(d, 'result.json')\n"
     "try:\n"
     "    from viztracer import _children\n"
