@@ -1,0 +1,194 @@
+/* embed_children.c: the interpreter's side of SIGTERM and of tracing child
+ * processes: our SIGTERM handler (with termkick.h's retry), and the
+ * children scheme of children.h set up in the interpreter, saved into and
+ * merged at the end. See embed.c for where each runs in a run.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tracer/base/log.h"
+#include "../tracer/base/mem.h"
+#include "children.h"
+#include "internal.h"
+#include "termkick.h"
+
+/* SIGTERM stops the program as an exception would, so the trace is saved:
+ * the handler raises SystemExit(143), the status of a terminated process. */
+static PyObject *
+on_sigterm(PyObject *self, PyObject *args)
+{
+    (void)self;
+    (void)args;
+    vt_termkick_handled();
+    PyObject *code = PyLong_FromLong(128 + SIGTERM); /* new ref */
+    if (code) {
+        PyErr_SetObject(PyExc_SystemExit, code);
+        Py_DECREF(code);
+    }
+    return NULL;
+}
+
+static PyMethodDef sigterm_def = {"_viztracer_sigterm", on_sigterm, METH_VARARGS, NULL};
+
+/* termkick.h for our Python: kick() after installing a SIGTERM handler of
+ * ours, kicked() first thing in it. */
+static PyObject *
+py_kick(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    vt_termkick_install(); /* without it SIGTERM works as before, minus the retry */
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+py_kicked(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    vt_termkick_handled();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef kick_def = {"kick", py_kick, METH_NOARGS, NULL};
+static PyMethodDef kicked_def = {"kicked", py_kicked, METH_NOARGS, NULL};
+
+/* untraced_children: forked children are not traced (--ignore_multiprocess),
+ * so they get the default SIGTERM back, as under python3: a pool's
+ * terminate() must kill its workers, not raise SystemExit inside them. */
+int
+vt_embed__install_sigterm(int untraced_children)
+{
+    PyObject *handler = PyCFunction_New(&sigterm_def, NULL); /* new ref */
+    PyObject *kick = PyCFunction_New(&kick_def, NULL);       /* new ref */
+    PyObject *ns = handler && kick
+                       ? Py_BuildValue("{s:O,s:O,s:O,s:O}", "handler", handler, "kick", kick,
+                                       "__builtins__", PyEval_GetBuiltins(), "untraced",
+                                       untraced_children ? Py_True : Py_False)
+                       : NULL; /* new ref */
+    Py_XDECREF(handler);
+    Py_XDECREF(kick);
+    int rc =
+        ns ? vt_embed__run_snippet("import os, signal\n"
+                                   "if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:\n"
+                                   "    signal.signal(signal.SIGTERM, handler)\n"
+                                   "    kick()\n"
+                                   "    def default_term():\n"
+                                   "        if signal.getsignal(signal.SIGTERM) is handler:\n"
+                                   "            signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
+                                   "    if untraced:\n"
+                                   "        os.register_at_fork(after_in_child=default_term)\n",
+                                   ns)
+           : -1;
+    Py_XDECREF(ns);
+    return rc;
+}
+
+/* The argv list for Python; new ref, or NULL with an exception set. */
+static PyObject *
+argv_list(char **argv)
+{
+    PyObject *list = PyList_New(0); /* new ref */
+    for (char **p = argv; list && *p; p++) {
+        PyObject *s = PyUnicode_DecodeFSDefault(*p); /* new ref */
+        if (s == NULL || PyList_Append(list, s) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(s);
+    }
+    return list;
+}
+
+/* Sets up the children scheme for tracer: in a child (--subprocess_child)
+ * with its parent's folder, else with a new one. Returns the namespace
+ * holding save_child and save_parent (new ref) and the folder in *dir
+ * (owned), or NULL with *dir NULL when it cannot be set up (the program
+ * then runs with its children untraced). */
+PyObject *
+vt_embed__fork_setup(PyObject *tracer, const struct vt_options *o, char **dir)
+{
+    *dir = NULL;
+    if (o->subprocess_child) {
+        *dir = vt_xstrdup(o->subprocess_child);
+    } else if (vt_children_dir_create(dir) != VT_OK) {
+        vt_log_error("viztracer: cannot create a folder for child processes; they are not traced");
+        return NULL;
+    }
+    /* Named as a file of our package, the helpers and all they call are
+     * filtered out of the trace like the rest of our Python code. */
+    char glue[PATH_MAX], file[PATH_MAX + 16];
+    if (vt_embed__find_glue(glue, sizeof(glue)) == 0)
+        snprintf(file, sizeof(file), "%s/_fork.py", glue);
+    else
+        snprintf(file, sizeof(file), "<viztracer>");
+    char **vt_argv = vt_children_argv(o, *dir);                                    /* owned */
+    PyObject *args = vt_argv ? argv_list(vt_argv) : (Py_INCREF(Py_None), Py_None); /* new ref */
+    vt_cli_free_argv(vt_argv);
+    PyObject *kick = PyCFunction_New(&kick_def, NULL);     /* new ref */
+    PyObject *kicked = PyCFunction_New(&kicked_def, NULL); /* new ref */
+    PyObject *ns =
+        args && kick && kicked
+            ? Py_BuildValue("{s:O,s:O,s:s,s:O,s:O,s:O,s:O,s:O}", "__builtins__",
+                            PyEval_GetBuiltins(), "tracer", tracer, "d", *dir, "vt_argv", args,
+                            "child", o->subprocess_child ? Py_True : Py_False, "patch_only",
+                            o->patch_only ? Py_True : Py_False, "kick", kick, "kicked", kicked)
+            : NULL; /* new ref */
+    Py_XDECREF(args);
+    Py_XDECREF(kick);
+    Py_XDECREF(kicked);
+    PyObject *code =
+        ns ? Py_CompileString(vt_children_python(), file, Py_file_input) : NULL; /* new ref */
+    PyObject *r = code ? PyEval_EvalCode(code, ns, ns) : NULL;                   /* new ref */
+    Py_XDECREF(code);
+    if (r) {
+        Py_DECREF(r);
+        return ns;
+    }
+    PyErr_Clear(); /* without the scheme children run untraced, as with --ignore_multiprocess */
+    Py_XDECREF(ns);
+    if (o->subprocess_child == NULL)
+        vt_children_dir_remove(*dir);
+    free(*dir);
+    *dir = NULL;
+    return NULL;
+}
+
+/* Calls ns[name](*args). Returns 0, or -1 with an exception set. */
+int
+vt_embed__call_helper(PyObject *ns, const char *name, const char *path)
+{
+    PyObject *fn = PyDict_GetItemString(ns, name); /* borrowed */
+    PyObject *r = fn ? (path ? PyObject_CallFunction(fn, "s", path) : PyObject_CallNoArgs(fn))
+                     : NULL; /* new ref */
+    if (r == NULL && !PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, name);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+/* The parent's save when children were forked: its own trace into the
+ * folder, a bounded wait for live children, then one merged output.
+ * Returns 0, or -1 after printing why. */
+int
+vt_embed__save_with_children(const struct vt_options *o, PyObject *fork_ns, const char *dir,
+                             const char *output, vt_tracer_html_fn html)
+{
+    size_t len = strlen(dir) + 16;
+    char *mine = vt_xmalloc(len);
+    snprintf(mine, len, "%s/parent.json", dir);
+    int rc = -1;
+    if (vt_embed__call_helper(fork_ns, "save_parent", mine) < 0) {
+        vt_embed__report("cannot save the trace");
+    } else {
+        vt_children_wait(dir, VT_CHILDREN_WAIT_S);
+        char *final = vt_children_output_path(output, o->pid_suffix);
+        rc = vt_children_collect(dir, mine, final, html, o->quiet) == VT_OK ? 0 : -1;
+        free(final);
+    }
+    free(mine);
+    return rc;
+}

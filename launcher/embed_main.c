@@ -1,0 +1,240 @@
+/* embed_main.c: the program as python3 would run it: __main__ prepared
+ * (sys.path[0], __file__, runpy for -m), the source compiled (through
+ * viztracer.codemonkey when instrumentation is asked for), and the exit
+ * status python3 would give for an exception that ended it.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../tracer/base/log.h"
+#include "../tracer/base/mem.h"
+#include "internal.h"
+
+static PyObject *
+read_source(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
+    PyObject *bytes = NULL;
+    char *data = NULL;
+    size_t len = 0, cap = 0, got;
+    char chunk[65536];
+    while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+        if (len + got > cap) {
+            cap = (len + got) * 2;
+            data = vt_xrealloc(data, cap);
+        }
+        memcpy(data + len, chunk, got);
+        len += got;
+    }
+    fclose(fp);
+    bytes = PyBytes_FromStringAndSize(data ? data : "", (Py_ssize_t)len);
+    free(data);
+    return bytes;
+}
+
+/* The instrumentation the options ask for, as viztracer.codemonkey takes
+ * it; NULL (no error) when none is asked for. */
+static PyObject *
+instrumentation(const struct vt_options *o)
+{
+    if (!(o->log_var.n || o->log_number.n || o->log_attr.n || o->log_func_exec.n ||
+          o->log_func_entry.n || o->magic_comment))
+        return NULL;
+    PyObject *d = PyDict_New(); /* new ref */
+    if (d && (vt_embed__put(d, "log_var", vt_embed__str_list(&o->log_var, 1)) |
+              vt_embed__put(d, "log_number", vt_embed__str_list(&o->log_number, 1)) |
+              vt_embed__put(d, "log_attr", vt_embed__str_list(&o->log_attr, 1)) |
+              vt_embed__put(d, "log_func_exec", vt_embed__str_list(&o->log_func_exec, 1)) |
+              vt_embed__put(d, "log_func_entry", vt_embed__str_list(&o->log_func_entry, 1)) |
+              vt_embed__put(d, "magic_comment", PyBool_FromLong(o->magic_comment))) != 0)
+        Py_CLEAR(d);
+    return d;
+}
+
+static PyObject *
+compile_source(PyObject *source, const char *filename)
+{
+    PyObject *builtins = PyEval_GetBuiltins();                     /* borrowed */
+    PyObject *compile = PyDict_GetItemString(builtins, "compile"); /* borrowed */
+    return PyObject_CallFunction(compile, "Oss", source, filename, "exec");
+}
+
+/* Compiles the program: through viztracer.codemonkey when instrumentation
+ * is asked for (opts not NULL), else with the builtin compile(). */
+static PyObject *
+compile_program(PyObject *source, const char *filename, PyObject *opts)
+{
+    if (opts == NULL)
+        return compile_source(source, filename);
+    PyObject *cm = PyImport_ImportModule("viztracer.codemonkey"); /* new ref */
+    PyObject *code =
+        cm ? PyObject_CallMethod(cm, "compile_source", "OsO", source, filename, opts) : NULL;
+    Py_XDECREF(cm);
+    return code;
+}
+
+/* 1 when a child's python3 flags ask for no sys.path[0] (-P, -I). */
+static int
+safe_path(const struct vt_options *o)
+{
+    for (size_t i = 0; i < o->interp_flags.n; i++) {
+        const char *f = o->interp_flags.items[i];
+        if (f[1] == 'X' || f[1] == 'W')
+            i++; /* skip the value */
+        else if (f[1] == 'P' || f[1] == 'I')
+            return 1;
+    }
+    return 0;
+}
+
+/* Prepares __main__ and returns the code to run. As python3 does: the script's
+ * folder is sys.path[0] and __file__ its absolute path; -m puts the current
+ * folder first and runs the module with runpy's metadata; -c puts "". */
+PyObject *
+vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyObject *main_dict)
+{
+    PyObject *ns =
+        Py_BuildValue("{s:O,s:O,s:O}", "g", main_dict, "__builtins__", PyEval_GetBuiltins(),
+                      "path0", safe_path(o) ? Py_False : Py_True); /* new ref */
+    if (ns == NULL)
+        return NULL;
+    PyObject *code = NULL;
+    PyObject *opts = instrumentation(o); /* new ref or NULL */
+    if (opts == NULL && PyErr_Occurred()) {
+        Py_DECREF(ns);
+        return NULL;
+    }
+    if (opts) {
+        PyObject *cm = PyImport_ImportModule("viztracer.codemonkey"); /* new ref */
+        PyObject *ok = cm ? PyObject_CallMethod(cm, "check", "O", opts) : NULL;
+        Py_XDECREF(cm);
+        if (ok == NULL) {
+            vt_embed__report(NULL);
+            Py_DECREF(opts);
+            Py_DECREF(ns);
+            return NULL; /* reported; no exception left */
+        }
+        Py_DECREF(ok);
+    }
+    if (o->run == VT_CLI_RUN_SCRIPT) {
+        char *real = realpath(script_path, NULL);
+        PyObject *v = Py_BuildValue("(ss)", script_path, real ? real : script_path);
+        free(real);
+        if (v && PyDict_SetItemString(ns, "paths", v) == 0 &&
+            vt_embed__run_snippet("import os, sys\n"
+                                  "path, real = paths\n"
+                                  "if path0:\n"
+                                  "    sys.path.insert(0, os.path.dirname(real))\n"
+                                  "g['__file__'] = os.path.abspath(path)\n"
+                                  "g['__cached__'] = None\n"
+                                  "sys.modules['__mp_main__'] = sys.modules['__main__']\n",
+                                  ns) == 0) {
+            PyObject *src = read_source(script_path);                     /* new ref */
+            PyObject *file = PyDict_GetItemString(main_dict, "__file__"); /* borrowed */
+            if (src && file)
+                code = compile_program(src, PyUnicode_AsUTF8(file), opts);
+            Py_XDECREF(src);
+        }
+        Py_XDECREF(v);
+    } else if (o->run == VT_CLI_RUN_STRING) {
+        if (vt_embed__run_snippet("import sys\nif path0:\n    sys.path.insert(0, '')\n", ns) == 0) {
+            PyObject *src = PyUnicode_DecodeFSDefault(o->target); /* new ref */
+            if (src)
+                code = compile_program(src, "<string>", opts);
+            Py_XDECREF(src);
+        }
+    } else {
+        PyObject *mod = PyUnicode_DecodeFSDefault(o->target); /* new ref */
+        if (mod && PyDict_SetItemString(ns, "mod", mod) == 0 &&
+            vt_embed__run_snippet(
+                "import os, sys, runpy\n"
+                "if path0:\n"
+                "    sys.path.insert(0, os.getcwd())\n"
+                "name, spec, code = runpy._get_module_details(mod)\n"
+                "g.update(__name__='__main__', __file__=spec.origin,\n"
+                "         __cached__=spec.cached, __doc__=None, __loader__=spec.loader,\n"
+                "         __package__=spec.parent, __spec__=spec)\n"
+                "if spec.has_location:\n"
+                "    sys.argv[0] = spec.origin\n"
+                "sys.modules['__mp_main__'] = sys.modules['__main__']\n",
+                ns) == 0) {
+            code = PyDict_GetItemString(ns, "code"); /* borrowed */
+            Py_XINCREF(code);
+        }
+        Py_XDECREF(mod);
+    }
+    Py_XDECREF(opts);
+    Py_DECREF(ns);
+    return code;
+}
+
+/* Removes our runner's frame from the head of the pending traceback, so
+ * the user sees only their program's frames. */
+static void
+drop_runner_frame(void)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyErr_NormalizeException(&et, &ev, &tb);
+    if (tb && PyTraceBack_Check(tb)) {
+        PyTracebackObject *t = (PyTracebackObject *)tb;
+        PyCodeObject *co = PyFrame_GetCode(t->tb_frame); /* new ref */
+        if (PyUnicode_CompareWithASCIIString(co->co_filename, "<viztracer>") == 0 && t->tb_next) {
+            PyObject *next = (PyObject *)t->tb_next;
+            Py_INCREF(next);
+            Py_SETREF(tb, next);
+            if (ev)
+                PyException_SetTraceback(ev, tb);
+        }
+        Py_DECREF(co);
+    }
+    PyErr_Restore(et, ev, tb);
+}
+
+/* The exit status python3 would give for the pending exception, which is
+ * consumed: SystemExit's code, 130 for KeyboardInterrupt (re-raised as a
+ * signal by main), 1 after printing any other traceback. */
+int
+vt_embed__status_of_exception(int *signo)
+{
+    drop_runner_frame();
+    if (PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        PyErr_NormalizeException(&et, &ev, &tb);
+        PyObject *code = ev ? PyObject_GetAttrString(ev, "code") : NULL; /* new ref */
+        int status = 0;
+        if (code == NULL || code == Py_None) {
+            status = 0;
+        } else if (PyLong_Check(code)) {
+            status = (int)PyLong_AsLong(code);
+        } else {
+            PyObject *s = PyObject_Str(code); /* new ref */
+            if (s)
+                vt_log_error("%s", PyUnicode_AsUTF8(s));
+            Py_XDECREF(s);
+            status = 1;
+        }
+        PyErr_Clear();
+        Py_XDECREF(code);
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
+        return status;
+    }
+    if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+        PyErr_Print();
+        *signo = SIGINT;
+        return 130;
+    }
+    PyErr_Print();
+    return 1;
+}

@@ -1,0 +1,75 @@
+/* internal.h: what the launcher's embedding files share (vt_embed__*).
+ *
+ * embed.c starts the interpreter and runs the program; embed_main.c
+ * prepares __main__ and turns an ending exception into an exit status;
+ * embed_children.c installs our SIGTERM handler and the children scheme.
+ * All of them need the GIL.
+ */
+#ifndef VT_LAUNCHER_INTERNAL_H
+#define VT_LAUNCHER_INTERNAL_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "../tracer/tracer.h"
+#include "cli.h"
+
+/* helpers (embed.c) */
+
+/* Folder of the glue package (viztracer/__init__.py) beside the
+ * executable, into out. Returns 0, or -1 when there is none. */
+int vt_embed__find_glue(char *out, size_t len);
+
+/* Runs a few lines of our own Python in namespace ns. Returns 0, or -1
+ * with a Python exception set. */
+int vt_embed__run_snippet(const char *code, PyObject *ns);
+
+/* The list as Python strs; None when not given, or (empty_none) when
+ * empty. New ref, or NULL with an exception set. */
+PyObject *vt_embed__str_list(const struct vt_cli_list *l, int empty_none);
+
+/* Sets kw[name] = value and drops the reference to value (NULL: error).
+ * Returns 0 or -1. */
+int vt_embed__put(PyObject *kw, const char *name, PyObject *value);
+
+/* Prints the pending exception as one line "viztracer: [what: ]message"
+ * (our own failure, not the program's) and clears it. */
+void vt_embed__report(const char *what);
+
+/* program (embed_main.c) */
+
+/* Prepares __main__ (main_dict) as python3 would for o's program and
+ * returns the code to run (new ref); NULL with an exception set, or NULL
+ * without one when the problem was already reported. */
+PyObject *vt_embed__prepare_main(const struct vt_options *o, const char *script_path,
+                                 PyObject *main_dict);
+
+/* The exit status python3 would give for the pending exception, which is
+ * consumed (printing its traceback); *signo gets SIGINT for Ctrl+C. */
+int vt_embed__status_of_exception(int *signo);
+
+/* children (embed_children.c) */
+
+/* Installs our SIGTERM handler (SystemExit(143), retried by termkick.h)
+ * when SIGTERM has its default action; with untraced_children, forked
+ * children get the default back. Returns 0, or -1 with an exception set. */
+int vt_embed__install_sigterm(int untraced_children);
+
+/* Sets up the children scheme (children.h) for tracer: in a child
+ * (--subprocess_child) with its parent's folder, else with a new one.
+ * Returns the namespace holding save_child and save_parent (new ref) and
+ * the folder in *dir (owned), or NULL with *dir NULL when it cannot be set
+ * up (children then run untraced). */
+PyObject *vt_embed__fork_setup(PyObject *tracer, const struct vt_options *o, char **dir);
+
+/* Calls ns[name]() or ns[name](path). Returns 0, or -1 with an exception
+ * set. */
+int vt_embed__call_helper(PyObject *ns, const char *name, const char *path);
+
+/* The parent's save when children ran: its own trace into the folder, a
+ * bounded wait for live children, then one merged output. Returns 0, or
+ * -1 after printing why. */
+int vt_embed__save_with_children(const struct vt_options *o, PyObject *fork_ns, const char *dir,
+                                 const char *output, vt_tracer_html_fn html);
+
+#endif
