@@ -611,18 +611,31 @@ innermost_python(struct vt_tracer *t)
     return NULL;
 }
 
+/* The args dict of the innermost Python function being recorded, made on
+ * first use (borrowed); NULL when there is none, or with *err set and an
+ * exception on failure. */
+static PyObject *
+frame_args(struct vt_tracer *t, int *err)
+{
+    struct vt_frame *fr = innermost_python(t);
+    if (fr == NULL)
+        return NULL;
+    if (fr->args == NULL && (fr->args = PyDict_New()) == NULL)
+        *err = 1;
+    return fr->args;
+}
+
 static PyObject *
 tracer_add_func_args(struct vt_tracer *t, PyObject *args)
 {
     PyObject *key, *value;
     if (!PyArg_ParseTuple(args, "OO:add_func_args", &key, &value))
         return NULL;
-    struct vt_frame *fr = innermost_python(t);
-    if (fr == NULL)
-        Py_RETURN_NONE;
-    if (fr->args == NULL && (fr->args = PyDict_New()) == NULL)
+    int err = 0;
+    PyObject *fargs = frame_args(t, &err); /* borrowed */
+    if (fargs && PyDict_SetItem(fargs, key, value) < 0)
         return NULL;
-    if (PyDict_SetItem(fr->args, key, value) < 0)
+    if (err)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -667,15 +680,17 @@ tracer_add_func_exec(struct vt_tracer *t, PyObject *args)
     int lineno;
     if (!PyArg_ParseTuple(args, "UOi:add_func_exec", &name, &val, &lineno))
         return NULL;
-    struct vt_frame *fr = innermost_python(t);
-    if (fr == NULL)
+    int err = 0;
+    PyObject *fargs = frame_args(t, &err); /* borrowed */
+    if (fargs == NULL) {
+        if (err)
+            return NULL;
         Py_RETURN_NONE;
-    if (fr->args == NULL && (fr->args = PyDict_New()) == NULL)
-        return NULL;
-    PyObject *steps = PyDict_GetItemString(fr->args, "exec_steps"); /* borrowed */
+    }
+    PyObject *steps = PyDict_GetItemString(fargs, "exec_steps"); /* borrowed */
     if (steps == NULL || !PyList_Check(steps)) {
         PyObject *list = PyList_New(0); /* new ref */
-        if (list == NULL || PyDict_SetItemString(fr->args, "exec_steps", list) < 0) {
+        if (list == NULL || PyDict_SetItemString(fargs, "exec_steps", list) < 0) {
             Py_XDECREF(list);
             return NULL;
         }
