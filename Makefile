@@ -58,7 +58,7 @@ BIN_LIBS = $(PY_LINK) $(LIBS) $(EXTRA_BIN_LIBS)
 DEPS_APT := python3-dev libpython3-dev libcjson-dev libmicrohttpd-dev check zlib1g-dev \
 	libedit-dev pkg-config python3-pytest python3-ipython python3-joblib
 DEPS_LINT_APT := clang-format clang-tidy cppcheck bear clang libclang-rt-14-dev
-DEPS_BENCH_APT := valgrind
+DEPS_BENCH_APT := valgrind black pylint python3-mypy python3-sphinx
 
 BASE_SRC := $(wildcard tracer/base/*.c)
 TRACER_SRC := $(wildcard tracer/*.c)

@@ -1,6 +1,6 @@
 """make bench: overhead of viztracer against the untraced run and against
-cProfile, measured in the same run, on the workloads of shared/bench-workloads
-(copied into bench/workloads). Prints a Markdown table.
+cProfile, measured in the same run, on the workloads of bench/workloads (see
+bench/README.md and bench/workloads/README.md). Prints Markdown tables.
 
 For each workload it runs the program REPEAT times in each mode (in rounds: every
 mode once, then again) and keeps the median of:
@@ -17,6 +17,8 @@ its own trace there), the time from main()'s end to the merged output's
 modification time (the parent's save, the wait for children and the merge),
 and the events and pids of the merged output: it fails unless all 5 pids
 (parent + 4 workers) are in it.
+It also runs real programs from Debian's packages (bench/real_programs.py:
+black, pylint, mypy, sphinx) as whole processes, with their geometric mean.
 With --callgrind it also counts instructions per traced call on fib(18) with
 valgrind --tool=callgrind, which is stable on a noisy machine.
 Nothing here is asserted: the numbers go into README.md by hand.
@@ -32,6 +34,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import real_programs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = os.path.join(HERE, "workloads")
@@ -246,6 +250,7 @@ def main():
     ap.add_argument("--extra-workloads", nargs="*", default=["fib", "stdlib_mix"],
                     help="the workloads on which the --extra option sets are measured")
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--no-real", action="store_true", help="skip the real programs")
     args = ap.parse_args()
     rows = bench(args)
     print("\n| workload | mode | traced / untraced | traced / cProfile | whole process / "
@@ -282,6 +287,13 @@ def main():
     rate, secs, mb = dump_rate(args)
     print(f"\nDump: save() of a 1,000,000-event buffer takes {secs:.3f} s: {rate:.1f} M events/s "
           f"({mb:.0f} MB of JSON).")
+    if not args.no_real:
+        tmp = tempfile.mkdtemp(prefix="vizbench-real-")
+        try:
+            real_programs.print_table(real_programs.bench_real(args.python, args.viztracer,
+                                                               args.repeat, tmp))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     if not args.no_callgrind:
         cg = callgrind(args)
         if cg:
