@@ -61,11 +61,13 @@ DEPS_LINT_APT := clang-format clang-tidy cppcheck bear clang libclang-rt-14-dev
 DEPS_BENCH_APT := valgrind black pylint python3-mypy python3-sphinx
 
 BASE_SRC := $(wildcard tracer/base/*.c)
+# The trace file format (tracer/format/format.h): pure C, no Python.
+FORMAT_SRC := $(wildcard tracer/format/*.c)
 TRACER_SRC := $(wildcard tracer/*.c)
 LAUNCHER_SRC := $(filter-out launcher/main.c,$(wildcard launcher/*.c))
 VIEWER_SRC := $(wildcard viewer/*.c)
 VDB_SRC := $(wildcard vdb/*.c)
-LIB_SRC := $(BASE_SRC) $(TRACER_SRC) $(LAUNCHER_SRC) $(VIEWER_SRC) $(VDB_SRC)
+LIB_SRC := $(BASE_SRC) $(FORMAT_SRC) $(TRACER_SRC) $(LAUNCHER_SRC) $(VIEWER_SRC) $(VDB_SRC)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 GLUE := $(wildcard tracer/python/viztracer/*.py)
 
@@ -90,7 +92,7 @@ endif
 
 obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
 LIB_OBJ := $(call obj,$(LIB_SRC))
-CORE_OBJ := $(call obj,$(BASE_SRC) $(TRACER_SRC))
+CORE_OBJ := $(call obj,$(BASE_SRC) $(FORMAT_SRC) $(TRACER_SRC))
 MAIN_OBJ := $(call obj,launcher/main.c)
 UNIT_OBJ := $(call obj,$(UNIT_SRC) tests/unit/check_main.c)
 
@@ -242,7 +244,7 @@ clean:
 # ---- code hygiene ------------------------------------------------------------
 
 C_FILES := $(LIB_SRC) launcher/main.c $(UNIT_SRC) tests/unit/check_main.c $(wildcard tests/fuzz/*.c)
-H_FILES := $(wildcard launcher/*.h tracer/*.h tracer/base/*.h viewer/*.h vdb/*.h tests/unit/*.h)
+H_FILES := $(wildcard launcher/*.h tracer/*.h tracer/base/*.h tracer/format/*.h viewer/*.h vdb/*.h tests/unit/*.h)
 
 format:
 	clang-format -i $(C_FILES) $(H_FILES)
@@ -279,10 +281,12 @@ check-headers:
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_DEPS_fuzz_rcfile := launcher/cli.c tracer/duration.c
+FUZZ_DEPS_fuzz_jscan := $(FORMAT_SRC)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -MMD -MP,$(BASE_CFLAGS))
 
-# Each target links its own readers, listed in FUZZ_DEPS_<name>.
+# Each target links its own readers, listed in FUZZ_DEPS_<name> (the trace
+# format's are tracer/format/*.c, $(FORMAT_SRC)).
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(BASE_SRC) FORCE
 	@mkdir -p $(dir $@)
 	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) $< $(FUZZ_DEPS_$*) $(BASE_SRC) -o $@ $(LIBS)

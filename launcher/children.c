@@ -23,7 +23,7 @@
 
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
-#include "combine.h"
+#include "../tracer/format/format.h"
 
 static int alive(long pid);
 
@@ -258,7 +258,7 @@ vt_children_collect(const char *dir, const char *parent_json, const char *output
     if (d)
         closedir(d);
     qsort(files + 1, n - 1, sizeof(char *), cmp_str);
-    enum vt_err err = vt_combine_run(files, n, 0, output, html, quiet);
+    enum vt_err err = vt_merge_run(files, n, 0, output, html, quiet);
     for (size_t i = 0; i < n; i++)
         free(files[i]);
     free(files);
@@ -305,24 +305,6 @@ vt_children_dir_remove(const char *dir)
     if (d)
         closedir(d);
     rmdir(dir);
-}
-
-char *
-vt_children_output_path(const char *output, int pid_suffix)
-{
-    if (!pid_suffix)
-        return vt_xstrdup(output);
-    size_t n = strlen(output);
-    const char *slash = strrchr(output, '/');
-    const char *base = slash ? slash + 1 : output;
-    const char *dot = strrchr(base, '.');
-    if (dot && n >= 8 && strcmp(output + n - 8, ".json.gz") == 0)
-        dot = output + n - 8;
-    size_t stem = dot && dot != base ? (size_t)(dot - output) : n;
-    size_t len = n + 32;
-    char *r = vt_xmalloc(len);
-    snprintf(r, len, "%.*s_%ld%s", (int)stem, output, (long)getpid(), output + stem);
-    return r;
 }
 
 /* The Python side, run by embed.c in a namespace holding `tracer` and `d`

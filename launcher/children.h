@@ -5,7 +5,7 @@
  * starts and "result_<pid>.json" when it ends (embed.c arranges both), then
  * removes its marker. After its own program, the parent waits (bounded)
  * for children that are still alive, and merges every result with its own
- * trace through combine.h.
+ * trace through vt_merge_run (tracer/format/format.h).
  */
 #ifndef VT_LAUNCHER_CHILDREN_H
 #define VT_LAUNCHER_CHILDREN_H
@@ -51,11 +51,6 @@ void vt_children_wait(const char *dir, double timeout_s);
  * summary unless quiet. Returns VT_OK or the error it printed. */
 enum vt_err vt_children_collect(const char *dir, const char *parent_json, const char *output,
                                 vt_tracer_html_fn html, int quiet);
-
-/* The merged output's path: output itself, or with "_<pid>" before its
- * extension when pid_suffix is set, as the tracer's save() names it.
- * Returns an owned string. Can't fail. */
-char *vt_children_output_path(const char *output, int pid_suffix);
 
 /* The command line that runs a child traced as o's program is: this
  * executable, o's settings (vt_cli_child_args), --subprocess_child dir.

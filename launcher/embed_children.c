@@ -13,6 +13,7 @@
 
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
+#include "../tracer/format/format.h"
 #include "children.h"
 #include "internal.h"
 #include "termkick.h"
@@ -185,7 +186,8 @@ vt_embed__save_with_children(const struct vt_options *o, PyObject *fork_ns, cons
         vt_embed__report("cannot save the trace");
     } else {
         vt_children_wait(dir, VT_CHILDREN_WAIT_S);
-        char *final = vt_children_output_path(output, o->pid_suffix);
+        char *final = /* owned */
+            o->pid_suffix ? vt_format_pid_path(output, (long)getpid()) : vt_xstrdup(output);
         rc = vt_children_collect(dir, mine, final, html, o->quiet) == VT_OK ? 0 : -1;
         free(final);
     }

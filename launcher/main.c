@@ -20,10 +20,9 @@
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
 #include "../tracer/tracer.h"
-#include "../tracer/writer.h"
+#include "../tracer/format/format.h"
 #include "attach.h"
 #include "cli.h"
-#include "combine.h"
 #include "embed.h"
 
 /* vizviewer and vdb are the same executable, chosen by the name it is called
@@ -173,7 +172,7 @@ run_combine(struct vt_options *o)
         html = write_html;
 #endif
         status =
-            vt_combine_run(files->items, files->n, align, output, html, o->quiet) == VT_OK ? 0 : 1;
+            vt_merge_run(files->items, files->n, align, output, html, o->quiet) == VT_OK ? 0 : 1;
     }
     free(output);
     vt_cli_options_fini(o);

@@ -17,7 +17,7 @@
 #include "base/buf.h"
 #include "base/fs.h"
 #include "tracer.h"
-#include "writer.h"
+#include "format/format.h"
 
 /* The standalone-HTML writer the executable registered, or NULL. Set once
  * before Python starts. */
@@ -163,26 +163,16 @@ tracer_get_base_time(struct vt_tracer *t, PyObject *unused)
 
 /* ---- saving --------------------------------------------------------- */
 
-/* "dir/name.ext" -> "dir/name_<pid>.ext"; ".json.gz" stays together. */
+/* "dir/name.ext" -> "dir/name_<pid>.ext" (vt_format_pid_path). */
 static PyObject *
 with_pid_suffix(PyObject *path)
 {
-    Py_ssize_t n;
-    const char *s = PyUnicode_AsUTF8AndSize(path, &n);
+    const char *s = PyUnicode_AsUTF8(path);
     if (s == NULL)
         return NULL;
-    const char *slash = strrchr(s, '/');
-    const char *base = slash ? slash + 1 : s;
-    const char *dot = strrchr(base, '.');
-    if (dot && n >= 8 && strcmp(s + n - 8, ".json.gz") == 0)
-        dot = s + n - 8;
-    Py_ssize_t stem = dot && dot != base ? dot - s : n;
-    PyObject *head = PyUnicode_DecodeUTF8(s, stem, "surrogateescape");            /* new ref */
-    PyObject *tail = PyUnicode_DecodeUTF8(s + stem, n - stem, "surrogateescape"); /* new ref */
-    PyObject *r =
-        head && tail ? PyUnicode_FromFormat("%U_%ld%U", head, (long)getpid(), tail) : NULL;
-    Py_XDECREF(head);
-    Py_XDECREF(tail);
+    char *named = vt_format_pid_path(s, (long)getpid()); /* owned */
+    PyObject *r = PyUnicode_DecodeUTF8(named, (Py_ssize_t)strlen(named), "surrogateescape");
+    free(named);
     return r;
 }
 
@@ -223,15 +213,7 @@ print_summary(struct vt_tracer *t, const char *path, uint64_t count)
                "    use --quiet to shut me up%s\n",
                color ? "\033[93m" : "", (unsigned long long)t->dropped, color ? "\033[0m" : "");
     }
-    char *abs = realpath(path, NULL);
-    const char *shown = abs ? abs : path;
-    int quote = strchr(shown, ' ') != NULL;
-    printf("Total Entries: %llu\n", (unsigned long long)count);
-    printf("Use the following command to open the report:\n");
-    printf("%svizviewer %s%s%s%s\n", isatty(STDOUT_FILENO) ? "\033[92m" : "", quote ? "\"" : "",
-           shown, quote ? "\"" : "", isatty(STDOUT_FILENO) ? "\033[0m" : "");
-    fflush(stdout);
-    free(abs);
+    vt_format_print_summary(path, count);
 }
 
 /* Dumps the buffer to path; an HTML report goes through a JSON file beside

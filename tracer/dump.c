@@ -16,7 +16,7 @@
 
 #include "base/mem.h"
 #include "tracer.h"
-#include "writer.h"
+#include "format/format.h"
 
 /* Events of all threads that ended at or after cut. */
 static uint64_t

@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "../tracer/base/buf.h"
-#include "../tracer/reader.h"
+#include "../tracer/format/format.h"
 #include "timeline.h"
 
 /* The debugger session. */

@@ -1,5 +1,5 @@
 /* load.c: trace file -> struct vt_vdb (trace, timeline, counter and object
- * indexes), through the shared reader in tracer/reader.c.
+ * indexes), through the shared reader in tracer/format/.
  *
  * Decides what vdb accepts: VizTracer refused a file without
  * "viztracer_metadata" or older than 0.9.5 ("Error, json file version too

@@ -1,6 +1,6 @@
 /* timeline.h: navigation over the call trees of a trace (pure logic).
  *
- * Built from a struct vt_trace (tracer/reader.h): one call tree per
+ * Built from a struct vt_trace (tracer/format/format.h): one call tree per
  * (pid, tid), nodes placed by time containment. The position is a chain of
  * frames, outermost first, each a node plus an index *between* its children
  * (0 = before the first call, nkids = after the last), as in VizTracer 0.15's
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../tracer/reader.h"
+#include "../tracer/format/format.h"
 
 /* Outcome of a navigation command; vt_timeline_strerror() gives the text
  * VizTracer's vdb printed. */

@@ -1,7 +1,7 @@
 /* vdb.h: the time-travel debugger over a saved trace (VizTracer 0.15's vdb).
  *
  * `vdb [--no_clear] [--extra_newline] FILE` (also `viztracer vdb ...`):
- * loads the trace through tracer/reader.h, builds the call trees
+ * loads the trace through tracer/format/format.h, builds the call trees
  * (vdb/timeline.h) and runs a command loop on the terminal. launcher/main.c
  * dispatches here; nothing else is public.
  */

@@ -12,4 +12,4 @@ $(BINDIR)/vdb: $(VIZTRACER)
 	@mkdir -p $(dir $@)
 	$(Q)ln -sf viztracer $@
 
-FUZZ_DEPS_fuzz_reader := tracer/reader.c vdb/timeline.c
+FUZZ_DEPS_fuzz_reader := $(FORMAT_SRC) vdb/timeline.c

@@ -1,9 +1,10 @@
 /* internal.h: what the viewer's files share with each other (vt_viewer__*).
  *
  * viewer.c owns the daemon and struct vt_viewer; routes.c answers requests;
- * trace.c reads trace files and writes the standalone HTML; scan.c holds the
- * pure parsers (request paths, top-level JSON keys) that the fuzz targets
- * drive; the UI page itself is generated into build/gen/viewer_assets.c.
+ * trace.c compresses responses and writes the standalone HTML; scan.c holds
+ * the pure parsers (request paths, file names) that the fuzz target drives;
+ * trace files are loaded and scanned by tracer/format/ (format.h); the UI
+ * page itself is generated into build/gen/viewer_assets.c.
  */
 #ifndef VT_VIEWER_INTERNAL_H
 #define VT_VIEWER_INTERNAL_H
@@ -14,6 +15,7 @@
 
 #include "../tracer/base/buf.h"
 #include "../tracer/base/err.h"
+#include "../tracer/format/format.h"
 #include "viewer.h"
 
 /* What the server was started on. */
@@ -58,14 +60,6 @@ extern const unsigned int vt_viewer_assets_html_len;
  * character, and at most 4095 bytes; VT_ERR_USAGE otherwise. */
 enum vt_err vt_viewer__path_check(const char *rel);
 
-/* Finds the value of key among the top-level members of the JSON object in
- * json[0..len): on VT_OK, *start and *end delimit the value's bytes. Nested
- * objects are skipped, never searched. Returns VT_ERR_NOFILE when the key is
- * absent and VT_ERR_FORMAT when the text is not a well-nested JSON object
- * (strings, escapes and brackets are checked; numbers and literals are not). */
-enum vt_err vt_viewer__json_find_key(const char *json, size_t len, const char *key, size_t *start,
-                                     size_t *end);
-
 /* Appends s with &, <, >, " and ' written as HTML entities. */
 enum vt_err vt_viewer__html_escape(struct vt_buf *b, const char *s);
 
@@ -75,12 +69,7 @@ enum vt_err vt_viewer__url_escape(struct vt_buf *b, const char *s);
 /* Returns the mode a file name asks for, or -1 for an unsupported type. */
 int vt_viewer__mode_of(const char *name);
 
-/* trace.c: trace files */
-
-/* Reads a whole trace file, gunzipping .gz (any gzip stream) on the way, into
- * b (capped by b->max). Returns VT_ERR_NOFILE / VT_ERR_IO with *errnum set,
- * VT_ERR_FORMAT for a corrupt gzip stream, or VT_ERR_TOOBIG. */
-enum vt_err vt_viewer__load(const char *path, struct vt_buf *b, int *errnum);
+/* trace.c: responses and the standalone report */
 
 /* gzip-compresses data[0..len) at the given zlib level into an owned
  * buffer (*out, free with free()) of *out_len bytes. Can't fail (aborts on OOM). */

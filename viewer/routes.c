@@ -25,7 +25,6 @@
 
 #define VT_ROUTE_GZIP_MIN 1024               /* bytes; smaller bodies are sent as they are */
 #define VT_ROUTE_GZIP_MAX ((size_t)64 << 20) /* bytes; larger traces are sent from the fd */
-#define VT_ROUTE_LOAD_MAX ((size_t)4 << 30)  /* bytes; cap of a trace loaded in memory */
 
 /* ---- request state ------------------------------------------------------ */
 
@@ -206,15 +205,10 @@ send_trace(struct MHD_Connection *c, const char *path)
         return send_file(c, path, json, "gzip");
     if (!gz_file && (!gz_ok || (size_t)st.st_size > VT_ROUTE_GZIP_MAX))
         return send_file(c, path, json, NULL);
-    struct vt_buf b;
-    int errnum = 0;
-    vt_buf_init(&b, VT_ROUTE_LOAD_MAX);
-    if (vt_viewer__load(path, &b, &errnum) != VT_OK) {
-        vt_buf_fini(&b);
-        return respond_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the trace\n");
-    }
+    char *data; /* owned, then by out */
     size_t len;
-    char *data = vt_buf_take(&b, &len);
+    if (vt_format_load(path, &data, &len, NULL, NULL, 0) != VT_OK)
+        return respond_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the trace\n");
     struct body out = {BODY_OWNED, data, len, -1, json, NULL, NULL};
     if (gz_ok) {
         /* level 1: several times faster than 6 on trace JSON, still ~10:1 */
@@ -299,21 +293,20 @@ route_file_info(struct vt_viewer *v, struct MHD_Connection *c, const char *rest,
         return not_found(c);
     int cache = v->mode != VT_VIEWER_MODE_DIR;
     if (!cache || v->file_info == NULL) {
-        struct vt_buf b;
-        int errnum = 0;
-        size_t start = 0, end = 0;
-        vt_buf_init(&b, VT_ROUTE_LOAD_MAX);
+        char *text = NULL; /* owned: the whole trace */
+        size_t text_len = 0;
+        const char *start = NULL, *end = NULL;
         char *info;
         size_t info_len;
-        if (vt_viewer__load(path, &b, &errnum) == VT_OK &&
-            vt_viewer__json_find_key(b.data, b.len, "file_info", &start, &end) == VT_OK) {
-            info = vt_xstrndup(b.data + start, end - start);
-            info_len = end - start;
+        if (vt_format_load(path, &text, &text_len, NULL, NULL, 0) == VT_OK &&
+            vt_jscan_member(text, text_len, "file_info", &start, &end) == 0) {
+            info = vt_xstrndup(start, (size_t)(end - start));
+            info_len = (size_t)(end - start);
         } else {
             info = vt_xstrdup("{}");
             info_len = 2;
         }
-        vt_buf_fini(&b);
+        free(text);
         if (!cache) {
             free(path);
             struct body out = {BODY_OWNED, info, info_len, -1, "application/json", NULL, NULL};

@@ -1,16 +1,13 @@
-/* scan.c: the pure parsers the server relies on: request paths, the top
- * level of a trace's JSON, and escaping for the HTML listing.
+/* scan.c: the pure parsers the server relies on: request paths, file
+ * names, and escaping for the HTML listing.
  *
  * Nothing here does I/O or touches libmicrohttpd, so tests/fuzz/ links this
- * file alone. The trace is never parsed into a tree: for /file_info only the
- * byte span of one top-level member is needed, and a 1M-event trace would
- * cost ~1 GB as a cJSON tree (DESIGN.md, "JSON and cJSON").
+ * file alone. A trace's JSON is scanned by tracer/format/ (vt_jscan_member,
+ * for /file_info), never here.
  */
 #include "internal.h"
 
 #include <string.h>
-
-#define VT_SCAN_MAX_DEPTH 512 /* nesting beyond this is refused as malformed */
 
 enum vt_err
 vt_viewer__path_check(const char *rel)
@@ -32,119 +29,6 @@ vt_viewer__path_check(const char *rel)
         }
         if (ch < 0x20 || ch == 0x7f || ch == '\\')
             return VT_ERR_USAGE;
-    }
-}
-
-/* Skips blanks; returns the new offset. */
-static size_t
-skip_ws(const char *s, size_t i, size_t len)
-{
-    while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-        i++;
-    return i;
-}
-
-/* s[i] is '"': returns the offset after the closing quote, or len + 1 when
- * the string is unterminated or holds a raw control character. */
-static size_t
-skip_string(const char *s, size_t i, size_t len)
-{
-    for (i++; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"')
-            return i + 1;
-        if (ch == '\\')
-            i++; /* the escaped byte, whatever it is */
-        else if (ch < 0x20)
-            return len + 1;
-    }
-    return len + 1;
-}
-
-/* Skips one JSON value at s[i] (after blanks). Returns the offset after it,
- * or len + 1 when it is malformed. */
-static size_t
-skip_value(const char *s, size_t i, size_t len)
-{
-    char stack[VT_SCAN_MAX_DEPTH]; /* the closing bracket each open one expects */
-    size_t depth = 0;
-    i = skip_ws(s, i, len);
-    if (i >= len)
-        return len + 1;
-    do {
-        i = skip_ws(s, i, len);
-        if (i >= len)
-            return len + 1;
-        char ch = s[i];
-        if (ch == '"') {
-            i = skip_string(s, i, len);
-            if (i > len)
-                return i;
-        } else if (ch == '{' || ch == '[') {
-            if (depth == VT_SCAN_MAX_DEPTH)
-                return len + 1;
-            stack[depth++] = ch == '{' ? '}' : ']';
-            i++;
-            continue;
-        } else if (ch == '}' || ch == ']') {
-            if (depth == 0 || stack[depth - 1] != ch)
-                return len + 1;
-            depth--;
-            i++;
-        } else if (ch == ',' || ch == ':') {
-            if (depth == 0)
-                return len + 1;
-            i++;
-            continue;
-        } else {
-            size_t from = i;
-            while (i < len && strchr(",:{}[]\" \t\r\n", s[i]) == NULL)
-                i++;
-            if (i == from)
-                return len + 1;
-        }
-    } while (depth > 0);
-    return i;
-}
-
-enum vt_err
-vt_viewer__json_find_key(const char *json, size_t len, const char *key, size_t *start, size_t *end)
-{
-    size_t klen = strlen(key);
-    size_t i = skip_ws(json, 0, len);
-    if (i >= len || json[i] != '{')
-        return VT_ERR_FORMAT;
-    i = skip_ws(json, i + 1, len);
-    if (i < len && json[i] == '}')
-        return VT_ERR_NOFILE;
-    for (;;) {
-        if (i >= len || json[i] != '"')
-            return VT_ERR_FORMAT;
-        size_t kstart = i + 1;
-        i = skip_string(json, i, len);
-        if (i > len)
-            return VT_ERR_FORMAT;
-        int match = i - 1 - kstart == klen && memcmp(json + kstart, key, klen) == 0;
-        i = skip_ws(json, i, len);
-        if (i >= len || json[i] != ':')
-            return VT_ERR_FORMAT;
-        size_t vstart = skip_ws(json, i + 1, len);
-        i = skip_value(json, vstart, len);
-        if (i > len)
-            return VT_ERR_FORMAT;
-        if (match) {
-            *start = vstart;
-            *end = i;
-            return VT_OK;
-        }
-        i = skip_ws(json, i, len);
-        if (i >= len)
-            return VT_ERR_FORMAT;
-        if (json[i] == '}')
-            return VT_ERR_NOFILE;
-        if (json[i] != ',')
-            return VT_ERR_FORMAT;
-        i = skip_ws(json, i + 1, len);
     }
 }
 

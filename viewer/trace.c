@@ -1,9 +1,9 @@
-/* trace.c: reading trace files for the server, and the standalone HTML report.
+/* trace.c: compressing responses, and the standalone HTML report.
  *
  * The server hands trace bytes to the browser unchanged (the UI parses them),
- * so the only reading done here is loading a file whole (gunzipping .gz) and
- * compressing responses. vt_viewer_write_html() splices a trace into the
- * embedded UI page, for `viztracer -o result.html`.
+ * so the only work done here is compressing responses; files are loaded
+ * whole by vt_format_load (tracer/format/). vt_viewer_write_html() splices
+ * a trace into the embedded UI page, for `viztracer -o result.html`.
  */
 #include "internal.h"
 
@@ -18,40 +18,6 @@
 
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
-
-#define VT_TRACE_MAX ((size_t)4 << 30) /* bytes; a larger trace is refused */
-
-enum vt_err
-vt_viewer__load(const char *path, struct vt_buf *b, int *errnum)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        *errnum = errno;
-        return errno == ENOENT ? VT_ERR_NOFILE : VT_ERR_IO;
-    }
-    gzFile gz = gzopen(path, "rb"); /* reads plain files unchanged too */
-    if (gz == NULL) {
-        *errnum = errno != 0 ? errno : ENOMEM;
-        return VT_ERR_IO;
-    }
-    gzbuffer(gz, 1 << 17);
-    enum vt_err err = VT_OK;
-    char chunk[1 << 16];
-    for (;;) {
-        int n = gzread(gz, chunk, sizeof(chunk));
-        if (n < 0) {
-            err = VT_ERR_FORMAT;
-            break;
-        }
-        if (n == 0)
-            break;
-        err = vt_buf_add(b, chunk, (size_t)n);
-        if (err != VT_OK)
-            break;
-    }
-    gzclose(gz);
-    return err;
-}
 
 void
 vt_viewer__gzip(const void *data, size_t len, int level, char **out, size_t *out_len)
@@ -100,15 +66,15 @@ vt_viewer_write_html(const char *json_path, const char *html_path, int *errnum)
     if (errnum == NULL)
         errnum = &dummy;
     *errnum = 0;
-    struct vt_buf b;
-    vt_buf_init(&b, VT_TRACE_MAX);
-    enum vt_err err = vt_viewer__load(json_path, &b, errnum);
+    char *text = NULL; /* owned: the trace */
+    size_t text_len = 0;
+    enum vt_err err = vt_format_load(json_path, &text, &text_len, errnum, NULL, 0);
     if (err != VT_OK)
         goto out;
     size_t i = 0;
-    while (i < b.len && strchr(" \t\r\n", b.data[i]) != NULL)
+    while (i < text_len && strchr(" \t\r\n", text[i]) != NULL)
         i++;
-    if (i >= b.len || b.data[i] != '{') {
+    if (i >= text_len || text[i] != '{') {
         err = VT_ERR_FORMAT;
         goto out;
     }
@@ -138,7 +104,7 @@ vt_viewer_write_html(const char *json_path, const char *html_path, int *errnum)
     static const char close_tag[] = "</script>";
     int bad = fwrite(page, 1, head, fp) != head ||
               fwrite(open_tag, 1, sizeof(open_tag) - 1, fp) != sizeof(open_tag) - 1 ||
-              write_escaped(fp, b.data, b.len) != 0 ||
+              write_escaped(fp, text, text_len) != 0 ||
               fwrite(close_tag, 1, sizeof(close_tag) - 1, fp) != sizeof(close_tag) - 1 ||
               fwrite(page + tail_at, 1, page_len - tail_at, fp) != page_len - tail_at;
     if (bad)
@@ -157,6 +123,6 @@ vt_viewer_write_html(const char *json_path, const char *html_path, int *errnum)
     }
     vt_buf_fini(&tmp);
 out:
-    vt_buf_fini(&b);
+    free(text);
     return err;
 }

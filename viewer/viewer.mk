@@ -44,6 +44,7 @@ test-web: build
 	$(Q)VIZTRACER_BIN=$(abspath $(VIZTRACER)) VIEWER_SHOTS=$(abspath $(BUILD)/web-shots) \
 		NODE_PATH=$(abspath $(VIEWER_NPM)/node_modules) node --test tests/web/viewer.test.mjs
 
-# libFuzzer targets (make fuzz): the pure parsers of scan.c.
-FUZZ_DEPS_fuzz_viewer_json := viewer/scan.c
+# libFuzzer targets (make fuzz): the /file_info scan (tracer/format/jscan.c)
+# and the pure parsers of scan.c.
+FUZZ_DEPS_fuzz_viewer_json := $(FORMAT_SRC)
 FUZZ_DEPS_fuzz_viewer_path := viewer/scan.c

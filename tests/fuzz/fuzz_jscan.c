@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../tracer/base/jscan.h"
+#include "../../tracer/format/format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

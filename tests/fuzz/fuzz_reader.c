@@ -1,5 +1,5 @@
-/* fuzz_reader.c: libFuzzer target over the trace loader (tracer/reader.c)
- * and, when a trace loads, the call-tree builder and a walk over it
+/* fuzz_reader.c: libFuzzer target over the trace reader
+ * (tracer/format/reader.c) and, when a trace loads, the call-tree builder and a walk over it
  * (vdb/timeline.c). Any input must give VT_OK or an error with a message,
  * never a crash, a leak or undefined behaviour.
  *
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tracer/reader.h"
+#include "../../tracer/format/format.h"
 #include "../../vdb/timeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

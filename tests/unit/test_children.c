@@ -77,23 +77,6 @@ START_TEST(test_children_wait_skips_dead_and_bounds_live)
 }
 END_TEST
 
-START_TEST(test_children_output_path_pid_suffix)
-{
-    char *p = vt_children_output_path("out/result.json", 0);
-    ck_assert_str_eq(p, "out/result.json");
-    free(p);
-    char want[128];
-    snprintf(want, sizeof(want), "out/r_%ld.json.gz", (long)getpid());
-    p = vt_children_output_path("out/r.json.gz", 1);
-    ck_assert_str_eq(p, want);
-    free(p);
-    snprintf(want, sizeof(want), "a.b/r_%ld", (long)getpid());
-    p = vt_children_output_path("a.b/r", 1);
-    ck_assert_str_eq(p, want);
-    free(p);
-}
-END_TEST
-
 Suite *
 children_suite(void)
 {
@@ -102,7 +85,6 @@ children_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_children_forked_sees_any_file);
     tcase_add_test(tc, test_children_wait_skips_dead_and_bounds_live);
-    tcase_add_test(tc, test_children_output_path_pid_suffix);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,4 +1,5 @@
-/* test_combine.c: the merge of --combine, on documents given as text. */
+/* test_combine.c: the merge of --combine (tracer/format/merge.c), on
+ * documents given as text. */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -6,7 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../launcher/combine.h"
+#include "../../tracer/format/format.h"
+#include "../../tracer/tracer.h"
 
 static char dir[64];
 static char out[128];
@@ -42,9 +44,9 @@ load_out(void)
 }
 
 static void
-add(struct vt_combine *c, const char *text)
+add(struct vt_merge *c, const char *text)
 {
-    ck_assert_int_eq(vt_combine_add(c, text, strlen(text)), VT_OK);
+    ck_assert_int_eq(vt_merge_add(c, text, strlen(text)), VT_OK);
 }
 
 static double
@@ -69,13 +71,13 @@ static const char B[] =
 
 START_TEST(test_combine_concatenates_all_kinds)
 {
-    struct vt_combine c;
+    struct vt_merge c;
     int errnum = 0;
     uint64_t count = 0;
-    ck_assert_int_eq(vt_combine_init(&c, out, 0, &errnum), VT_OK);
+    ck_assert_int_eq(vt_merge_init(&c, out, 0, &errnum), VT_OK);
     add(&c, A);
     add(&c, B);
-    ck_assert_int_eq(vt_combine_finish(&c, &count, &errnum), VT_OK);
+    ck_assert_int_eq(vt_merge_finish(&c, &count, &errnum), VT_OK);
     ck_assert_uint_eq(count, 5);
     cJSON *doc = load_out();
     cJSON *events = cJSON_GetObjectItem(doc, "traceEvents");
@@ -97,12 +99,12 @@ END_TEST
 
 START_TEST(test_combine_keeps_base_time_exact)
 {
-    struct vt_combine c;
+    struct vt_merge c;
     int errnum = 0;
     uint64_t count = 0;
-    ck_assert_int_eq(vt_combine_init(&c, out, 0, &errnum), VT_OK);
+    ck_assert_int_eq(vt_merge_init(&c, out, 0, &errnum), VT_OK);
     add(&c, A);
-    ck_assert_int_eq(vt_combine_finish(&c, &count, &errnum), VT_OK);
+    ck_assert_int_eq(vt_merge_finish(&c, &count, &errnum), VT_OK);
     FILE *f = fopen(out, "rb");
     char buf[4096];
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -114,13 +116,13 @@ END_TEST
 
 START_TEST(test_combine_align_shifts_to_zero_or_marker)
 {
-    struct vt_combine c;
+    struct vt_merge c;
     int errnum = 0;
     uint64_t count = 0;
-    ck_assert_int_eq(vt_combine_init(&c, out, 1, &errnum), VT_OK);
+    ck_assert_int_eq(vt_merge_init(&c, out, 1, &errnum), VT_OK);
     add(&c, A);
     add(&c, B);
-    ck_assert_int_eq(vt_combine_finish(&c, &count, &errnum), VT_OK);
+    ck_assert_int_eq(vt_merge_finish(&c, &count, &errnum), VT_OK);
     cJSON *doc = load_out();
     ck_assert_double_eq_tol(ts_of(doc, 1), 0.0, 1e-9);    /* A: earliest ts */
     ck_assert_double_eq_tol(ts_of(doc, 2), -50.0, 1e-9);  /* B: its sync_marker */
@@ -133,28 +135,28 @@ END_TEST
 
 START_TEST(test_combine_rejects_non_trace)
 {
-    struct vt_combine c;
+    struct vt_merge c;
     int errnum = 0;
     uint64_t count = 0;
-    ck_assert_int_eq(vt_combine_init(&c, out, 0, &errnum), VT_OK);
-    ck_assert_int_eq(vt_combine_add(&c, "{\"traceEvents\":[", 16), VT_ERR_FORMAT);
-    ck_assert_int_eq(vt_combine_add(&c, "[1,2]", 5), VT_ERR_FORMAT);
-    ck_assert_int_eq(vt_combine_add(&c, "{\"x\":1}", 7), VT_ERR_FORMAT);
+    ck_assert_int_eq(vt_merge_init(&c, out, 0, &errnum), VT_OK);
+    ck_assert_int_eq(vt_merge_add(&c, "{\"traceEvents\":[", 16), VT_ERR_FORMAT);
+    ck_assert_int_eq(vt_merge_add(&c, "[1,2]", 5), VT_ERR_FORMAT);
+    ck_assert_int_eq(vt_merge_add(&c, "{\"x\":1}", 7), VT_ERR_FORMAT);
     ck_assert_uint_eq(c.inputs, 0);
     add(&c, A);
-    ck_assert_int_eq(vt_combine_finish(&c, &count, &errnum), VT_OK);
+    ck_assert_int_eq(vt_merge_finish(&c, &count, &errnum), VT_OK);
     ck_assert_uint_eq(count, 2);
 }
 END_TEST
 
 START_TEST(test_combine_abort_leaves_nothing)
 {
-    struct vt_combine c;
+    struct vt_merge c;
     int errnum = 0;
-    ck_assert_int_eq(vt_combine_init(&c, out, 0, &errnum), VT_OK);
+    ck_assert_int_eq(vt_merge_init(&c, out, 0, &errnum), VT_OK);
     add(&c, A);
-    vt_combine_abort(&c);
-    vt_combine_abort(&c);
+    vt_merge_abort(&c);
+    vt_merge_abort(&c);
     ck_assert_int_ne(access(out, F_OK), 0);
 }
 END_TEST

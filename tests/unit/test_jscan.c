@@ -1,8 +1,9 @@
-/* test_jscan.c: JSON checked without a tree (tracer/base/jscan.h). */
+/* test_jscan.c: JSON checked without a tree (tracer/format/jscan.c). */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <string.h>
 
-#include "../../tracer/base/jscan.h"
+#include "../../tracer/format/format.h"
 
 /* 1 when text is exactly one valid value. */
 static int
@@ -118,6 +119,84 @@ START_TEST(test_jscan_member)
 }
 END_TEST
 
+/* The viewer's /file_info lookup (routes.c): 0 with the span, 1 absent, -1
+ * malformed; nested members are skipped, never matched. */
+static void
+check_member(const char *doc, const char *key, int want, const char *value)
+{
+    const char *a = NULL, *b = NULL;
+    int rc = vt_jscan_member(doc, strlen(doc), key, &a, &b);
+    ck_assert_msg(rc == want, "%s: got %d", doc, rc);
+    if (value != NULL) {
+        ck_assert_uint_eq((size_t)(b - a), strlen(value));
+        ck_assert(memcmp(a, value, (size_t)(b - a)) == 0);
+    }
+}
+
+START_TEST(test_jscan_member_file_info)
+{
+    check_member("{\"traceEvents\":[{\"ph\":\"X\",\"ts\":1.0}],\"viztracer_metadata\":"
+                 "{\"version\":\"0.1\"},\"file_info\":{\"files\":{\"/x/a.py\":[\"x\",2]}}}",
+                 "file_info", 0, "{\"files\":{\"/x/a.py\":[\"x\",2]}}");
+    check_member("{\"a\":{\"file_info\":1},\"b\":2}", "file_info", 1, NULL);
+    check_member(" { \"k\" : [1, {\"x\":\"]}\"}] , \"file_info\" : 12 } ", "file_info", 0, "12");
+    check_member("{\"s\":\"a\\\"file_info\\\"\",\"file_info\":null}", "file_info", 0, "null");
+    check_member("{}", "file_info", 1, NULL);
+    const char *bad[] = {"[]",
+                         "{\"a\":[1,2}",
+                         "{\"a\":\"unterminated",
+                         "{\"a\" 1}",
+                         "{\"a\":}",
+                         "{\"a\":1",
+                         "",
+                         "{\"file_info\":1} x",
+                         "{\"file_info\":tru}",
+                         "{\"file_info\":1,\"b\":[}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        check_member(bad[i], "file_info", -1, NULL);
+}
+END_TEST
+
+/* The input of tests/fuzz/regressions/fuzz_viewer_json/file_info_esc_nul:
+ * {"file_info": ESC, seven NULs, {}}} . The viewer's own scanner (the old
+ * viewer/scan.c) took the ESC for a value and answered the span "\x1b",
+ * which cJSON cannot parse, while cJSON (which skips every byte up to
+ * 0x20 as blank and ignores what follows a value) reads file_info as {}.
+ * The one scanner refuses it: ESC and NUL are not JSON whitespace, and
+ * cJSON itself refuses it once trailing bytes count. */
+START_TEST(test_jscan_regression_file_info_esc_nul)
+{
+    static const char input[] = "{\"file_info\":\x1b\0\0\0\0\0\0\0{}}}";
+    size_t len = sizeof(input) - 1;
+    ck_assert_uint_eq(len, 25);
+    const char *a = NULL, *b = NULL;
+    ck_assert_int_eq(vt_jscan_member(input, len, "file_info", &a, &b), -1);
+    const char *p = input;
+    ck_assert_int_eq(vt_jscan_value(&p, input + len), -1);
+    /* cJSON, lenient, finds file_info = {} ... */
+    cJSON *doc = cJSON_ParseWithLength(input, len);
+    ck_assert_ptr_nonnull(doc);
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(doc, "file_info");
+    ck_assert(cJSON_IsObject(item) && item->child == NULL);
+    cJSON_Delete(doc);
+    /* ... but not when the whole input must be the document (cJSON wants
+     * the terminating NUL inside the length for that). */
+    const char *endp = NULL;
+    ck_assert_ptr_null(cJSON_ParseWithLengthOpts(input, sizeof(input), &endp, 1));
+    /* The same bytes with JSON whitespace in place of ESC and NULs, and
+     * without the extra brace: both read file_info as {}, span for span. */
+    static const char fixed[] = "{\"file_info\": \t\n\r    {}}";
+    ck_assert_int_eq(vt_jscan_member(fixed, sizeof(fixed) - 1, "file_info", &a, &b), 0);
+    cJSON *span = cJSON_ParseWithLength(a, (size_t)(b - a));
+    doc = cJSON_ParseWithLengthOpts(fixed, sizeof(fixed), &endp, 1);
+    ck_assert_ptr_nonnull(span);
+    ck_assert_ptr_nonnull(doc);
+    ck_assert(cJSON_Compare(span, cJSON_GetObjectItemCaseSensitive(doc, "file_info"), 1));
+    cJSON_Delete(span);
+    cJSON_Delete(doc);
+}
+END_TEST
+
 Suite *
 jscan_suite(void)
 {
@@ -127,6 +206,8 @@ jscan_suite(void)
     tcase_add_test(tc, test_jscan_rejects_malformed);
     tcase_add_test(tc, test_jscan_value_stops_after_one);
     tcase_add_test(tc, test_jscan_member);
+    tcase_add_test(tc, test_jscan_member_file_info);
+    tcase_add_test(tc, test_jscan_regression_file_info_esc_nul);
     suite_add_tcase(s, tc);
     return s;
 }

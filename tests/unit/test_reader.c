@@ -1,4 +1,4 @@
-/* test_reader.c: the trace loader (tracer/reader.c) on good, odd and broken
+/* test_reader.c: the trace loader (tracer/format/reader.c) on good, odd and broken
  * input: our format, VizTracer 0.15's, gzip, truncation, garbage. */
 #include <check.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../../tracer/reader.h"
+#include "../../tracer/format/format.h"
 
 static char err[256];
 

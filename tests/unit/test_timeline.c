@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "../../tracer/base/buf.h"
-#include "../../tracer/reader.h"
+#include "../../tracer/format/format.h"
 #include "../../vdb/timeline.h"
 
 #define EV(name, ts, dur, pid, tid)                                                                \

@@ -2,7 +2,8 @@
  *
  * Every route in each mode (one .json, one .json.gz, one .html, a folder),
  * gzip, --once and its timeout, a port in use, path traversal and malformed
- * requests, plus the standalone HTML writer and the pure parsers of scan.c.
+ * requests, plus the standalone HTML writer and the pure parsers of scan.c
+ * (the /file_info scan is vt_jscan_member, tested in test_jscan.c).
  * The client is a plain socket with a receive timeout; nothing sleeps: the
  * server is ready once vt_viewer_create() returns (the socket listens).
  */
@@ -553,11 +554,10 @@ END_TEST
 static char *
 slurp(const char *path)
 {
-    struct vt_buf b;
-    int errnum;
-    vt_buf_init(&b, (size_t)64 << 20);
-    ck_assert_int_eq(vt_viewer__load(path, &b, &errnum), VT_OK);
-    return vt_buf_take(&b, NULL);
+    char *text;
+    size_t len;
+    ck_assert_int_eq(vt_format_load(path, &text, &len, NULL, NULL, 0), VT_OK);
+    return text;
 }
 
 START_TEST(test_viewer_write_html)
@@ -608,36 +608,6 @@ START_TEST(test_viewer_path_check)
         ck_assert_msg(vt_viewer__path_check(good[i]) == VT_OK, "%s", good[i]);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ck_assert_msg(vt_viewer__path_check(bad[i]) == VT_ERR_USAGE, "%s", bad[i]);
-}
-END_TEST
-
-static void
-check_find(const char *json, const char *key, enum vt_err want, const char *value)
-{
-    size_t s = 0, e = 0;
-    enum vt_err err = vt_viewer__json_find_key(json, strlen(json), key, &s, &e);
-    ck_assert_msg(err == want, "%s: got %d", json, err);
-    if (value != NULL) {
-        ck_assert_uint_eq(e - s, strlen(value));
-        ck_assert(memcmp(json + s, value, e - s) == 0);
-    }
-}
-
-START_TEST(test_viewer_json_find_key)
-{
-    check_find(trace_json, "file_info", VT_OK, file_info);
-    check_find(trace_json, "viztracer_metadata", VT_OK, "{\"version\":\"0.1\"}");
-    check_find("{\"a\":{\"file_info\":1},\"b\":2}", "file_info", VT_ERR_NOFILE, NULL);
-    check_find(" { \"k\" : [1, {\"x\":\"]}\"}] , \"file_info\" : 12 } ", "file_info", VT_OK, "12");
-    check_find("{\"s\":\"a\\\"file_info\\\"\",\"file_info\":null}", "file_info", VT_OK, "null");
-    check_find("{}", "file_info", VT_ERR_NOFILE, NULL);
-    check_find("[]", "file_info", VT_ERR_FORMAT, NULL);
-    check_find("{\"a\":[1,2}", "file_info", VT_ERR_FORMAT, NULL);
-    check_find("{\"a\":\"unterminated", "file_info", VT_ERR_FORMAT, NULL);
-    check_find("{\"a\" 1}", "file_info", VT_ERR_FORMAT, NULL);
-    check_find("{\"a\":}", "file_info", VT_ERR_FORMAT, NULL);
-    check_find("{\"a\":1", "file_info", VT_ERR_FORMAT, NULL);
-    check_find("", "file_info", VT_ERR_FORMAT, NULL);
 }
 END_TEST
 
@@ -701,7 +671,6 @@ Suite *viewer_suite(void)
     suite_add_tcase(s, html);
     TCase *scan = tcase_create("scan");
     tcase_add_test(scan, test_viewer_path_check);
-    tcase_add_test(scan, test_viewer_json_find_key);
     tcase_add_test(scan, test_viewer_escapes);
     suite_add_tcase(s, scan);
     return s;

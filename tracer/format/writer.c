@@ -1,4 +1,4 @@
-/* writer.c: streaming Chrome trace-event JSON writer; see writer.h.
+/* writer.c: streaming Chrome trace-event JSON writer; see format.h.
  *
  * Layout of the output: {"traceEvents":[ev,ev,...],"viztracer_metadata":{...},
  * "file_info":{...}}. Events are separated by ",\n" so that line-based tools
@@ -6,7 +6,7 @@
  * nanoseconds: printf("%f") is ~10x slower and depends on the C locale,
  * which the traced program may change.
  */
-#include "writer.h"
+#include "format.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@
 #include <zlib.h>
 #include <fcntl.h>
 
-#include "base/mem.h"
+#include "../base/mem.h"
 
 #define OUT_BUF_SIZE (1u << 20)
 

@@ -1,16 +1,16 @@
-/* combine.c: --combine / --align_combine; see combine.h.
+/* merge.c: --combine / --align_combine and the children's merge; see format.h.
  *
- * Like VizTracer's ReportBuilder (spec §7.6) but streaming: each input is
+ * Like VizTracer's ReportBuilder (src/viztracer/report_builder.py) but streaming: each input is
  * read whole, its events written out before the next input is read, so
  * memory is one input at a time, not the sum. Without alignment the events
- * are copied as written (checked, not parsed: base/jscan.h). With it, the
+ * are copied as written (checked, not parsed: jscan.c). With it, the
  * input is parsed with cJSON and every numeric "ts" is rewritten from
  * integer nanoseconds with three decimals (what both writers produce), so
  * shifting never loses precision to a double printed with 15 digits.
  *
  * Sections: merge (pure, testable on text), command (files, messages).
  */
-#include "combine.h"
+#include "format.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -20,22 +20,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include "../tracer/base/buf.h"
-#include "../tracer/base/fs.h"
-#include "../tracer/base/jscan.h"
-#include "../tracer/base/log.h"
-#include "../tracer/base/mem.h"
-#include "../tracer/writer.h"
-
-/* Inputs larger than this (decompressed) are skipped as invalid. */
-#define VT_COMBINE_MAX_INPUT ((size_t)1 << 33)
+#include "../base/fs.h"
+#include "../base/log.h"
+#include "../base/mem.h"
+#include "../tracer.h" /* VT_VERSION, written into the merged metadata */
 
 /* merge */
 
 enum vt_err
-vt_combine_init(struct vt_combine *c, const char *path, int align, int *errnum)
+vt_merge_init(struct vt_merge *c, const char *path, int align, int *errnum)
 {
     memset(c, 0, sizeof(*c));
     c->align = align;
@@ -88,7 +82,7 @@ merge_object(cJSON *into, cJSON *from)
 /* Merges file_info (taken out of doc) into c->file_info, one level deep:
  * "files" and "functions" are unions. */
 static void
-merge_file_info(struct vt_combine *c, cJSON *doc)
+merge_file_info(struct vt_merge *c, cJSON *doc)
 {
     cJSON *fi = cJSON_DetachItemFromObjectCaseSensitive(doc, "file_info"); /* owned */
     if (!cJSON_IsObject(fi)) {
@@ -149,7 +143,7 @@ keep_exact_int(cJSON *meta, const char *text, size_t len, const char *key)
 }
 
 static void
-merge_metadata(struct vt_combine *c, cJSON *doc, const char *text, size_t len)
+merge_metadata(struct vt_merge *c, cJSON *doc, const char *text, size_t len)
 {
     cJSON *meta = cJSON_DetachItemFromObjectCaseSensitive(doc, "viztracer_metadata"); /* owned */
     if (!cJSON_IsObject(meta)) {
@@ -169,12 +163,12 @@ merge_metadata(struct vt_combine *c, cJSON *doc, const char *text, size_t len)
 }
 
 /* Without alignment events are copied as written: the document is checked
- * by jscan.h, each event's text goes to the writer as it is, and only the
+ * by jscan.c, each event's text goes to the writer as it is, and only the
  * rest (metadata, file_info: the events replaced by []) is parsed. Returns
  * 0, or -1 having written nothing (the caller then parses it whole, which
  * decides whether it is a trace). */
 static int
-add_verbatim(struct vt_combine *c, const char *text, size_t len)
+add_verbatim(struct vt_merge *c, const char *text, size_t len)
 {
     const char *a, *b;
     if (vt_jscan_member(text, len, "traceEvents", &a, &b) != 0 || *a != '[')
@@ -213,7 +207,7 @@ add_verbatim(struct vt_combine *c, const char *text, size_t len)
 }
 
 enum vt_err
-vt_combine_add(struct vt_combine *c, const char *text, size_t len)
+vt_merge_add(struct vt_merge *c, const char *text, size_t len)
 {
     if (!c->align && add_verbatim(c, text, len) == 0)
         return VT_OK;
@@ -250,7 +244,7 @@ vt_combine_add(struct vt_combine *c, const char *text, size_t len)
 }
 
 static void
-combine_fini(struct vt_combine *c)
+merge_fini(struct vt_merge *c)
 {
     cJSON_Delete(c->metadata);
     cJSON_Delete(c->file_info);
@@ -258,7 +252,7 @@ combine_fini(struct vt_combine *c)
 }
 
 enum vt_err
-vt_combine_finish(struct vt_combine *c, uint64_t *count, int *errnum)
+vt_merge_finish(struct vt_merge *c, uint64_t *count, int *errnum)
 {
     cJSON *meta = c->metadata ? c->metadata : cJSON_CreateObject();
     c->metadata = meta;
@@ -281,15 +275,15 @@ vt_combine_finish(struct vt_combine *c, uint64_t *count, int *errnum)
     c->w = NULL;
     cJSON_free(meta_json);
     cJSON_free(info_json);
-    combine_fini(c);
+    merge_fini(c);
     return err;
 }
 
 void
-vt_combine_abort(struct vt_combine *c)
+vt_merge_abort(struct vt_merge *c)
 {
     vt_writer_abort(c->w);
-    combine_fini(c);
+    merge_fini(c);
 }
 
 /* command */
@@ -301,57 +295,14 @@ is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Reads path whole, decompressing gzip (zlib reads plain files as they are).
- * Returns VT_OK with an owned text in *out, or VT_ERR_IO / VT_ERR_TOOBIG /
- * VT_ERR_FORMAT (a truncated gzip stream). */
-static enum vt_err
-read_whole(const char *path, char **out, size_t *len)
-{
-    gzFile gz = gzopen(path, "rb");
-    if (gz == NULL)
-        return VT_ERR_IO;
-    struct vt_buf b;
-    vt_buf_init(&b, VT_COMBINE_MAX_INPUT);
-    char chunk[1 << 16];
-    enum vt_err err = VT_OK;
-    int got;
-    while (err == VT_OK && (got = gzread(gz, chunk, sizeof(chunk))) > 0)
-        err = vt_buf_add(&b, chunk, (size_t)got);
-    if (err == VT_OK && got < 0)
-        err = VT_ERR_IO;
-    if (gzclose(gz) != Z_OK && err == VT_OK)
-        err = VT_ERR_FORMAT;
-    if (err != VT_OK) {
-        vt_buf_fini(&b);
-        return err;
-    }
-    *out = vt_buf_take(&b, len);
-    return VT_OK;
-}
-
-static void
-print_summary(const char *path, uint64_t count)
-{
-    char *abs = realpath(path, NULL);
-    const char *shown = abs ? abs : path;
-    int quote = strchr(shown, ' ') != NULL;
-    int color = isatty(STDOUT_FILENO);
-    printf("Total Entries: %llu\n", (unsigned long long)count);
-    printf("Use the following command to open the report:\n");
-    printf("%svizviewer %s%s%s%s\n", color ? "\033[92m" : "", quote ? "\"" : "", shown,
-           quote ? "\"" : "", color ? "\033[0m" : "");
-    fflush(stdout);
-    free(abs);
-}
-
 /* Merges the inputs into json_path. Returns VT_OK, or an error it printed. */
 static enum vt_err
 combine_into(char *const *inputs, size_t n, int align, const char *json_path, const char *shown,
              uint64_t *count)
 {
-    struct vt_combine c;
+    struct vt_merge c;
     int errnum = 0;
-    enum vt_err err = vt_combine_init(&c, json_path, align, &errnum);
+    enum vt_err err = vt_merge_init(&c, json_path, align, &errnum);
     if (err != VT_OK) {
         vt_log_error("viztracer: cannot write %s: %s", shown,
                      errnum ? strerror(errnum) : vt_strerror(err));
@@ -360,12 +311,12 @@ combine_into(char *const *inputs, size_t n, int align, const char *json_path, co
     for (size_t i = 0; i < n; i++) {
         char *text = NULL;
         size_t len = 0;
-        err = read_whole(inputs[i], &text, &len);
+        err = vt_format_load(inputs[i], &text, &len, NULL, NULL, 0);
         if (err == VT_OK)
-            err = vt_combine_add(&c, text, len);
+            err = vt_merge_add(&c, text, len);
         free(text);
         if (err == VT_ERR_NOMEM) {
-            vt_combine_abort(&c);
+            vt_merge_abort(&c);
             vt_log_error("viztracer: %s", vt_strerror(err));
             return err;
         }
@@ -374,11 +325,11 @@ combine_into(char *const *inputs, size_t n, int align, const char *json_path, co
                          vt_strerror(err));
     }
     if (c.inputs == 0) {
-        vt_combine_abort(&c);
+        vt_merge_abort(&c);
         vt_log_error("viztracer: no valid trace to combine");
         return VT_ERR_FORMAT;
     }
-    err = vt_combine_finish(&c, count, &errnum);
+    err = vt_merge_finish(&c, count, &errnum);
     if (err != VT_OK)
         vt_log_error("viztracer: cannot write %s: %s", shown,
                      errnum ? strerror(errnum) : vt_strerror(err));
@@ -386,8 +337,8 @@ combine_into(char *const *inputs, size_t n, int align, const char *json_path, co
 }
 
 enum vt_err
-vt_combine_run(char *const *inputs, size_t n, int align, const char *output, vt_tracer_html_fn html,
-               int quiet)
+vt_merge_run(char *const *inputs, size_t n, int align, const char *output, vt_format_html_fn html,
+             int quiet)
 {
     for (size_t i = 0; i < n; i++) {
         if (!is_file(inputs[i])) {
@@ -418,6 +369,6 @@ vt_combine_run(char *const *inputs, size_t n, int align, const char *output, vt_
         err = combine_into(inputs, n, align, output, output, &count);
     }
     if (err == VT_OK && !quiet)
-        print_summary(output, count);
+        vt_format_print_summary(output, count);
     return err;
 }

@@ -1,6 +1,6 @@
-/* reader.c: saved trace -> struct vt_trace; see reader.h.
+/* reader.c: saved trace -> struct vt_trace; see format.h.
  *
- * Sections: names (interning), file input (plain or gzip through zlib), the
+ * Sections: names (interning), file input (through vt_format_load), the
  * outer walk (top-level object and the traceEvents array, by hand: only
  * whitespace and punctuation), one event (cJSON), access helpers.
  *
@@ -8,22 +8,16 @@
  * (DESIGN.md). Parsing each event alone with cJSON_ParseWithLengthOpts and
  * dropping its tree keeps the peak at the text plus the compact arrays.
  */
-#include "reader.h"
+#include "format.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <zlib.h>
 
-#include "base/buf.h"
-#include "base/mem.h"
+#include "../base/mem.h"
 
-/* Largest trace file we accept (decompressed), in bytes. */
-#define VT_READER_MAX_BYTES ((size_t)16 << 30)
 /* Largest |timestamp| in microseconds: keeps ns inside int64_t. */
 #define VT_READER_MAX_US 9.0e15
 
@@ -88,7 +82,7 @@ names_fini(struct vt_trace_names *nm)
     memset(nm, 0, sizeof(*nm));
 }
 
-/* ---- file input -------------------------------------------------------- */
+/* ---- messages and file input ------------------------------------------- */
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -104,94 +98,13 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Reads a plain file of size bytes (from stat) into one exact buffer: no
- * doubling, so the peak is the file once. Owned result in *text. */
-static enum vt_err
-read_plain(FILE *f, size_t size, char **text, size_t *len, char *err, size_t errlen)
-{
-    if (size > VT_READER_MAX_BYTES) {
-        seterr(err, errlen, "file too large (more than %zu bytes)", (size_t)VT_READER_MAX_BYTES);
-        return VT_ERR_TOOBIG;
-    }
-    char *buf = vt_xmalloc(size + 1);
-    size_t n = fread(buf, 1, size, f);
-    if (ferror(f)) {
-        seterr(err, errlen, "cannot read: %s", strerror(errno));
-        free(buf);
-        return VT_ERR_IO;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return VT_OK;
-}
-
-/* Inflates a gzip file through zlib into a capped vt_buf. */
-static enum vt_err
-read_gzip(const char *path, char **text, size_t *len, char *err, size_t errlen)
-{
-    struct vt_buf b;
-    char chunk[65536];
-    gzFile gz = gzopen(path, "rb");
-    if (!gz) {
-        seterr(err, errlen, "cannot open: %s", strerror(errno));
-        return VT_ERR_IO;
-    }
-    vt_buf_init(&b, VT_READER_MAX_BYTES);
-    for (;;) {
-        int n = gzread(gz, chunk, sizeof(chunk));
-        if (n < 0) {
-            int zerr;
-            const char *msg = gzerror(gz, &zerr);
-            seterr(err, errlen, "cannot read: %s",
-                   zerr == Z_ERRNO ? strerror(errno) : (msg ? msg : "zlib error"));
-            vt_buf_fini(&b);
-            gzclose(gz);
-            return zerr == Z_ERRNO ? VT_ERR_IO : VT_ERR_FORMAT;
-        }
-        if (n == 0)
-            break;
-        if (vt_buf_add(&b, chunk, (size_t)n) != VT_OK) {
-            seterr(err, errlen, "file too large (more than %zu bytes)",
-                   (size_t)VT_READER_MAX_BYTES);
-            gzclose(gz);
-            return VT_ERR_TOOBIG;
-        }
-    }
-    gzclose(gz);
-    *text = vt_buf_take(&b, len);
-    return VT_OK;
-}
-
 enum vt_err
 vt_reader_load(const char *path, struct vt_trace **out, char *err, size_t errlen)
 {
-    struct stat st;
-    unsigned char magic[2] = {0, 0};
     char *text = NULL;
     size_t len = 0;
-    enum vt_err rc;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        seterr(err, errlen, "cannot open: %s", strerror(e));
-        return e == ENOENT ? VT_ERR_NOFILE : VT_ERR_IO;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        seterr(err, errlen, "not a regular file");
-        fclose(f);
-        return VT_ERR_IO;
-    }
-    size_t got = fread(magic, 1, 2, f);
-    if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-        fclose(f);
-        rc = read_gzip(path, &text, &len, err, errlen);
-    } else {
-        rewind(f);
-        rc = read_plain(f, (size_t)st.st_size, &text, &len, err, errlen);
-        fclose(f);
-    }
+    enum vt_err rc = vt_format_load(path, &text, &len, NULL, err, errlen);
     if (rc != VT_OK)
         return rc;
     return vt_reader_parse(text, len, out, err, errlen);

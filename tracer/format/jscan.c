@@ -1,5 +1,5 @@
-/* jscan.c: JSON validation without a tree; see jscan.h. */
-#include "jscan.h"
+/* jscan.c: JSON validation without a tree; see format.h. */
+#include "format.h"
 
 #include <string.h>
 
