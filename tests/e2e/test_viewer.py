@@ -10,7 +10,6 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import textwrap
 import urllib.error
 import urllib.request
