@@ -2,12 +2,15 @@
 #
 #   make            build build/bin/viztracer and build/python/viztracer/
 #   make demo       trace examples/demo.py into result.json
-#   make test       unit (Check), end-to-end (pytest on the real binary) and browser tests,
-#                   then `make asan`
+#   make test       unit (Check), end-to-end (pytest on the real binary), node and browser
+#                   tests, the fuzz replay, then `make asan`
 #   make asan       the unit and end-to-end tests on an ASan+UBSan build
 #   make bench      overhead, dump speed and memory against cProfile (bench/README.md)
 #   make deps       install what is missing (apt-get, as root); run by the targets above
-#   make format | format-check | lint | tidy | cppcheck | check-headers | fuzz | install | clean
+#   make fuzz       libFuzzer on each target (tests/fuzz/), FUZZ_SECONDS=20 each; longer runs
+#                   (FUZZ_SECONDS=600 make fuzz) grow the corpora in tests/fuzz/corpus/
+#   make fuzz-replay  every kept corpus and regression input once (part of `make test`)
+#   make format | format-check | lint | tidy | cppcheck | check-headers | install | clean
 #
 # V=1 shows full command lines. PYTHON=/path/to/python3 builds against another
 # interpreter (through its python3-config --embed).
@@ -291,9 +294,35 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BASE_SRC) FORCE
 	@mkdir -p $(dir $@)
 	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) $< $(FUZZ_DEPS_$*) $(BASE_SRC) -o $@ $(LIBS)
 
+# ---- fuzzing: corpora and regressions kept in the repo ----------------------
+#
+# tests/fuzz/corpus/<target>/ is each target's corpus, minimized (libFuzzer
+# -merge=1), and tests/fuzz/regressions/<target>/ every input that once
+# failed. `make fuzz` fuzzes each target FUZZ_SECONDS (the corpus grows in
+# the repo folder, minimized again afterwards: commit what it adds); a
+# failing input stops it and is named for tests/fuzz/regressions/<target>/.
+# `make fuzz-replay` (part of `make test`) runs every kept input once.
+FUZZ_SECONDS ?= 20
+TEST_TARGETS += fuzz-replay
+DEPS_APT += clang libclang-rt-14-dev gdb
+# (clang and its libFuzzer runtime: fuzz-replay; gdb: tests/e2e/test_attach.py)
+.PHONY: fuzz-replay
+
 fuzz: $(FUZZ_BIN)
-	$(Q)for b in $(FUZZ_BIN); do mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$b); \
-		$$b -max_total_time=$${FUZZ_SECONDS:-20} -rss_limit_mb=2048 \
-		$(BUILD)/fuzz/corpus-$$(basename $$b) || exit 1; done
+	$(Q)for b in $(FUZZ_BIN); do t=$$(basename $$b); c=tests/fuzz/corpus/$$t; m=$(BUILD)/fuzz/min-$$t; \
+		mkdir -p $$c; echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$$b -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -artifact_prefix=$(BUILD)/fuzz/$$t- \
+			$$c $$(ls -d tests/fuzz/regressions/$$t 2>/dev/null) || { echo "fuzz: $$t failed:" \
+			"keep the input written above in tests/fuzz/regressions/$$t/" \
+			"(unless it is one of them), then fix the code"; exit 1; }; \
+		rm -rf $$m && mkdir -p $$m && $$b -merge=1 -rss_limit_mb=2048 $$m $$c > $$m.log 2>&1 \
+			|| { echo "fuzz: $$t: merge failed ($$m.log)"; exit 1; }; \
+		rm -f $$c/* && cp $$m/* $$c/ && rm -rf $$m && echo "fuzz: $$t: $$(ls $$c | wc -l) corpus inputs"; \
+	done
+
+# Each input once, mutating nothing; every failing input is named.
+fuzz-replay: $(FUZZ_BIN)
+	$(Q)fail=0; for b in $(FUZZ_BIN); do \
+		sh tests/fuzz/replay.sh $$b $$(basename $$b) $(BUILD)/fuzz || fail=1; done; exit $$fail
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

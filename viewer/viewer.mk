@@ -3,7 +3,8 @@
 # The UI (viewer/web/) is bundled by esbuild from third_party/npm into one
 # HTML page, turned into C by xxd and linked into the executable and the unit
 # test runner, so the binary needs no files beside it. `make test-web` runs
-# the headless Chromium tests (tests/web/).
+# the headless Chromium tests (tests/web/viewer.test.mjs), `make test-web-unit`
+# the unit tests of the trace model (tests/web/model.test.mjs, node --test).
 
 VIEWER_NPM := third_party/npm
 VIEWER_GEN := $(BUILD)/gen
@@ -16,7 +17,7 @@ DEPS_APT += nodejs chromium xxd curl
 DEPS_NPM += $(VIEWER_NPM)
 EXTRA_BIN_LIBS += -lmicrohttpd
 ALL_TARGETS += $(BINDIR)/vizviewer
-TEST_TARGETS += test-web
+TEST_TARGETS += test-web-unit test-web
 
 $(BINDIR)/vizviewer: $(VIZTRACER)
 	$(call say,LN,$@)ln -sf viztracer $@
@@ -39,7 +40,11 @@ $(VIEWER_ASSETS_O): $(VIEWER_ASSETS_C)
 $(VIZTRACER): $(VIEWER_ASSETS_O)
 $(CHECK_UNIT): $(VIEWER_ASSETS_O)
 
-.PHONY: test-web
+.PHONY: test-web test-web-unit
+# model.js is plain JavaScript without the DOM: node runs it as it is.
+test-web-unit:
+	$(Q)node --test tests/web/model.test.mjs
+
 test-web: build
 	$(Q)VIZTRACER_BIN=$(abspath $(VIZTRACER)) VIEWER_SHOTS=$(abspath $(BUILD)/web-shots) \
 		NODE_PATH=$(abspath $(VIEWER_NPM)/node_modules) node --test tests/web/viewer.test.mjs

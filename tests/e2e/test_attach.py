@@ -14,7 +14,6 @@ import pytest
 
 from conftest import BIN, PYTHON, load, names, python_env
 
-pytestmark = pytest.mark.skipif(shutil.which("gdb") is None, reason="attach needs gdb")
 
 # Main thread sleeps between calls (gdb finds it without the GIL); a second
 # thread, started before the attach, must be traced too.

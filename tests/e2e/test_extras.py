@@ -1,6 +1,6 @@
 """Events beyond calls: --log_print, --log_gc, --log_audit, --log_exception."""
 
-from conftest import events, load, run_python
+from conftest import events, run_python
 
 
 def instants(data, prefix):

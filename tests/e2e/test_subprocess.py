@@ -279,7 +279,6 @@ def test_child_faults_never_hang_the_parent(run, tmp_path):
         timeout=60,
     )
     spent = time.monotonic() - started
-    forever, term = None, None
     try:
         assert r.returncode == 0, r.stderr
         assert spent < 30  # bounded: the parent waits a few seconds for "forever" at most

@@ -18,9 +18,6 @@ from conftest import ASAN, BIN
 
 VDB = os.path.join(os.path.dirname(BIN), "vdb")
 DATA = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "data", "vdb"))
-HAS_VDB_FLAG = "--vdb" in subprocess.run(
-    [BIN, "--help"], capture_output=True, text=True, timeout=60
-).stdout
 
 SQUARES = """\
 def square(x):
@@ -89,14 +86,14 @@ s.one()
 
 
 def vdb_cmd():
-    return [VDB] if os.path.exists(VDB) else [BIN, "vdb"]
+    return [VDB]  # the build/bin/vdb link (`viztracer vdb` has its own test)
 
 
 def record(tmp_path, script, name="prog.py", out="trace.json", vdb=True):
     """Runs viztracer on script in tmp_path; returns the trace's path."""
     (tmp_path / name).write_text(script)
     args = [BIN, "--quiet", "--log_func_args", "--log_func_retval", "-o", out]
-    if vdb and HAS_VDB_FLAG:
+    if vdb:
         args.append("--vdb")
     proc = subprocess.run(
         args + [name], cwd=tmp_path, capture_output=True, text=True, timeout=120
@@ -200,8 +197,7 @@ def shlex_quote(s):
 
 @pytest.fixture
 def tmux(tmp_path):
-    if not shutil.which("tmux"):
-        pytest.skip("tmux not installed (make deps installs it)")
+    assert shutil.which("tmux"), "tmux not installed (make deps installs it)"
     sessions = []
 
     def start(argv):
@@ -332,7 +328,6 @@ Breakpoint at square (1 function in the trace)
 """
 
 
-@pytest.mark.skipif(not HAS_VDB_FLAG, reason="viztracer --vdb (caller_lineno) not available yet")
 def test_golden_transcript(tmp_path):
     trace = record(tmp_path, SQUARES)
     data = json.load(open(trace))
@@ -412,7 +407,6 @@ def test_terminal_clears_screen(tmp_path, tmux):
     t.wait(lambda s: "EXIT=0" in s, "exit status 0")
 
 
-@pytest.mark.skipif(not HAS_VDB_FLAG, reason="viztracer --vdb (caller_lineno) not available yet")
 def test_source_view_shapes(tmp_path):
     """Decorators, a multi-line signature, a comment line and a one-line def
     are shown whole, and nothing after them."""

@@ -65,7 +65,7 @@ export function buildModel(trace) {
     const ts = +e.ts;
     if (e.ph !== 'M' && Number.isFinite(ts)) {
       if (ts < min) min = ts;
-      const end = ts + (+e.dur || 0);
+      const end = ts + Math.max(+e.dur || 0, 0); // as the slices clamp it
       if (end > max) max = end;
     }
   }
