@@ -157,7 +157,7 @@ START_TEST(test_jscan_member_file_info)
 }
 END_TEST
 
-/* The input of tests/fuzz/regressions/fuzz_viewer_json/file_info_esc_nul:
+/* The input of tests/fuzz/regressions/fuzz_viewer_json/scan-esc-nul.json:
  * {"file_info": ESC, seven NULs, {}}} . The viewer's own scanner (the old
  * viewer/scan.c) took the ESC for a value and answered the span "\x1b",
  * which cJSON cannot parse, while cJSON (which skips every byte up to
