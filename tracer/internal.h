@@ -5,6 +5,17 @@
  * per-thread states. Only one tracer collects at a time (the interpreter has
  * one profile hook); vt_tracer__hook_state points to it.
  *
+ * The files call each other one way (each only those after it):
+ *   module.c (type, settings, init) -> api.c (methods) -> decorators.c
+ *   -> session.c (start/stop, threading bootstrap)
+ *   -> evalframe.c, profile.c (one file per hook mechanism; each includes
+ *      hook.h, the hot path as static inline functions)
+ *   -> extras.c, capture.c (exceptions, print/gc/audit; args, retval)
+ *   -> hook.c (hook state, filter slow path) -> thread.c (state, TLS
+ *      lookup, custom events) -> ring.c;
+ *   api.c -> dump.c -> names.c, writer.c, thread.c. pyjson.c (reprs,
+ *   cJSON) and clock.c are used at every level and use nothing of ours.
+ *
  * Include this only from files that use CPython: it includes Python.h.
  */
 #ifndef VT_TRACER_INTERNAL_H
