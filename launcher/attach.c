@@ -71,46 +71,50 @@ oom(void)
     abort();
 }
 
-static void
-add_list(cJSON *obj, const char *key, const struct vt_cli_list *l)
+/* One keyword of vt_cli_kwargs() into the JSON object ctx. */
+static enum vt_err
+add_kwarg(void *ctx, const char *name, const struct vt_cli_value *v)
 {
-    if (!l->set) {
-        cJSON_AddNullToObject(obj, key);
-        return;
+    cJSON *kw = ctx;
+    cJSON *item = NULL;
+    switch (v->type) {
+    case VT_CLI_V_BOOL:
+        item = cJSON_AddBoolToObject(kw, name, v->i != 0);
+        break;
+    case VT_CLI_V_INT:
+        item = cJSON_AddNumberToObject(kw, name, (double)v->i);
+        break;
+    case VT_CLI_V_FLOAT:
+        item = cJSON_AddNumberToObject(kw, name, v->f);
+        break;
+    case VT_CLI_V_STR:
+        item = v->s ? cJSON_AddStringToObject(kw, name, v->s) : cJSON_AddNullToObject(kw, name);
+        break;
+    case VT_CLI_V_LIST:
+        if (!v->list->set) {
+            item = cJSON_AddNullToObject(kw, name);
+            break;
+        }
+        item = cJSON_AddArrayToObject(kw, name);
+        for (size_t i = 0; item && i < v->list->n; i++)
+            cJSON_AddItemToArray(item, cJSON_CreateString(v->list->items[i]));
+        break;
     }
-    cJSON *arr = cJSON_AddArrayToObject(obj, key);
-    if (arr == NULL)
+    if (item == NULL)
         oom();
-    for (size_t i = 0; i < l->n; i++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(l->items[i]));
+    return VT_OK;
 }
 
 char *
 vt_attach_kwargs(const struct vt_options *o, const char *output)
 {
     /* Only keywords both our VizTracer() and VizTracer's accept, so a target
-     * that imports the other project's viztracer works too. */
+     * that imports the other project's viztracer works too (VT_OPT_ATTACH in
+     * tracer/options.h). */
     cJSON *kw = cJSON_CreateObject();
     if (kw == NULL)
         oom();
-    cJSON_AddNumberToObject(kw, "tracer_entries", (double)o->tracer_entries);
-    cJSON_AddNumberToObject(kw, "verbose", o->quiet ? 0 : 1);
-    cJSON_AddNumberToObject(kw, "max_stack_depth", (double)o->max_stack_depth);
-    add_list(kw, "include_files", &o->include_files);
-    add_list(kw, "exclude_files", &o->exclude_files);
-    cJSON_AddBoolToObject(kw, "ignore_c_function", o->ignore_c_function);
-    cJSON_AddBoolToObject(kw, "ignore_frozen", o->ignore_frozen);
-    cJSON_AddBoolToObject(kw, "log_func_retval", o->log_func_retval);
-    cJSON_AddBoolToObject(kw, "log_func_args", o->log_func_args);
-    cJSON_AddBoolToObject(kw, "log_print", o->log_print);
-    cJSON_AddBoolToObject(kw, "log_gc", o->log_gc);
-    cJSON_AddBoolToObject(kw, "log_async", o->log_async);
-    cJSON_AddBoolToObject(kw, "vdb", o->vdb);
-    cJSON_AddNumberToObject(kw, "min_duration", o->min_duration_us);
-    cJSON_AddBoolToObject(kw, "pid_suffix", 0);
-    cJSON_AddBoolToObject(kw, "file_info", 1);
-    cJSON_AddBoolToObject(kw, "register_global", 1);
-    cJSON_AddStringToObject(kw, "output_file", output);
+    vt_cli_kwargs(o, VT_OPT_ATTACH, output, add_kwarg, kw); /* add_kwarg can't fail */
     char *text = cJSON_PrintUnformatted(kw);
     cJSON_Delete(kw);
     if (text == NULL)

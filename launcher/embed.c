@@ -229,37 +229,52 @@ fail:
 
 /* ---- the tracer ------------------------------------------------------ */
 
-/* The list as Python strs; None when not given, or (empty_none) when empty. */
-PyObject *
-vt_embed__str_list(const struct vt_cli_list *l, int empty_none)
+/* One keyword of vt_cli_kwargs() into the dict ctx. */
+static enum vt_err
+put_kwarg(void *ctx, const char *name, const struct vt_cli_value *v)
 {
-    if (!l->set || (empty_none && l->n == 0))
-        Py_RETURN_NONE;
-    PyObject *list = PyList_New((Py_ssize_t)l->n); /* new ref */
-    for (size_t i = 0; list && i < l->n; i++) {
-        PyObject *s = PyUnicode_DecodeFSDefault(l->items[i]);
-        if (s == NULL) {
-            Py_CLEAR(list);
+    PyObject *value = NULL; /* new ref */
+    switch (v->type) {
+    case VT_CLI_V_BOOL:
+        value = PyBool_FromLong((long)v->i);
+        break;
+    case VT_CLI_V_INT:
+        value = PyLong_FromLongLong(v->i);
+        break;
+    case VT_CLI_V_FLOAT:
+        value = PyFloat_FromDouble(v->f);
+        break;
+    case VT_CLI_V_STR:
+        value = v->s ? PyUnicode_DecodeFSDefault(v->s) : (Py_INCREF(Py_None), Py_None);
+        break;
+    case VT_CLI_V_LIST:
+        if (!v->list->set) {
+            value = Py_None;
+            Py_INCREF(value);
             break;
         }
-        PyList_SET_ITEM(list, (Py_ssize_t)i, s);
+        value = PyList_New((Py_ssize_t)v->list->n);
+        for (size_t i = 0; value && i < v->list->n; i++) {
+            PyObject *s = PyUnicode_DecodeFSDefault(v->list->items[i]); /* new ref */
+            if (s == NULL)
+                Py_CLEAR(value);
+            else
+                PyList_SET_ITEM(value, (Py_ssize_t)i, s); /* steals s */
+        }
+        break;
     }
-    return list;
-}
-
-/* Sets kw[name] = value and drops the reference to value (NULL: error). */
-int
-vt_embed__put(PyObject *kw, const char *name, PyObject *value)
-{
-    int rc = value ? PyDict_SetItemString(kw, name, value) : -1;
+    int rc = value ? PyDict_SetItemString(ctx, name, value) : -1;
     Py_XDECREF(value);
-    return rc;
+    return rc == 0 ? VT_OK : VT_ERR_PYTHON;
 }
 
-static PyObject *
-boolean(int v)
+PyObject *
+vt_embed__kwargs(const struct vt_options *o, unsigned to, const char *output)
 {
-    return PyBool_FromLong(v);
+    PyObject *kw = PyDict_New(); /* new ref */
+    if (kw && vt_cli_kwargs(o, to, output, put_kwarg, kw) != VT_OK)
+        Py_CLEAR(kw);
+    return kw;
 }
 
 /* A VizTracer configured from the command line. New ref, or NULL with an
@@ -267,34 +282,13 @@ boolean(int v)
 static PyObject *
 create_tracer(PyObject *core, const struct vt_options *o, const char *output)
 {
-    PyObject *kw = PyDict_New(); /* new ref */
+    PyObject *kw = vt_embed__kwargs(o, VT_OPT_EMBED, output); /* new ref */
     if (kw == NULL)
         return NULL;
-    int rc = vt_embed__put(kw, "tracer_entries", PyLong_FromLongLong(o->tracer_entries)) |
-             vt_embed__put(kw, "verbose", PyLong_FromLong(o->quiet ? 0 : 1)) |
-             vt_embed__put(kw, "max_stack_depth", PyLong_FromLong(o->max_stack_depth)) |
-             vt_embed__put(kw, "include_files", vt_embed__str_list(&o->include_files, 1)) |
-             vt_embed__put(kw, "exclude_files", vt_embed__str_list(&o->exclude_files, 1)) |
-             vt_embed__put(kw, "ignore_c_function", boolean(o->ignore_c_function)) |
-             vt_embed__put(kw, "ignore_frozen", boolean(o->ignore_frozen)) |
-             vt_embed__put(kw, "log_func_retval", boolean(o->log_func_retval)) |
-             vt_embed__put(kw, "log_func_args", boolean(o->log_func_args)) |
-             vt_embed__put(kw, "log_sparse", boolean(o->log_sparse)) |
-             vt_embed__put(kw, "pid_suffix", boolean(o->pid_suffix)) |
-             vt_embed__put(kw, "min_duration", PyFloat_FromDouble(o->min_duration_us)) |
-             vt_embed__put(kw, "output_file", PyUnicode_DecodeFSDefault(output)) |
-             vt_embed__put(kw, "trace_self", boolean(o->trace_self)) |
-             vt_embed__put(kw, "vdb", boolean(o->vdb)) |
-             vt_embed__put(kw, "log_print", boolean(o->log_print)) |
-             vt_embed__put(kw, "log_gc", boolean(o->log_gc)) |
-             vt_embed__put(kw, "log_exception", boolean(o->log_exception)) |
-             vt_embed__put(kw, "log_audit", vt_embed__str_list(&o->log_audit, 0)) |
-             vt_embed__put(kw, "plugins", vt_embed__str_list(&o->plugins, 1)) |
-             vt_embed__put(kw, "log_async", boolean(o->log_async));
     PyObject *t = NULL;
     PyObject *empty = PyTuple_New(0);                           /* new ref */
     PyObject *type = PyObject_GetAttrString(core, "VizTracer"); /* new ref */
-    if (rc == 0 && empty && type)
+    if (empty && type)
         t = PyObject_Call(type, empty, kw); /* new ref */
     Py_XDECREF(empty);
     Py_XDECREF(type);

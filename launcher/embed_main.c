@@ -45,18 +45,9 @@ read_source(const char *path)
 static PyObject *
 instrumentation(const struct vt_options *o)
 {
-    if (!(o->log_var.n || o->log_number.n || o->log_attr.n || o->log_func_exec.n ||
-          o->log_func_entry.n || o->magic_comment))
+    if (!vt_cli_instrumented(o))
         return NULL;
-    PyObject *d = PyDict_New(); /* new ref */
-    if (d && (vt_embed__put(d, "log_var", vt_embed__str_list(&o->log_var, 1)) |
-              vt_embed__put(d, "log_number", vt_embed__str_list(&o->log_number, 1)) |
-              vt_embed__put(d, "log_attr", vt_embed__str_list(&o->log_attr, 1)) |
-              vt_embed__put(d, "log_func_exec", vt_embed__str_list(&o->log_func_exec, 1)) |
-              vt_embed__put(d, "log_func_entry", vt_embed__str_list(&o->log_func_entry, 1)) |
-              vt_embed__put(d, "magic_comment", PyBool_FromLong(o->magic_comment))) != 0)
-        Py_CLEAR(d);
-    return d;
+    return vt_embed__kwargs(o, VT_OPT_INSTR, NULL);
 }
 
 static PyObject *

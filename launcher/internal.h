@@ -24,13 +24,10 @@ int vt_embed__find_glue(char *out, size_t len);
  * with a Python exception set. */
 int vt_embed__run_snippet(const char *code, PyObject *ns);
 
-/* The list as Python strs; None when not given, or (empty_none) when
- * empty. New ref, or NULL with an exception set. */
-PyObject *vt_embed__str_list(const struct vt_cli_list *l, int empty_none);
-
-/* Sets kw[name] = value and drops the reference to value (NULL: error).
- * Returns 0 or -1. */
-int vt_embed__put(PyObject *kw, const char *name, PyObject *value);
+/* The keywords vt_cli_kwargs() gives user `to` (VT_OPT_EMBED,
+ * VT_OPT_INSTR) as a dict; output is the output file's value. New ref, or
+ * NULL with an exception set. */
+PyObject *vt_embed__kwargs(const struct vt_options *o, unsigned to, const char *output);
 
 /* Prints the pending exception as one line "viztracer: [what: ]message"
  * (our own failure, not the program's) and clears it. */

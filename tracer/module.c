@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include <structmember.h>
+#include "options.h"
 #include "tracer.h"
 
 /* Longest repr kept, in characters; longer ones are cut. */
@@ -199,34 +200,33 @@ tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)t;
 }
 
+/* VizTracer()'s keywords, from tracer/options.h: kwlist and kwformat are
+ * in its positional order (each line's pos). */
+#define KW_SKIP(name, s, kind, def, arg, help, use)
+#define KW_ONE_OPT(name, s, kind, def, arg, help, use, pos, fmt) +1
+#define KW_ONE(name, use, pos, fmt) +1
+#define KW_POS_OPT(name, s, kind, def, arg, help, use, pos, fmt) +(pos)
+#define KW_POS(name, use, pos, fmt) +(pos)
+#define KW_NAME_OPT(name, s, kind, def, arg, help, use, pos, fmt) [pos] = #name,
+#define KW_NAME(name, use, pos, fmt) [pos] = #name,
+#define KW_FMT_OPT(name, s, kind, def, arg, help, use, pos, fmt) [pos] = fmt,
+#define KW_FMT(name, use, pos, fmt) [pos] = fmt,
+
+enum { KW_COUNT = 0 VT_OPTIONS(KW_SKIP, KW_ONE_OPT, KW_ONE) };
+
+/* Positions 0..KW_COUNT-1, each once: a repeated one is an error of
+ * -Woverride-init, and distinct positions with this sum leave no gap. */
+_Static_assert(0 VT_OPTIONS(KW_SKIP, KW_POS_OPT, KW_POS) == KW_COUNT * (KW_COUNT - 1) / 2,
+               "the pos of VizTracer() keywords in tracer/options.h must be 0, 1, 2...");
+
+static const char kwformat[KW_COUNT] = {VT_OPTIONS(KW_SKIP, KW_FMT_OPT, KW_FMT)};
+
 static int
 tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"tracer_entries",
-                             "verbose",
-                             "max_stack_depth",
-                             "include_files",
-                             "exclude_files",
-                             "ignore_c_function",
-                             "ignore_frozen",
-                             "log_func_retval",
-                             "log_func_args",
-                             "log_sparse",
-                             "pid_suffix",
-                             "file_info",
-                             "register_global",
-                             "trace_self",
-                             "min_duration",
-                             "output_file",
-                             "process_name",
-                             "vdb",
-                             "log_print",
-                             "log_gc",
-                             "log_audit",
-                             "log_exception",
-                             "plugins",
-                             "log_async",
-                             NULL};
+    static char *kwlist[KW_COUNT + 1] = {VT_OPTIONS(KW_SKIP, KW_NAME_OPT, KW_NAME)};
+    char format[KW_COUNT + 16];
+    snprintf(format, sizeof(format), "|%.*s:VizTracer", (int)KW_COUNT, kwformat);
     long long entries = 1000000;
     int verbose = 1, ignore_c = 0, ignore_frozen = 0, retval = 0, fargs = 0, sparse = 0;
     int pid_suffix = 0, file_info = 1, reg = 1, trace_self = 0, vdb = 0;
@@ -234,11 +234,14 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     PyObject *audit = NULL, *plugins = NULL;
     double min_duration = 0;
     PyObject *depth = NULL, *incl = NULL, *excl = NULL, *output = NULL, *pname = NULL;
-    if (!PyArg_ParseTupleAndKeywords(
-            args, kw, "|LiOOOpppppppppdOOpppOpOp:VizTracer", kwlist, &entries, &verbose, &depth,
-            &incl, &excl, &ignore_c, &ignore_frozen, &retval, &fargs, &sparse, &pid_suffix,
-            &file_info, &reg, &trace_self, &min_duration, &output, &pname, &vdb, &log_print,
-            &log_gc, &audit, &log_exc, &plugins, &log_async))
+    /* One variable per keyword, in kwlist's order. */
+    _Static_assert(KW_COUNT == 24, "a VizTracer() keyword added to tracer/options.h needs a "
+                                   "variable below");
+    if (!PyArg_ParseTupleAndKeywords(args, kw, format, kwlist, &entries, &verbose, &depth, &incl,
+                                     &excl, &ignore_c, &ignore_frozen, &retval, &fargs, &sparse,
+                                     &pid_suffix, &file_info, &reg, &trace_self, &min_duration,
+                                     &output, &pname, &vdb, &log_print, &log_gc, &audit, &log_exc,
+                                     &plugins, &log_async))
         return -1;
     if (t->collecting) {
         PyErr_SetString(PyExc_RuntimeError, "cannot re-initialize a running VizTracer");
