@@ -2,8 +2,8 @@
  *
  * No Python here. The launcher makes a private folder before the program
  * runs; every forked child writes a marker "<pid>.viztmp" there when it
- * starts and "result_<pid>.json" when it ends (embed.c arranges both), then
- * removes its marker. After its own program, the parent waits (bounded)
+ * starts and "result_<pid>.json" when it ends (viztracer/_fork.py, set up
+ * by embed_children.c), then removes its marker. After its own program, the parent waits (bounded)
  * for children that are still alive, and merges every result with its own
  * trace through combine.h.
  */
@@ -20,16 +20,6 @@
 /* Seconds the parent waits for a child of its own that has not yet written
  * its marker (it was forked just before the program ended). */
 #define VT_CHILDREN_GRACE_S 0.5
-
-/* The Python source that embed.c runs before the program, in a namespace
- * holding `tracer` (the VizTracer), `d` (the folder), `vt_argv` (the
- * command line that runs a child traced: this executable, the options,
- * --subprocess_child d), `child` (this process is such a child) and
- * `patch_only` (--patch_only), `kick` and `kicked` (termkick.h): it
- * registers the fork hooks, patches
- * subprocess and multiprocessing's spawn, and defines save_child() and
- * save_parent(path). Static text; can't fail. */
-const char *vt_children_python(void);
 
 /* Creates an empty private folder "viztracer-<pid>-XXXXXX" under $TMPDIR
  * (else /tmp), after removing such folders of viztracers that were killed

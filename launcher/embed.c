@@ -176,17 +176,41 @@ vt_embed__find_glue(char *out, size_t len)
     return -1;
 }
 
-/* Runs a few lines of our own Python (before tracing starts) in a fresh
- * namespace holding the given name = value pairs. Returns 0, or -1 with a
- * Python exception set. */
-int
-vt_embed__run_snippet(const char *code, PyObject *ns)
+/* Loads the glue package in folder glue as sys.modules["viztracer"], as
+ * importlib.util.spec_from_file_location() and module_from_spec() do for a
+ * package, without touching sys.path. Returns 0, or -1 with an exception
+ * set. */
+static int
+load_glue(const char *glue)
 {
-    PyObject *r = PyRun_String(code, Py_file_input, ns, ns); /* new ref */
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return 0;
+    int rc = -1;
+    PyObject *fn = NULL, *args = NULL, *kw = NULL, *spec = NULL, *mod = NULL; /* new refs */
+    PyObject *r = NULL;                                                       /* new ref */
+    PyObject *util = PyImport_ImportModule("importlib.util");                 /* new ref */
+    if (util == NULL)
+        goto out;
+    fn = PyObject_GetAttrString(util, "spec_from_file_location");
+    args = Py_BuildValue("(sN)", "viztracer", PyUnicode_FromFormat("%s/__init__.py", glue));
+    kw = Py_BuildValue("{s:[s]}", "submodule_search_locations", glue);
+    if (fn == NULL || args == NULL || kw == NULL)
+        goto out;
+    spec = PyObject_Call(fn, args, kw);
+    mod = spec ? PyObject_CallMethod(util, "module_from_spec", "O", spec) : NULL;
+    if (mod == NULL || PyDict_SetItemString(PyImport_GetModuleDict(), "viztracer", mod) < 0)
+        goto out;
+    PyObject *loader = PyObject_GetAttrString(spec, "loader"); /* new ref */
+    r = loader ? PyObject_CallMethod(loader, "exec_module", "O", mod) : NULL;
+    Py_XDECREF(loader);
+    rc = r ? 0 : -1;
+out:
+    Py_XDECREF(r);
+    Py_XDECREF(mod);
+    Py_XDECREF(spec);
+    Py_XDECREF(kw);
+    Py_XDECREF(args);
+    Py_XDECREF(fn);
+    Py_XDECREF(util);
+    return rc;
 }
 
 /* Makes `import viztracer` work without touching sys.path: our C module
@@ -207,19 +231,7 @@ install_package(void)
             goto fail;
         return core;
     }
-    PyObject *ns = Py_BuildValue("{s:s,s:O}", "glue", glue, "__builtins__",
-                                 PyEval_GetBuiltins()); /* new ref */
-    int rc =
-        ns ? vt_embed__run_snippet("import importlib.util, sys\n"
-                                   "spec = importlib.util.spec_from_file_location('viztracer',\n"
-                                   "    glue + '/__init__.py', submodule_search_locations=[glue])\n"
-                                   "mod = importlib.util.module_from_spec(spec)\n"
-                                   "sys.modules['viztracer'] = mod\n"
-                                   "spec.loader.exec_module(mod)\n",
-                                   ns)
-           : -1;
-    Py_XDECREF(ns);
-    if (rc < 0)
+    if (load_glue(glue) < 0)
         goto fail;
     return core;
 fail:
