@@ -1,9 +1,10 @@
 /* attach.c: remote attach, the launcher's side; see attach.h.
  *
- * --attach PID: check the pid -> write the Python of one step into a private
- * temp folder -> run gdb on the target, which makes it run that file -> wait
- * for the target's one-line answer in the folder -> wait -t seconds or for
- * Ctrl+C -> the same for the stop step. --uninstall is one step;
+ * --attach PID: check the pid -> a private temp folder holding a copy of
+ * viztracer/_attach_step.py and the step's call -> run gdb on the target,
+ * which makes it run one statement that runs that file -> wait for the
+ * target's one-line answer in the folder -> wait -t seconds or for Ctrl+C
+ * -> the same for the stop step. --uninstall is one step;
  * --attach_installed sends SIGUSR1 and SIGUSR2 and runs no gdb.
  *
  * Sections: pure helpers (unit-tested), temp folder and steps, gdb, waiting,
@@ -29,6 +30,7 @@
 #include "../tracer/base/buf.h"
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
+#include "embed.h"
 
 /* Seconds gdb may take to attach, inject and detach. */
 #define GDB_TIMEOUT 60.0
@@ -186,6 +188,59 @@ struct session {
     char dir[PATH_MAX]; /* the temp folder, or "" */
 };
 
+static int
+write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        vt_log_errno("viztracer: cannot write", path, errno);
+        return -1;
+    }
+    int bad = fputs(text, f) < 0;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        vt_log_errno("viztracer: cannot write", path, errno);
+        return -1;
+    }
+    return 0;
+}
+
+/* Copies viztracer/_attach_step.py, which runs each step in the target, to
+ * <dir>/step.py: a file the target can read, at a path that needs no
+ * quoting. Returns 0 or -1 (message printed). */
+static int
+copy_step_runner(const struct session *s)
+{
+    char glue[PATH_MAX], src[PATH_MAX + 32], dst[PATH_MAX + 32];
+    if (vt_embed_find_glue(glue, sizeof(glue)) != VT_OK) {
+        vt_log_error("viztracer: the viztracer Python package is not beside this executable");
+        return -1;
+    }
+    snprintf(src, sizeof(src), "%s/_attach_step.py", glue);
+    snprintf(dst, sizeof(dst), "%s/step.py", s->dir);
+    FILE *f = fopen(src, "r");
+    if (f == NULL) {
+        vt_log_errno("viztracer: cannot read", src, errno);
+        return -1;
+    }
+    struct vt_buf b;
+    vt_buf_init(&b, 1u << 20);
+    char chunk[4096];
+    size_t got;
+    enum vt_err err = VT_OK;
+    while (err == VT_OK && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        err = vt_buf_add(&b, chunk, got);
+    int bad = ferror(f) || err != VT_OK;
+    fclose(f);
+    int rc = -1;
+    if (bad)
+        vt_log_error("viztracer: cannot read %s", src);
+    else
+        rc = write_text(dst, b.data ? b.data : "");
+    vt_buf_fini(&b);
+    return rc;
+}
+
 /* Creates the folder, owned by the target's user when we are root, so that
  * the target can write its answers there. Returns 0 or -1 (message printed). */
 static int
@@ -209,7 +264,7 @@ session_open(struct session *s, long pid)
         vt_log_errno("viztracer: cannot chown", s->dir, errno);
         return -1;
     }
-    return 0;
+    return copy_step_runner(s);
 }
 
 /* Removes the folder and what the steps left in it. */
@@ -217,10 +272,12 @@ static void
 session_close(struct session *s)
 {
     static const char *const names[] = {"start", "stop", "uninstall"};
-    static const char *const exts[] = {".py", ".gdb", ".answer", ".answer.tmp"};
+    static const char *const exts[] = {".call", ".gdb", ".answer", ".answer.tmp"};
     char path[PATH_MAX + 32];
     if (s->dir[0] == '\0')
         return;
+    snprintf(path, sizeof(path), "%s/step.py", s->dir);
+    unlink(path);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         for (size_t j = 0; j < sizeof(exts) / sizeof(exts[0]); j++) {
             snprintf(path, sizeof(path), "%s/%s%s", s->dir, names[i], exts[j]);
@@ -230,50 +287,15 @@ session_close(struct session *s)
     s->dir[0] = '\0';
 }
 
-static int
-write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        vt_log_errno("viztracer: cannot write", path, errno);
-        return -1;
-    }
-    int bad = fputs(text, f) < 0;
-    bad |= fclose(f) != 0;
-    if (bad) {
-        vt_log_errno("viztracer: cannot write", path, errno);
-        return -1;
-    }
-    return 0;
-}
-
-/* Writes <dir>/<step>.py, the Python the target runs: it calls call (an
- * expression of the module viztracer.attach) and writes a one-line answer to
- * <dir>/<step>.answer: "ok", "refused" when call returned False, or
- * "error <Type>: <message>". It never raises: an exception in a pending
- * call would surface in the target's own code. Returns 0 or -1. */
+/* Writes <dir>/<step>.call, what viztracer/_attach_step.py is to call in
+ * the target: call, a function of viztracer.attach and its arguments, one
+ * word a line. Returns 0 or -1 (message printed). */
 static int
 write_step(const struct session *s, const char *step, const char *call)
 {
-    struct vt_buf b;
-    vt_buf_init(&b, 1u << 20);
-    vt_buf_printf(&b,
-                  "import os\n"
-                  "try:\n"
-                  "    import viztracer.attach\n"
-                  "    r = viztracer.attach.%s\n"
-                  "    a = 'refused' if r is False else 'ok'\n"
-                  "except BaseException as e:\n"
-                  "    a = 'error ' + type(e).__name__ + ': ' + str(e).replace('\\n', ' ')\n"
-                  "with open('%s/%s.answer.tmp', 'w') as f:\n"
-                  "    f.write(a + '\\n')\n"
-                  "os.replace('%s/%s.answer.tmp', '%s/%s.answer')\n",
-                  call, s->dir, step, s->dir, step, s->dir, step);
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof(path), "%s/%s.py", s->dir, step);
-    int rc = write_text(path, b.data ? b.data : "");
-    vt_buf_fini(&b);
-    return rc;
+    snprintf(path, sizeof(path), "%s/%s.call", s->dir, step);
+    return write_text(path, call);
 }
 
 /* ---- gdb ---------------------------------------------------------------- */
@@ -288,17 +310,15 @@ write_step(const struct session *s, const char *step, const char *call)
  *   GIL back. With scheduler-locking off the other threads run meanwhile,
  *   so one of them holding the GIL can hand it over.
  * The string gdb copies into the target (with malloc) stays there, as a
- * pending call needs. The code only opens <step>.py: paths are plain_path()
+ * pending call needs. It is one statement that runs <dir>/step.py
+ * (viztracer/_attach_step.py), which never raises; paths are plain_path()
  * so they need no quoting. */
 static int
 write_gdb_script(const struct session *s, const char *step)
 {
-    char code[PATH_MAX * 2];
-    snprintf(code, sizeof(code),
-             "try:\\n    with open(\\\"%s/%s.py\\\") as f:\\n        exec(f.read(), "
-             "{\\\"__name__\\\": \\\"__viztracer_attach__\\\"})\\nexcept BaseException:\\n"
-             "    pass\\n",
-             s->dir, step);
+    char code[PATH_MAX * 2 + 128];
+    snprintf(code, sizeof(code), "__import__('runpy').run_path('%s/step.py')['run']('%s', '%s')",
+             s->dir, s->dir, step);
     struct vt_buf b;
     vt_buf_init(&b, 1u << 20);
     vt_buf_printf(&b,
@@ -618,7 +638,7 @@ attach(const struct vt_options *o, const char *output)
     char *b64 = vt_attach_b64(kwargs, strlen(kwargs));
     struct vt_buf call;
     vt_buf_init(&call, 1u << 20);
-    vt_buf_printf(&call, "start_attach('%s')", b64);
+    vt_buf_printf(&call, "start_attach\n%s\n", b64);
     char ans[512];
     int status = 1;
     catch_stop_signals();
@@ -632,7 +652,7 @@ attach(const struct vt_options *o, const char *output)
     }
     if (wait_collect(o, pid) != 0)
         goto out;
-    if (run_step(&s, "stop", "stop_attach()", STOP_TIMEOUT, ans, sizeof(ans)) != 0)
+    if (run_step(&s, "stop", "stop_attach\n", STOP_TIMEOUT, ans, sizeof(ans)) != 0)
         goto out;
     if (strcmp(ans, "refused") == 0) {
         vt_log_error("viztracer: pid %ld has no tracer to stop (was it uninstalled?)", pid);
@@ -662,7 +682,7 @@ uninstall(const struct vt_options *o)
     char ans[512];
     int status = 1;
     if (session_open(&s, pid) == 0 &&
-        run_step(&s, "uninstall", "uninstall_attach()", START_TIMEOUT, ans, sizeof(ans)) == 0) {
+        run_step(&s, "uninstall", "uninstall_attach\n", START_TIMEOUT, ans, sizeof(ans)) == 0) {
         if (!o->quiet)
             printf("Uninstalled viztracer from pid %ld\n", pid);
         status = 0;

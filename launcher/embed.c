@@ -150,19 +150,17 @@ start_python(const struct vt_options *o)
     return 0;
 }
 
-/* Folder of the glue package (viztracer/__init__.py) beside the executable:
- * build/bin/../python or PREFIX/bin/../lib/viztracer/python. */
-int
-vt_embed__find_glue(char *out, size_t len)
+enum vt_err
+vt_embed_find_glue(char *out, size_t len)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n <= 0)
-        return -1;
+        return VT_ERR_NOFILE;
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash == NULL)
-        return -1;
+        return VT_ERR_NOFILE;
     *slash = '\0';
     static const char *const rel[] = {"/../python/viztracer", "/../lib/viztracer/python/viztracer"};
     for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
@@ -171,9 +169,9 @@ vt_embed__find_glue(char *out, size_t len)
         int n2 = snprintf(init, sizeof(init), "%s/__init__.py", out);
         if (n1 > 0 && (size_t)n1 < len && n2 > 0 && (size_t)n2 < sizeof(init) &&
             access(init, R_OK) == 0)
-            return 0;
+            return VT_OK;
     }
-    return -1;
+    return VT_ERR_NOFILE;
 }
 
 /* Loads the glue package in folder glue as sys.modules["viztracer"], as
@@ -226,7 +224,7 @@ install_package(void)
     if (PyDict_SetItemString(modules, VT_TRACER_MODULE, core) < 0)
         goto fail;
     char glue[PATH_MAX];
-    if (vt_embed__find_glue(glue, sizeof(glue)) != 0) {
+    if (vt_embed_find_glue(glue, sizeof(glue)) != VT_OK) {
         if (PyDict_SetItemString(modules, "viztracer", core) < 0)
             goto fail;
         return core;

@@ -16,10 +16,6 @@
 
 /* helpers (embed.c) */
 
-/* Folder of the glue package (viztracer/__init__.py) beside the
- * executable, into out. Returns 0, or -1 when there is none. */
-int vt_embed__find_glue(char *out, size_t len);
-
 /* The keywords vt_cli_kwargs() gives user `to` (VT_OPT_EMBED,
  * VT_OPT_INSTR) as a dict; output is the output file's value. New ref, or
  * NULL with an exception set. */
