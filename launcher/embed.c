@@ -3,7 +3,7 @@
  * Order of a run: PyConfig (argv, executable, no sys.path[0] guess) ->
  * the viztracer package (our C module + the glue next to the executable)
  * -> a VizTracer built from the options -> SIGTERM handler -> fork hooks
- * (children.h) -> __main__ prepared as python3 would -> a two-line runner
+ * (children.h) -> __main__ prepared as python3 would -> a one-line runner
  * compiled by us calls tracer.start() then exec(code) (so, as in VizTracer,
  * builtins.exec is the outermost event) -> wait for non-daemon threads ->
  * stop -> atexit -> save (merged with forked children's traces, if any) ->
@@ -417,11 +417,13 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
             PyErr_Clear();
         Py_XDECREF(none);
     }
-    /* The runner: tracer.start() then exec(code), so builtins.exec is recorded
-     * as the outermost call (as in VizTracer), and nothing of ours is. */
+    /* The runner, one statement: tracer.start() then exec(code), so
+     * builtins.exec is recorded as the outermost call (as in VizTracer), and
+     * nothing of ours is. It is compiled here as "<viztracer>", not a file
+     * of our package, whose calls (exec among them) the trace leaves out. */
     const char *runner = o->log_sparse || o->patch_only
                              ? "exec(__vt_code, __vt_globals)\n"
-                             : "__vt_start()\nexec(__vt_code, __vt_globals)\n";
+                             : "__vt_start(); exec(__vt_code, __vt_globals)\n";
     PyObject *start = PyObject_GetAttrString(tracer, "start"); /* new ref */
     PyObject *ns =
         start ? Py_BuildValue("{s:O,s:N,s:O,s:O}", "__builtins__", PyEval_GetBuiltins(),

@@ -221,6 +221,13 @@ _Static_assert(0 VT_OPTIONS(KW_SKIP, KW_POS_OPT, KW_POS) == KW_COUNT * (KW_COUNT
 
 static const char kwformat[KW_COUNT] = {VT_OPTIONS(KW_SKIP, KW_FMT_OPT, KW_FMT)};
 
+#define KW_USE_OPT(name, s, kind, def, arg, help, use, pos, fmt) [pos] = use,
+#define KW_USE(name, use, pos, fmt) [pos] = use,
+
+/* kwlist's names and VT_OPT_* bits, for init_kwargs. */
+static const char *const kwnames[KW_COUNT] = {VT_OPTIONS(KW_SKIP, KW_NAME_OPT, KW_NAME)};
+static const unsigned kwuse[KW_COUNT] = {VT_OPTIONS(KW_SKIP, KW_USE_OPT, KW_USE)};
+
 static int
 tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
 {
@@ -541,18 +548,16 @@ get_init_kwargs(struct vt_tracer *t, void *c)
                         "viztracer: child processes are not traced (--ignore_multiprocess)");
         return NULL;
     }
-    PyObject *kw = Py_BuildValue(
-        "{s:K,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:O,s:O}", "tracer_entries",
-        (unsigned long long)t->entries, "verbose", t->verbose, "max_stack_depth",
-        t->max_stack_depth, "include_files", t->include_files ? t->include_files : Py_None,
-        "exclude_files", t->exclude_files ? t->exclude_files : Py_None, "ignore_c_function",
-        (t->flags & VT_F_IGNORE_C) ? Py_True : Py_False, "ignore_frozen",
-        (t->flags & VT_F_IGNORE_FROZEN) ? Py_True : Py_False, "log_func_retval",
-        (t->flags & VT_F_LOG_RETVAL) ? Py_True : Py_False, "log_func_args",
-        (t->flags & VT_F_LOG_ARGS) ? Py_True : Py_False, "log_sparse",
-        t->log_sparse ? Py_True : Py_False, "pid_suffix", t->pid_suffix ? Py_True : Py_False,
-        "file_info", t->file_info ? Py_True : Py_False, "min_duration", t->min_duration_us,
-        "output_file", t->output_file, "vdb", (t->flags & VT_F_VDB) ? Py_True : Py_False);
+    /* The VT_OPT_INIT keywords, each its attribute's value. */
+    PyObject *kw = PyDict_New(); /* new ref */
+    for (size_t i = 0; kw && i < KW_COUNT; i++) {
+        if (!(kwuse[i] & VT_OPT_INIT))
+            continue;
+        PyObject *v = PyObject_GetAttrString((PyObject *)t, kwnames[i]); /* new ref */
+        if (v == NULL || PyDict_SetItemString(kw, kwnames[i], v) < 0)
+            Py_CLEAR(kw);
+        Py_XDECREF(v);
+    }
     /* Under the launcher, processes it did not start itself (a pool's
      * workers, built from these settings: spec §7.4) save into its folder
      * for children, one file per pid, quietly. */

@@ -46,6 +46,7 @@
 #define VT_OPT_NOT_QUIET 0x40u  /* its value: 0 under --quiet, else 1 */
 #define VT_OPT_OUTPUT 0x80u     /* its value: the run's output path */
 #define VT_OPT_ADD 0x100u       /* a list whose occurrences on one command line add up */
+#define VT_OPT_INIT 0x200u      /* a keyword in VizTracer.init_kwargs (its attribute's value) */
 
 /* the usual set for a tracer setting: children, runs and attaches get it */
 #define VT_OPT_ALL (VT_OPT_CHILD | VT_OPT_EMBED | VT_OPT_ATTACH)
@@ -58,43 +59,45 @@
     OPT(module, 'm', MODULE, 0, "MOD", "run library module MOD as __main__ (like python -m)", 0)   \
     OPT(rcfile, 0, RCFILE, 0, "PATH", "read defaults from PATH (default ./.viztracerrc)", 0)       \
     OPTKW(tracer_entries, 0, LLONG, 1000000, "N",                                                  \
-          "buffer capacity in events; the newest N are kept (default 1000000)", VT_OPT_ALL, 0,     \
-          'L')                                                                                     \
+          "buffer capacity in events; the newest N are kept (default 1000000)",                    \
+          VT_OPT_ALL | VT_OPT_INIT, 0, 'L')                                                        \
     OPTKW(output_file, 'o', STR, 0, "PATH",                                                        \
           "output file: .json, .json.gz or .html (default result.json)",                           \
-          VT_OPT_EMBED | VT_OPT_ATTACH | VT_OPT_OUTPUT, 15, 'O')                                   \
+          VT_OPT_EMBED | VT_OPT_ATTACH | VT_OPT_OUTPUT | VT_OPT_INIT, 15, 'O')                     \
     OPT(open, 0, FLAG, 0, NULL, "after saving, serve the report and open the browser", 0)          \
     OPT(unique_output_file, 'u', FLAG, 0, NULL, "name the output <name>_<date>_<time>_<pid>.json", \
         0)                                                                                         \
     OPT(output_dir, 0, STR, 0, "DIR", "write the output into DIR (created)", 0)                    \
     OPTKW(pid_suffix, 0, FLAG, 0, NULL, "append _<pid> to the output name",                        \
-          VT_OPT_EMBED | VT_OPT_ATTACH_OFF, 10, 'p')                                               \
+          VT_OPT_EMBED | VT_OPT_ATTACH_OFF | VT_OPT_INIT, 10, 'p')                                 \
     OPTKW(file_info, 0, FLAG, 0, NULL, "(always on) include source in the output",                 \
-          VT_OPT_CHILD | VT_OPT_ATTACH_ON, 11, 'p')                                                \
+          VT_OPT_CHILD | VT_OPT_ATTACH_ON | VT_OPT_INIT, 11, 'p')                                  \
     OPT(quiet, 0, FLAG, 0, NULL, "print nothing but the program's own output", 0)                  \
     OPTKW(trace_self, 0, FLAG, 0, NULL, "also trace viztracer's own code", VT_OPT_RUN, 13, 'p')    \
-    OPTKW(max_stack_depth, 0, INT, -1, "N", "do not record calls deeper than N", VT_OPT_ALL, 2,    \
-          'O')                                                                                     \
+    OPTKW(max_stack_depth, 0, INT, -1, "N", "do not record calls deeper than N",                   \
+          VT_OPT_ALL | VT_OPT_INIT, 2, 'O')                                                        \
     OPTKW(min_duration, 0, DURATION, 0, "TIME",                                                    \
           "drop calls shorter than TIME (e.g. 0.2ms, 300ns, 5us, 1s; default unit us)",            \
-          VT_OPT_ALL, 14, 'd')                                                                     \
+          VT_OPT_ALL | VT_OPT_INIT, 14, 'd')                                                       \
     OPTKW(include_files, 0, LIST, 0, "PATH...",                                                    \
           "record only code in files under these prefixes (put -- before the script)",             \
-          VT_OPT_ALL | VT_OPT_ADD, 3, 'O')                                                         \
+          VT_OPT_ALL | VT_OPT_INIT | VT_OPT_ADD, 3, 'O')                                           \
     OPTKW(exclude_files, 0, LIST, 0, "PATH...",                                                    \
-          "do not record code in files under these prefixes", VT_OPT_ALL | VT_OPT_ADD, 4, 'O')     \
+          "do not record code in files under these prefixes",                                      \
+          VT_OPT_ALL | VT_OPT_INIT | VT_OPT_ADD, 4, 'O')                                           \
     OPTKW(ignore_c_function, 0, FLAG, 0, NULL, "do not record builtin (C) functions; much faster", \
-          VT_OPT_ALL, 5, 'p')                                                                      \
+          VT_OPT_ALL | VT_OPT_INIT, 5, 'p')                                                        \
     OPTKW(ignore_frozen, 0, FLAG, 0, NULL, "do not record frozen modules (the import machinery)",  \
-          VT_OPT_ALL, 6, 'p')                                                                      \
-    OPTKW(log_func_retval, 0, FLAG, 0, NULL, "record repr() of return values", VT_OPT_ALL, 7, 'p') \
-    OPTKW(log_func_args, 0, FLAG, 0, NULL, "record repr() of function arguments", VT_OPT_ALL, 8,   \
-          'p')                                                                                     \
-    OPTKW(log_sparse, 0, FLAG, 0, NULL, "record only functions decorated @log_sparse", VT_OPT_RUN, \
-          9, 'p')                                                                                  \
+          VT_OPT_ALL | VT_OPT_INIT, 6, 'p')                                                        \
+    OPTKW(log_func_retval, 0, FLAG, 0, NULL, "record repr() of return values",                     \
+          VT_OPT_ALL | VT_OPT_INIT, 7, 'p')                                                        \
+    OPTKW(log_func_args, 0, FLAG, 0, NULL, "record repr() of function arguments",                  \
+          VT_OPT_ALL | VT_OPT_INIT, 8, 'p')                                                        \
+    OPTKW(log_sparse, 0, FLAG, 0, NULL, "record only functions decorated @log_sparse",             \
+          VT_OPT_RUN | VT_OPT_INIT, 9, 'p')                                                        \
     OPT(log_exit, 0, FLAG, 0, NULL, "keep recording while atexit handlers run", VT_OPT_CHILD)      \
-    OPTKW(vdb, 0, FLAG, 0, NULL, "record the caller's line of every call, for vdb", VT_OPT_ALL,    \
-          17, 'p')                                                                                 \
+    OPTKW(vdb, 0, FLAG, 0, NULL, "record the caller's line of every call, for vdb",                \
+          VT_OPT_ALL | VT_OPT_INIT, 17, 'p')                                                       \
     OPTKW(log_print, 0, FLAG, 0, NULL, "print() output becomes instant events", VT_OPT_ALL, 18,    \
           'p')                                                                                     \
     OPTKW(log_gc, 0, FLAG, 0, NULL, "garbage collections become counter events", VT_OPT_ALL, 19,   \
@@ -143,7 +146,7 @@
     OPT(uninstall, 0, INT, -1, "PID", "remove a tracer --attach left in PID", 0)                   \
     OPT(t, 't', SECONDS, -1, "SECONDS",                                                            \
         "with --attach*: stop and save after SECONDS (default: at Ctrl+C)", 0)                     \
-    KW(verbose, VT_OPT_EMBED | VT_OPT_ATTACH | VT_OPT_NOT_QUIET, 1, 'i')                           \
+    KW(verbose, VT_OPT_EMBED | VT_OPT_ATTACH | VT_OPT_NOT_QUIET | VT_OPT_INIT, 1, 'i')             \
     KW(register_global, VT_OPT_ATTACH_ON, 12, 'p')                                                 \
     KW(process_name, 0, 16, 'O')
 
