@@ -254,10 +254,13 @@ read_rcfile(struct vt_options *o, const char *path, int named, char *msg, size_t
     enum vt_err err = VT_OK;
     while (err == VT_OK && (got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
         err = vt_buf_add(&b, chunk, got);
+    if (err == VT_OK && ferror(fp))
+        err = fail(VT_ERR_IO, msg, msglen, "cannot read rcfile %s", path);
+    else if (err != VT_OK)
+        err = fail(err, msg, msglen, "rcfile %s is too large", path);
+    else
+        err = vt_cli_apply_rc(o, b.data ? b.data : "", path, msg, msglen);
     fclose(fp);
-    if (err != VT_OK)
-        return fail(err, msg, msglen, "rcfile %s is too large", path);
-    err = vt_cli_apply_rc(o, b.data ? b.data : "", path, msg, msglen);
     vt_buf_fini(&b);
     return err;
 }
