@@ -1,7 +1,11 @@
-/* cli.c: option table, command-line and rcfile parsing; see cli.h.
+/* cli.c: command-line and rcfile parsing, and what the options give child
+ * processes and VizTracer(); see cli.h.
  *
- * One table describes every option (name, short form, kind, field), so the
- * command line, the rcfile and the help text cannot disagree.
+ * opts[] is generated from tracer/options.h, the one list of options (name,
+ * short form, kind, field, help, users), so the command line, the rcfile,
+ * the help text, the children's command lines and the keyword arguments
+ * cannot disagree. Sections: the table, parsing, help, python3 command
+ * lines, child options, VizTracer()'s keywords.
  */
 #include "cli.h"
 
