@@ -213,23 +213,22 @@ out:
 
 /* Makes `import viztracer` work without touching sys.path: our C module
  * goes into sys.modules as viztracer._core, and the glue package is loaded
- * from its folder (or, without it, the C module stands in for viztracer). */
+ * from its folder. Without the glue nothing runs: preparing __main__ and
+ * following children are its modules' work (_run.py, _fork.py). */
 static PyObject *
 install_package(void)
 {
+    char glue[PATH_MAX];
+    if (vt_embed_find_glue(glue, sizeof(glue)) != VT_OK) {
+        PyErr_SetString(PyExc_ImportError,
+                        "its Python package (viztracer/__init__.py) is not beside this executable");
+        return NULL;
+    }
     PyObject *core = PyInit__core(); /* new ref */
     if (core == NULL)
         return NULL;
     PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
-    if (PyDict_SetItemString(modules, VT_TRACER_MODULE, core) < 0)
-        goto fail;
-    char glue[PATH_MAX];
-    if (vt_embed_find_glue(glue, sizeof(glue)) != VT_OK) {
-        if (PyDict_SetItemString(modules, "viztracer", core) < 0)
-            goto fail;
-        return core;
-    }
-    if (load_glue(glue) < 0)
+    if (PyDict_SetItemString(modules, VT_TRACER_MODULE, core) < 0 || load_glue(glue) < 0)
         goto fail;
     return core;
 fail:
