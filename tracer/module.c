@@ -200,29 +200,24 @@ tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)t;
 }
 
-/* VizTracer()'s keywords, from tracer/options.h: kwlist and kwformat are
- * in its positional order (each line's pos). */
+/* VizTracer()'s keywords, from tracer/options.h: kwlist, kwformat,
+ * kwnames and kwuse are in its positional order (each line's pos). The
+ * positions are 0..KW_COUNT-1, each once: a repeated one is an error of
+ * -Woverride-init, one past the end overflows kwformat, and KW_COUNT
+ * distinct positions below KW_COUNT leave no gap. */
 #define KW_SKIP(name, s, kind, def, arg, help, use)
-#define KW_ONE_OPT(name, s, kind, def, arg, help, use, pos, fmt) +1
-#define KW_ONE(name, use, pos, fmt) +1
-#define KW_POS_OPT(name, s, kind, def, arg, help, use, pos, fmt) +(pos)
-#define KW_POS(name, use, pos, fmt) +(pos)
+#define KW_ENUM_OPT(name, s, kind, def, arg, help, use, pos, fmt) KW_ENUM_##name,
+#define KW_ENUM(name, use, pos, fmt) KW_ENUM_##name,
 #define KW_NAME_OPT(name, s, kind, def, arg, help, use, pos, fmt) [pos] = #name,
 #define KW_NAME(name, use, pos, fmt) [pos] = #name,
-#define KW_FMT_OPT(name, s, kind, def, arg, help, use, pos, fmt) [pos] = fmt,
-#define KW_FMT(name, use, pos, fmt) [pos] = fmt,
+#define KW_FMT_OPT(name, s, kind, def, arg, help, use, pos, fmt) [pos] = (fmt),
+#define KW_FMT(name, use, pos, fmt) [pos] = (fmt),
+#define KW_USE_OPT(name, s, kind, def, arg, help, use, pos, fmt) [pos] = (use),
+#define KW_USE(name, use, pos, fmt) [pos] = (use),
 
-enum { KW_COUNT = 0 VT_OPTIONS(KW_SKIP, KW_ONE_OPT, KW_ONE) };
-
-/* Positions 0..KW_COUNT-1, each once: a repeated one is an error of
- * -Woverride-init, and distinct positions with this sum leave no gap. */
-_Static_assert(0 VT_OPTIONS(KW_SKIP, KW_POS_OPT, KW_POS) == KW_COUNT * (KW_COUNT - 1) / 2,
-               "the pos of VizTracer() keywords in tracer/options.h must be 0, 1, 2...");
+enum { VT_OPTIONS(KW_SKIP, KW_ENUM_OPT, KW_ENUM) KW_COUNT };
 
 static const char kwformat[KW_COUNT] = {VT_OPTIONS(KW_SKIP, KW_FMT_OPT, KW_FMT)};
-
-#define KW_USE_OPT(name, s, kind, def, arg, help, use, pos, fmt) [pos] = use,
-#define KW_USE(name, use, pos, fmt) [pos] = use,
 
 /* kwlist's names and VT_OPT_* bits, for init_kwargs. */
 static const char *const kwnames[KW_COUNT] = {VT_OPTIONS(KW_SKIP, KW_NAME_OPT, KW_NAME)};
