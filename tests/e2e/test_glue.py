@@ -7,7 +7,7 @@ and test_subprocess.py run it."""
 import os
 import subprocess
 
-from conftest import PYDIR, PYTHON
+from conftest import PYDIR, PYTHON, python_env, run_python
 
 STEP = os.path.join(PYDIR, "viztracer", "_attach_step.py")
 
@@ -16,9 +16,9 @@ def step(tmp_path, call, pythonpath=True):
     """Runs _attach_step.run() by path, as gdb's statement does, for a
     <step>.call holding call; returns the answer line."""
     (tmp_path / "start.call").write_text(call)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    if pythonpath:
-        env["PYTHONPATH"] = PYDIR
+    env = python_env()
+    if not pythonpath:
+        del env["PYTHONPATH"]
     code = f"__import__('runpy').run_path({STEP!r})['run']({str(tmp_path)!r}, 'start')"
     subprocess.run([PYTHON, "-c", code], env=env, check=True, cwd=tmp_path, timeout=60)
     assert not (tmp_path / "start.answer.tmp").exists()
@@ -60,8 +60,7 @@ g = {{}}
 code = _run.prepare_module(g, 'json.tool', False)
 print(g['__name__'], g['__package__'], sys.argv[0] == g['__file__'], code.co_filename == g['__file__'])
 """
-    r = subprocess.run([PYTHON, "-c", code], env=dict(os.environ, PYTHONPATH=PYDIR), cwd=tmp_path,
-                       capture_output=True, text=True, timeout=60)
+    r = run_python(code, tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [f"{tmp_path} {script} None True", "True",
                                      "__main__ json True True"]
