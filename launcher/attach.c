@@ -1,9 +1,10 @@
 /* attach.c: remote attach, the launcher's side; see attach.h.
  *
- * --attach PID: check the pid -> write the Python of one step into a private
- * temp folder -> run gdb on the target, which makes it run that file -> wait
- * for the target's one-line answer in the folder -> wait -t seconds or for
- * Ctrl+C -> the same for the stop step. --uninstall is one step;
+ * --attach PID: check the pid -> a private temp folder holding a copy of
+ * viztracer/_attach_step.py and the step's call -> run gdb on the target,
+ * which makes it run one statement that runs that file -> wait for the
+ * target's one-line answer in the folder -> wait -t seconds or for Ctrl+C
+ * -> the same for the stop step. --uninstall is one step;
  * --attach_installed sends SIGUSR1 and SIGUSR2 and runs no gdb.
  *
  * Sections: pure helpers (unit-tested), temp folder and steps, gdb, waiting,
@@ -29,6 +30,7 @@
 #include "../tracer/base/buf.h"
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
+#include "embed.h"
 
 /* Seconds gdb may take to attach, inject and detach. */
 #define GDB_TIMEOUT 60.0
@@ -71,46 +73,50 @@ oom(void)
     abort();
 }
 
-static void
-add_list(cJSON *obj, const char *key, const struct vt_cli_list *l)
+/* One keyword of vt_cli_kwargs() into the JSON object ctx. */
+static enum vt_err
+add_kwarg(void *ctx, const char *name, const struct vt_cli_value *v)
 {
-    if (!l->set) {
-        cJSON_AddNullToObject(obj, key);
-        return;
+    cJSON *kw = ctx;
+    cJSON *item = NULL;
+    switch (v->type) {
+    case VT_CLI_V_BOOL:
+        item = cJSON_AddBoolToObject(kw, name, v->i != 0);
+        break;
+    case VT_CLI_V_INT:
+        item = cJSON_AddNumberToObject(kw, name, (double)v->i);
+        break;
+    case VT_CLI_V_FLOAT:
+        item = cJSON_AddNumberToObject(kw, name, v->f);
+        break;
+    case VT_CLI_V_STR:
+        item = v->s ? cJSON_AddStringToObject(kw, name, v->s) : cJSON_AddNullToObject(kw, name);
+        break;
+    case VT_CLI_V_LIST:
+        if (!v->list->set) {
+            item = cJSON_AddNullToObject(kw, name);
+            break;
+        }
+        item = cJSON_AddArrayToObject(kw, name);
+        for (size_t i = 0; item && i < v->list->n; i++)
+            cJSON_AddItemToArray(item, cJSON_CreateString(v->list->items[i]));
+        break;
     }
-    cJSON *arr = cJSON_AddArrayToObject(obj, key);
-    if (arr == NULL)
+    if (item == NULL)
         oom();
-    for (size_t i = 0; i < l->n; i++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(l->items[i]));
+    return VT_OK;
 }
 
 char *
 vt_attach_kwargs(const struct vt_options *o, const char *output)
 {
     /* Only keywords both our VizTracer() and VizTracer's accept, so a target
-     * that imports the other project's viztracer works too. */
+     * that imports the other project's viztracer works too (VT_OPT_ATTACH in
+     * tracer/options.h). */
     cJSON *kw = cJSON_CreateObject();
     if (kw == NULL)
         oom();
-    cJSON_AddNumberToObject(kw, "tracer_entries", (double)o->tracer_entries);
-    cJSON_AddNumberToObject(kw, "verbose", o->quiet ? 0 : 1);
-    cJSON_AddNumberToObject(kw, "max_stack_depth", (double)o->max_stack_depth);
-    add_list(kw, "include_files", &o->include_files);
-    add_list(kw, "exclude_files", &o->exclude_files);
-    cJSON_AddBoolToObject(kw, "ignore_c_function", o->ignore_c_function);
-    cJSON_AddBoolToObject(kw, "ignore_frozen", o->ignore_frozen);
-    cJSON_AddBoolToObject(kw, "log_func_retval", o->log_func_retval);
-    cJSON_AddBoolToObject(kw, "log_func_args", o->log_func_args);
-    cJSON_AddBoolToObject(kw, "log_print", o->log_print);
-    cJSON_AddBoolToObject(kw, "log_gc", o->log_gc);
-    cJSON_AddBoolToObject(kw, "log_async", o->log_async);
-    cJSON_AddBoolToObject(kw, "vdb", o->vdb);
-    cJSON_AddNumberToObject(kw, "min_duration", o->min_duration_us);
-    cJSON_AddBoolToObject(kw, "pid_suffix", 0);
-    cJSON_AddBoolToObject(kw, "file_info", 1);
-    cJSON_AddBoolToObject(kw, "register_global", 1);
-    cJSON_AddStringToObject(kw, "output_file", output);
+    vt_cli_kwargs(o, VT_OPT_ATTACH, output, add_kwarg, kw); /* add_kwarg can't fail */
     char *text = cJSON_PrintUnformatted(kw);
     cJSON_Delete(kw);
     if (text == NULL)
@@ -182,9 +188,64 @@ struct session {
     char dir[PATH_MAX]; /* the temp folder, or "" */
 };
 
+/* Writes text into path. Returns VT_OK or VT_ERR_IO (message printed). */
+static enum vt_err
+write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        vt_log_errno("viztracer: cannot write", path, errno);
+        return VT_ERR_IO;
+    }
+    int bad = fputs(text, f) < 0;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        vt_log_errno("viztracer: cannot write", path, errno);
+        return VT_ERR_IO;
+    }
+    return VT_OK;
+}
+
+/* Copies viztracer/_attach_step.py, which runs each step in the target, to
+ * <dir>/step.py: a file the target can read, at a path that needs no
+ * quoting. Returns VT_OK, or an error after printing it. */
+static enum vt_err
+copy_step_runner(const struct session *s)
+{
+    char glue[PATH_MAX], src[PATH_MAX + 32], dst[PATH_MAX + 32];
+    enum vt_err err = vt_embed_find_glue(glue, sizeof(glue));
+    if (err != VT_OK) {
+        vt_log_error("viztracer: the viztracer Python package is not beside this executable");
+        return err;
+    }
+    snprintf(src, sizeof(src), "%s/_attach_step.py", glue);
+    snprintf(dst, sizeof(dst), "%s/step.py", s->dir);
+    FILE *f = fopen(src, "r");
+    if (f == NULL) {
+        vt_log_errno("viztracer: cannot read", src, errno);
+        return VT_ERR_IO;
+    }
+    struct vt_buf b;
+    vt_buf_init(&b, 1u << 20);
+    char chunk[4096];
+    size_t got;
+    while (err == VT_OK && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        err = vt_buf_add(&b, chunk, got);
+    if (err == VT_OK && ferror(f))
+        err = VT_ERR_IO;
+    fclose(f);
+    if (err != VT_OK)
+        vt_log_error("viztracer: cannot read %s: %s", src, vt_strerror(err));
+    else
+        err = write_text(dst, b.data ? b.data : "");
+    vt_buf_fini(&b);
+    return err;
+}
+
 /* Creates the folder, owned by the target's user when we are root, so that
- * the target can write its answers there. Returns 0 or -1 (message printed). */
-static int
+ * the target can write its answers there, with the step runner in it.
+ * Returns VT_OK, or an error after printing it (session_close() cleans up). */
+static enum vt_err
 session_open(struct session *s, long pid)
 {
     s->pid = pid;
@@ -195,7 +256,7 @@ session_open(struct session *s, long pid)
     if (mkdtemp(s->dir) == NULL) {
         vt_log_errno("viztracer: cannot create", s->dir, errno);
         s->dir[0] = '\0';
-        return -1;
+        return VT_ERR_IO;
     }
     char proc[64];
     snprintf(proc, sizeof(proc), "/proc/%ld", pid);
@@ -203,9 +264,9 @@ session_open(struct session *s, long pid)
     if (geteuid() == 0 && stat(proc, &st) == 0 && st.st_uid != 0 &&
         chown(s->dir, st.st_uid, (gid_t)-1) != 0) {
         vt_log_errno("viztracer: cannot chown", s->dir, errno);
-        return -1;
+        return VT_ERR_IO;
     }
-    return 0;
+    return copy_step_runner(s);
 }
 
 /* Removes the folder and what the steps left in it. */
@@ -213,10 +274,12 @@ static void
 session_close(struct session *s)
 {
     static const char *const names[] = {"start", "stop", "uninstall"};
-    static const char *const exts[] = {".py", ".gdb", ".answer", ".answer.tmp"};
+    static const char *const exts[] = {".call", ".gdb", ".answer", ".answer.tmp"};
     char path[PATH_MAX + 32];
     if (s->dir[0] == '\0')
         return;
+    snprintf(path, sizeof(path), "%s/step.py", s->dir);
+    unlink(path);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         for (size_t j = 0; j < sizeof(exts) / sizeof(exts[0]); j++) {
             snprintf(path, sizeof(path), "%s/%s%s", s->dir, names[i], exts[j]);
@@ -226,50 +289,15 @@ session_close(struct session *s)
     s->dir[0] = '\0';
 }
 
-static int
-write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        vt_log_errno("viztracer: cannot write", path, errno);
-        return -1;
-    }
-    int bad = fputs(text, f) < 0;
-    bad |= fclose(f) != 0;
-    if (bad) {
-        vt_log_errno("viztracer: cannot write", path, errno);
-        return -1;
-    }
-    return 0;
-}
-
-/* Writes <dir>/<step>.py, the Python the target runs: it calls call (an
- * expression of the module viztracer.attach) and writes a one-line answer to
- * <dir>/<step>.answer: "ok", "refused" when call returned False, or
- * "error <Type>: <message>". It never raises: an exception in a pending
- * call would surface in the target's own code. Returns 0 or -1. */
-static int
+/* Writes <dir>/<step>.call, what viztracer/_attach_step.py is to call in
+ * the target: call, a function of viztracer.attach and its arguments, one
+ * word a line. Returns VT_OK or VT_ERR_IO (message printed). */
+static enum vt_err
 write_step(const struct session *s, const char *step, const char *call)
 {
-    struct vt_buf b;
-    vt_buf_init(&b, 1u << 20);
-    vt_buf_printf(&b,
-                  "import os\n"
-                  "try:\n"
-                  "    import viztracer.attach\n"
-                  "    r = viztracer.attach.%s\n"
-                  "    a = 'refused' if r is False else 'ok'\n"
-                  "except BaseException as e:\n"
-                  "    a = 'error ' + type(e).__name__ + ': ' + str(e).replace('\\n', ' ')\n"
-                  "with open('%s/%s.answer.tmp', 'w') as f:\n"
-                  "    f.write(a + '\\n')\n"
-                  "os.replace('%s/%s.answer.tmp', '%s/%s.answer')\n",
-                  call, s->dir, step, s->dir, step, s->dir, step);
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof(path), "%s/%s.py", s->dir, step);
-    int rc = write_text(path, b.data ? b.data : "");
-    vt_buf_fini(&b);
-    return rc;
+    snprintf(path, sizeof(path), "%s/%s.call", s->dir, step);
+    return write_text(path, call);
 }
 
 /* ---- gdb ---------------------------------------------------------------- */
@@ -284,17 +312,15 @@ write_step(const struct session *s, const char *step, const char *call)
  *   GIL back. With scheduler-locking off the other threads run meanwhile,
  *   so one of them holding the GIL can hand it over.
  * The string gdb copies into the target (with malloc) stays there, as a
- * pending call needs. The code only opens <step>.py: paths are plain_path()
- * so they need no quoting. */
-static int
+ * pending call needs. It is one statement that runs <dir>/step.py
+ * (viztracer/_attach_step.py), which never raises; paths are plain_path()
+ * so they need no quoting. Returns VT_OK or VT_ERR_IO (message printed). */
+static enum vt_err
 write_gdb_script(const struct session *s, const char *step)
 {
-    char code[PATH_MAX * 2];
-    snprintf(code, sizeof(code),
-             "try:\\n    with open(\\\"%s/%s.py\\\") as f:\\n        exec(f.read(), "
-             "{\\\"__name__\\\": \\\"__viztracer_attach__\\\"})\\nexcept BaseException:\\n"
-             "    pass\\n",
-             s->dir, step);
+    char code[PATH_MAX * 2 + 128];
+    snprintf(code, sizeof(code), "__import__('runpy').run_path('%s/step.py')['run']('%s', '%s')",
+             s->dir, s->dir, step);
     struct vt_buf b;
     vt_buf_init(&b, 1u << 20);
     vt_buf_printf(&b,
@@ -316,9 +342,9 @@ write_gdb_script(const struct session *s, const char *step)
                   code, code);
     char path[PATH_MAX + 32];
     snprintf(path, sizeof(path), "%s/%s.gdb", s->dir, step);
-    int rc = write_text(path, b.data ? b.data : "");
+    enum vt_err err = write_text(path, b.data ? b.data : "");
     vt_buf_fini(&b);
-    return rc;
+    return err;
 }
 
 static double
@@ -333,15 +359,15 @@ now_s(void)
  * gdb gets its own process group, so a Ctrl+C meant for us cannot break an
  * injection half-way, and an environment without the PYTHON* variables of
  * the traced program (gdb embeds a Python of its own). A start failure shows
- * in out as "vt-exec-failed <errno>". Returns 0, or -1 when gdb did not
- * finish in GDB_TIMEOUT seconds (it is killed). */
-static int
+ * in out as "vt-exec-failed <errno>". Returns VT_OK, or VT_ERR_TIMEOUT when
+ * gdb did not finish in GDB_TIMEOUT seconds (it is killed). */
+static enum vt_err
 run_gdb(long pid, const char *script, struct vt_buf *out)
 {
     int fds[2];
     if (pipe(fds) != 0) {
         vt_buf_printf(out, "vt-exec-failed %d\n", errno);
-        return 0;
+        return VT_OK;
     }
     char pidstr[32];
     snprintf(pidstr, sizeof(pidstr), "%ld", pid);
@@ -351,7 +377,7 @@ run_gdb(long pid, const char *script, struct vt_buf *out)
         vt_buf_printf(out, "vt-exec-failed %d\n", errno);
         close(fds[0]);
         close(fds[1]);
-        return 0;
+        return VT_OK;
     }
     if (child == 0) {
         setpgid(0, 0);
@@ -403,7 +429,7 @@ run_gdb(long pid, const char *script, struct vt_buf *out)
     int st;
     while (waitpid(child, &st, 0) < 0 && errno == EINTR)
         ;
-    return timed_out ? -1 : 0;
+    return timed_out ? VT_ERR_TIMEOUT : VT_OK;
 }
 
 /* The last non-empty line of gdb's output, into line. */
@@ -427,16 +453,16 @@ inject(const struct session *s, const char *step)
 {
     char script[PATH_MAX + 32];
     snprintf(script, sizeof(script), "%s/%s.gdb", s->dir, step);
-    if (write_gdb_script(s, step) != 0)
+    if (write_gdb_script(s, step) != VT_OK)
         return VT_ATTACH_GDB_UNKNOWN;
     struct vt_buf out;
     vt_buf_init(&out, GDB_OUT_MAX);
-    int rc = run_gdb(s->pid, script, &out);
+    enum vt_err err = run_gdb(s->pid, script, &out);
     const char *text = out.data ? out.data : "";
     enum vt_attach_gdb res = vt_attach_gdb_parse(text);
     char line[512];
     last_line(text, line, sizeof(line));
-    if (rc != 0) {
+    if (err != VT_OK) {
         vt_log_error("viztracer: Failed to inject code: gdb did not finish in %.0f s", GDB_TIMEOUT);
         res = VT_ATTACH_GDB_UNKNOWN;
     } else if (res == VT_ATTACH_GDB_NOGDB) {
@@ -481,8 +507,8 @@ nap_ms(long ms)
 }
 
 /* Waits up to seconds for the answer of step and copies its line into ans.
- * Returns 0, -1 on timeout, or -2 when the target exited. */
-static int
+ * Returns VT_OK, VT_ERR_TIMEOUT, or VT_ERR_GONE when the target exited. */
+static enum vt_err
 wait_answer(const struct session *s, const char *step, double seconds, char *ans, size_t len)
 {
     char path[PATH_MAX + 32];
@@ -495,19 +521,20 @@ wait_answer(const struct session *s, const char *step, double seconds, char *ans
                 ans[0] = '\0';
             fclose(f);
             ans[strcspn(ans, "\n")] = '\0';
-            return 0;
+            return VT_OK;
         }
         if (!pid_alive(s->pid))
-            return -2;
+            return VT_ERR_GONE;
         if (now_s() > deadline)
-            return -1;
+            return VT_ERR_TIMEOUT;
         nap_ms(20);
     }
 }
 
 /* Prints the "Attach success" line, then waits -t seconds or for Ctrl+C.
- * Returns 0, or -1 when the target exited meanwhile (message printed). */
-static int
+ * Returns VT_OK, or VT_ERR_GONE when the target exited meanwhile (message
+ * printed). */
+static enum vt_err
 wait_collect(const struct vt_options *o, long pid)
 {
     if (o->t > 0)
@@ -519,20 +546,21 @@ wait_collect(const struct vt_options *o, long pid)
     while (!interrupted && (o->t <= 0 || now_s() < deadline)) {
         if (!pid_alive(pid)) {
             vt_log_error("viztracer: pid %ld exited before the trace was saved", pid);
-            return -1;
+            return VT_ERR_GONE;
         }
         nap_ms(50);
     }
-    return 0;
+    return VT_OK;
 }
 
-/* Reports a step's answer other than "ok" in one line. */
+/* Reports a step's answer other than "ok" (err: how waiting for it ended)
+ * in one line. */
 static void
-report_answer(long pid, const char *step, int rc, const char *ans)
+report_answer(long pid, const char *step, enum vt_err err, const char *ans)
 {
-    if (rc == -2)
+    if (err == VT_ERR_GONE)
         vt_log_error("viztracer: pid %ld exited", pid);
-    else if (rc == -1)
+    else if (err != VT_OK)
         vt_log_error("viztracer: pid %ld did not answer (%s); if its main thread runs Python "
                      "again later, `viztracer --uninstall %ld` removes the tracer",
                      pid, step, pid);
@@ -547,34 +575,36 @@ report_answer(long pid, const char *step, int rc, const char *ans)
 }
 
 /* Runs one step in the target: write it, inject it, wait for the answer
- * (copied into ans). Returns 0 when the answer came (ans may still be
- * "refused"), -1 after printing why not. */
-static int
+ * (copied into ans). Returns VT_OK when the answer came (ans may still be
+ * "refused"), or an error after printing why not. */
+static enum vt_err
 run_step(const struct session *s, const char *step, const char *call, double timeout, char *ans,
          size_t len)
 {
-    if (write_step(s, step, call) != 0)
-        return -1;
+    enum vt_err err = write_step(s, step, call);
+    if (err != VT_OK)
+        return err;
     enum vt_attach_gdb res = inject(s, step);
     if (res != VT_ATTACH_GDB_RAN && res != VT_ATTACH_GDB_QUEUED)
-        return -1;
-    int rc = wait_answer(s, step, timeout, ans, len);
-    if (rc == 0 && strncmp(ans, "error ", 6) != 0)
-        return 0;
-    report_answer(s->pid, step, rc, ans);
-    return -1;
+        return VT_ERR_STATE;
+    err = wait_answer(s, step, timeout, ans, len);
+    if (err == VT_OK && strncmp(ans, "error ", 6) != 0)
+        return VT_OK;
+    report_answer(s->pid, step, err, ans);
+    return err != VT_OK ? err : VT_ERR_PYTHON;
 }
 
 /* ---- the three modes ---------------------------------------------------- */
 
-static int
+/* Returns VT_OK, or VT_ERR_GONE after printing that pid does not exist. */
+static enum vt_err
 check_pid(long pid)
 {
     if (pid <= 0 || !pid_alive(pid)) {
         vt_log_error("pid %ld does not exist!", pid);
-        return -1;
+        return VT_ERR_GONE;
     }
-    return 0;
+    return VT_OK;
 }
 
 static void
@@ -606,7 +636,7 @@ static int
 attach(const struct vt_options *o, const char *output)
 {
     long pid = o->attach;
-    if (check_pid(pid) != 0)
+    if (check_pid(pid) != VT_OK)
         return 1;
     struct session s = {0};
     char *path = absolute(output);
@@ -614,21 +644,21 @@ attach(const struct vt_options *o, const char *output)
     char *b64 = vt_attach_b64(kwargs, strlen(kwargs));
     struct vt_buf call;
     vt_buf_init(&call, 1u << 20);
-    vt_buf_printf(&call, "start_attach('%s')", b64);
+    vt_buf_printf(&call, "start_attach\n%s\n", b64);
     char ans[512];
     int status = 1;
     catch_stop_signals();
-    if (session_open(&s, pid) != 0)
+    if (session_open(&s, pid) != VT_OK)
         goto out;
-    if (run_step(&s, "start", call.data, START_TIMEOUT, ans, sizeof(ans)) != 0)
+    if (run_step(&s, "start", call.data, START_TIMEOUT, ans, sizeof(ans)) != VT_OK)
         goto out;
     if (strcmp(ans, "refused") == 0) {
         vt_log_error("viztracer: Can't attach when VizTracer is already running in pid %ld", pid);
         goto out;
     }
-    if (wait_collect(o, pid) != 0)
+    if (wait_collect(o, pid) != VT_OK)
         goto out;
-    if (run_step(&s, "stop", "stop_attach()", STOP_TIMEOUT, ans, sizeof(ans)) != 0)
+    if (run_step(&s, "stop", "stop_attach\n", STOP_TIMEOUT, ans, sizeof(ans)) != VT_OK)
         goto out;
     if (strcmp(ans, "refused") == 0) {
         vt_log_error("viztracer: pid %ld has no tracer to stop (was it uninstalled?)", pid);
@@ -652,13 +682,13 @@ static int
 uninstall(const struct vt_options *o)
 {
     long pid = o->uninstall;
-    if (check_pid(pid) != 0)
+    if (check_pid(pid) != VT_OK)
         return 1;
     struct session s = {0};
     char ans[512];
     int status = 1;
-    if (session_open(&s, pid) == 0 &&
-        run_step(&s, "uninstall", "uninstall_attach()", START_TIMEOUT, ans, sizeof(ans)) == 0) {
+    if (session_open(&s, pid) == VT_OK &&
+        run_step(&s, "uninstall", "uninstall_attach\n", START_TIMEOUT, ans, sizeof(ans)) == VT_OK) {
         if (!o->quiet)
             printf("Uninstalled viztracer from pid %ld\n", pid);
         status = 0;
@@ -686,7 +716,7 @@ static int
 attach_installed(const struct vt_options *o)
 {
     long pid = o->attach_installed;
-    if (check_pid(pid) != 0)
+    if (check_pid(pid) != VT_OK)
         return 1;
     /* Unhandled, SIGUSR1 would kill the target: VizTracer sends it anyway. */
     if (!handles(pid, SIGUSR1) || !handles(pid, SIGUSR2)) {
@@ -700,7 +730,7 @@ attach_installed(const struct vt_options *o)
         vt_log_error("pid %ld does not exist", pid);
         return 1;
     }
-    if (wait_collect(o, pid) != 0)
+    if (wait_collect(o, pid) != VT_OK)
         return 1;
     if (kill((pid_t)pid, SIGUSR2) != 0) {
         vt_log_error("pid %ld already finished", pid);

@@ -1,9 +1,10 @@
 /* attach.h: --attach, --attach_installed and --uninstall (spec §8).
  *
  * The launcher side of remote attach. No Python here: this process only runs
- * gdb (fork/exec) to make the target run a few lines of Python, sends
- * signals and waits. The target's side is viztracer/attach.py (start_attach,
- * stop_attach, uninstall_attach) and VizTracer.install() (tracer/install.c).
+ * gdb (fork/exec) to make the target run one statement, which runs
+ * viztracer/_attach_step.py, sends signals and waits. The target's side is
+ * viztracer/attach.py (start_attach, stop_attach, uninstall_attach) and
+ * VizTracer.install() (tracer/install.c).
  * The pure helpers below are public for tests/unit/test_attach.c.
  */
 #ifndef VT_LAUNCHER_ATTACH_H

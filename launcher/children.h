@@ -2,8 +2,8 @@
  *
  * No Python here. The launcher makes a private folder before the program
  * runs; every forked child writes a marker "<pid>.viztmp" there when it
- * starts and "result_<pid>.json" when it ends (embed.c arranges both), then
- * removes its marker. After its own program, the parent waits (bounded)
+ * starts and "result_<pid>.json" when it ends (viztracer/_fork.py, set up
+ * by embed_children.c), then removes its marker. After its own program, the parent waits (bounded)
  * for children that are still alive, and merges every result with its own
  * trace through vt_merge_run (tracer/format/format.h).
  */
@@ -21,16 +21,6 @@
  * its marker (it was forked just before the program ended). */
 #define VT_CHILDREN_GRACE_S 0.5
 
-/* The Python source that embed.c runs before the program, in a namespace
- * holding `tracer` (the VizTracer), `d` (the folder), `vt_argv` (the
- * command line that runs a child traced: this executable, the options,
- * --subprocess_child d), `child` (this process is such a child) and
- * `patch_only` (--patch_only), `kick` and `kicked` (termkick.h): it
- * registers the fork hooks, patches
- * subprocess and multiprocessing's spawn, and defines save_child() and
- * save_parent(path). Static text; can't fail. */
-const char *vt_children_python(void);
-
 /* Creates an empty private folder "viztracer-<pid>-XXXXXX" under $TMPDIR
  * (else /tmp), after removing such folders of viztracers that were killed
  * before they could remove theirs. Returns VT_OK
@@ -47,7 +37,7 @@ int vt_children_forked(const char *dir);
 void vt_children_wait(const char *dir, double timeout_s);
 
 /* Merges parent_json (first) and every child result in dir into output
- * (.json, .gz, or .html through html), as vt_combine_run does, printing the
+ * (.json, .gz, or .html through html), as vt_merge_run does, printing the
  * summary unless quiet. Returns VT_OK or the error it printed. */
 enum vt_err vt_children_collect(const char *dir, const char *parent_json, const char *output,
                                 vt_tracer_html_fn html, int quiet);

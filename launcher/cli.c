@@ -1,7 +1,11 @@
-/* cli.c: option table, command-line and rcfile parsing; see cli.h.
+/* cli.c: command-line and rcfile parsing, and what the options give child
+ * processes and VizTracer(); see cli.h.
  *
- * One table describes every option (name, short form, kind, field), so the
- * command line, the rcfile and the help text cannot disagree.
+ * opts[] is generated from tracer/options.h, the one list of options (name,
+ * short form, kind, field, help, users), so the command line, the rcfile,
+ * the help text, the children's command lines and the keyword arguments
+ * cannot disagree. Sections: the table, parsing, help, python3 command
+ * lines, child options, VizTracer()'s keywords.
  */
 #include "cli.h"
 
@@ -23,96 +27,48 @@ enum kind {
     K_DURATION, /* double microseconds, "0.3ms" */
     K_SECONDS,  /* double seconds, "1.5" */
     K_LIST,     /* struct vt_cli_list: every following token up to the next option */
-    K_SPECIAL,  /* -c, -m, --help, --version, --rcfile: handled by the parser */
+    K_HELP,     /* -h, --help */
+    K_VERSION,  /* --version */
+    K_RCFILE,   /* --rcfile: read before the rest */
+    K_CMD,      /* -c CODE and the program's arguments */
+    K_MODULE,   /* -m MOD and the program's arguments */
+    K_PYTHON,   /* --python and a python3 command line */
+    K_NONE,     /* a VizTracer() keyword only: not on the command line */
 };
 
 struct opt {
-    const char *name; /* long name without "--"; also the rcfile key */
+    const char *name; /* long name without "--"; also the rcfile key and keyword */
     char shortname;   /* single-letter form, or 0 */
     enum kind kind;   /* value kind */
-    size_t offset;    /* field in struct vt_options */
+    size_t offset;    /* field in struct vt_options; 0 for CMD, MODULE, PYTHON, NONE */
+    double def;       /* initial value of an INT, LLONG or SECONDS field */
     const char *arg;  /* value name in the help, or NULL */
-    const char *help; /* one line */
+    const char *help; /* one line, or NULL */
+    unsigned use;     /* VT_OPT_* bits (tracer/options.h) */
 };
 
 #define F(field) offsetof(struct vt_options, field)
+#define OFF_FLAG(name) F(name)
+#define OFF_INT(name) F(name)
+#define OFF_LLONG(name) F(name)
+#define OFF_STR(name) F(name)
+#define OFF_DURATION(name) F(name##_us)
+#define OFF_SECONDS(name) F(name)
+#define OFF_LIST(name) F(name)
+#define OFF_HELP(name) F(name)
+#define OFF_VERSION(name) F(name)
+#define OFF_RCFILE(name) F(name)
+#define OFF_CMD(name) 0
+#define OFF_MODULE(name) 0
+#define OFF_PYTHON(name) 0
 
-static const struct opt opts[] = {
-    {"help", 'h', K_SPECIAL, 0, NULL, "show this help and exit"},
-    {"version", 0, K_SPECIAL, 0, NULL, "print the version and exit"},
-    {"cmd_string", 'c', K_SPECIAL, 0, "CODE", "run CODE as __main__"},
-    {"module", 'm', K_SPECIAL, 0, "MOD", "run library module MOD as __main__ (like python -m)"},
-    {"rcfile", 0, K_SPECIAL, 0, "PATH", "read defaults from PATH (default ./.viztracerrc)"},
-    {"tracer_entries", 0, K_LLONG, F(tracer_entries), "N",
-     "buffer capacity in events; the newest N are kept (default 1000000)"},
-    {"output_file", 'o', K_STR, F(output_file), "PATH",
-     "output file: .json, .json.gz or .html (default result.json)"},
-    {"open", 0, K_FLAG, F(open), NULL, "after saving, serve the report and open the browser"},
-    {"unique_output_file", 'u', K_FLAG, F(unique_output_file), NULL,
-     "name the output <name>_<date>_<time>_<pid>.json"},
-    {"output_dir", 0, K_STR, F(output_dir), "DIR", "write the output into DIR (created)"},
-    {"pid_suffix", 0, K_FLAG, F(pid_suffix), NULL, "append _<pid> to the output name"},
-    {"file_info", 0, K_FLAG, F(file_info), NULL, "(always on) include source in the output"},
-    {"quiet", 0, K_FLAG, F(quiet), NULL, "print nothing but the program's own output"},
-    {"trace_self", 0, K_FLAG, F(trace_self), NULL, "also trace viztracer's own code"},
-    {"max_stack_depth", 0, K_INT, F(max_stack_depth), "N", "do not record calls deeper than N"},
-    {"min_duration", 0, K_DURATION, F(min_duration_us), "TIME",
-     "drop calls shorter than TIME (e.g. 0.2ms, 300ns, 5us, 1s; default unit us)"},
-    {"include_files", 0, K_LIST, F(include_files), "PATH...",
-     "record only code in files under these prefixes (put -- before the script)"},
-    {"exclude_files", 0, K_LIST, F(exclude_files), "PATH...",
-     "do not record code in files under these prefixes"},
-    {"ignore_c_function", 0, K_FLAG, F(ignore_c_function), NULL,
-     "do not record builtin (C) functions; much faster"},
-    {"ignore_frozen", 0, K_FLAG, F(ignore_frozen), NULL,
-     "do not record frozen modules (the import machinery)"},
-    {"log_func_retval", 0, K_FLAG, F(log_func_retval), NULL, "record repr() of return values"},
-    {"log_func_args", 0, K_FLAG, F(log_func_args), NULL, "record repr() of function arguments"},
-    {"log_sparse", 0, K_FLAG, F(log_sparse), NULL, "record only functions decorated @log_sparse"},
-    {"log_exit", 0, K_FLAG, F(log_exit), NULL, "keep recording while atexit handlers run"},
-    {"vdb", 0, K_FLAG, F(vdb), NULL, "record the caller's line of every call, for vdb"},
-    {"log_print", 0, K_FLAG, F(log_print), NULL, "print() output becomes instant events"},
-    {"log_gc", 0, K_FLAG, F(log_gc), NULL, "garbage collections become counter events"},
-    {"log_audit", 0, K_LIST, F(log_audit), "[REGEX...]",
-     "audit events (all, or those whose name matches) become instant events"},
-    {"log_var", 0, K_LIST, F(log_var), "REGEX...",
-     "log assignments to matching names in the script (instant events)"},
-    {"log_number", 0, K_LIST, F(log_number), "REGEX...",
-     "log assignments to matching names in the script (counter events)"},
-    {"log_attr", 0, K_LIST, F(log_attr), "REGEX...",
-     "log assignments to matching attributes in the script"},
-    {"log_func_exec", 0, K_LIST, F(log_func_exec), "REGEX...",
-     "log every assignment inside matching functions of the script"},
-    {"log_func_entry", 0, K_LIST, F(log_func_entry), "REGEX...",
-     "log an instant event when matching functions of the script start"},
-    {"plugins", 0, K_LIST, F(plugins), "\"MODULE ARGS\"...",
-     "plugins: each module's get_vizplugin(\"MODULE ARGS\") is loaded"},
-    {"log_async", 0, K_FLAG, F(log_async), NULL, "show each asyncio task as a track of its own"},
-    {"magic_comment", 0, K_FLAG, F(magic_comment), NULL,
-     "act on '# !viztracer: ...' comments in the script"},
-    {"log_exception", 0, K_FLAG, F(log_exception), NULL,
-     "exceptions leaving a function become instant events"},
-    {"ignore_multiprocess", 0, K_FLAG, F(ignore_multiprocess), NULL,
-     "do not trace forked child processes"},
-    {"subprocess_child", 0, K_STR, F(subprocess_child), "DIR",
-     "(set by viztracer for child processes) save this process's trace into DIR"},
-    {"patch_only", 0, K_FLAG, F(patch_only), NULL,
-     "(set by viztracer for multiprocessing's forkserver) trace its children only"},
-    {"python", 0, K_SPECIAL, 0, "ARGS...",
-     "the rest is a python3 command line: interpreter flags, then -c, -m or a script"},
-    {"combine", 0, K_LIST, F(combine), "FILE...",
-     "merge these traces (.json, .json.gz) into the output; runs nothing"},
-    {"align_combine", 0, K_LIST, F(align_combine), "FILE...",
-     "like --combine, each file shifted so it starts at 0 (or its sync_marker)"},
-    {"attach", 0, K_INT, F(attach), "PID",
-     "trace a running Python process (through gdb) that can import viztracer"},
-    {"attach_installed", 0, K_INT, F(attach_installed), "PID",
-     "trace a process that called VizTracer().install() (SIGUSR1 starts, SIGUSR2 saves)"},
-    {"uninstall", 0, K_INT, F(uninstall), "PID", "remove a tracer --attach left in PID"},
-    /* A one-letter name is the short form only, as VizTracer's argparse `-t`. */
-    {"t", 't', K_SECONDS, F(t), "SECONDS",
-     "with --attach*: stop and save after SECONDS (default: at Ctrl+C)"},
-};
+#define ROW_OPT(name, s, kind, def, arg, help, use)                                                \
+    {#name, s, K_##kind, OFF_##kind(name), def, arg, help, use},
+#define ROW_OPTKW(name, s, kind, def, arg, help, use, pos, fmt)                                    \
+    ROW_OPT(name, s, kind, def, arg, help, use)
+#define ROW_KW(name, use, pos, fmt) {#name, 0, K_NONE, 0, 0, NULL, NULL, use},
+
+static const struct opt opts[] = {VT_OPTIONS(ROW_OPT, ROW_OPTKW, ROW_KW)};
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -138,12 +94,16 @@ void
 vt_cli_options_init(struct vt_options *o)
 {
     memset(o, 0, sizeof(*o));
-    o->tracer_entries = 1000000;
-    o->max_stack_depth = -1;
-    o->attach = -1;
-    o->attach_installed = -1;
-    o->uninstall = -1;
-    o->t = -1;
+    char *base = (char *)o;
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *op = &opts[i];
+        if (op->kind == K_INT)
+            *(long *)(base + op->offset) = (long)op->def;
+        else if (op->kind == K_LLONG)
+            *(long long *)(base + op->offset) = (long long)op->def;
+        else if (op->kind == K_SECONDS)
+            memcpy(base + op->offset, &op->def, sizeof(double));
+    }
 }
 
 void
@@ -153,21 +113,14 @@ vt_cli_options_fini(struct vt_options *o)
     for (int i = 0; i < o->argc; i++)
         free(o->argv[i]);
     free(o->argv);
-    free(o->rcfile);
-    free(o->output_file);
-    free(o->output_dir);
-    list_fini(&o->include_files);
-    list_fini(&o->exclude_files);
-    list_fini(&o->log_audit);
-    list_fini(&o->log_var);
-    list_fini(&o->log_number);
-    list_fini(&o->log_attr);
-    list_fini(&o->log_func_exec);
-    list_fini(&o->log_func_entry);
-    list_fini(&o->plugins);
-    list_fini(&o->combine);
-    list_fini(&o->align_combine);
-    free(o->subprocess_child);
+    char *base = (char *)o;
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *op = &opts[i];
+        if (op->kind == K_STR || op->kind == K_RCFILE)
+            free(*(char **)(base + op->offset));
+        else if (op->kind == K_LIST)
+            list_fini((struct vt_cli_list *)(base + op->offset));
+    }
     list_fini(&o->interp_flags);
     vt_cli_free_argv(o->python_argv);
     vt_cli_options_init(o);
@@ -186,11 +139,13 @@ fail(enum vt_err err, char *msg, size_t msglen, const char *fmt, ...)
     return err;
 }
 
+/* The option named name (len bytes), or NULL; keywords only are not options. */
 static const struct opt *
 find_long(const char *name, size_t len)
 {
     for (size_t i = 0; i < NOPTS; i++)
-        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+        if (opts[i].kind != K_NONE && strlen(opts[i].name) == len &&
+            strncmp(opts[i].name, name, len) == 0)
             return &opts[i];
     return NULL;
 }
@@ -199,9 +154,19 @@ static const struct opt *
 find_short(char c)
 {
     for (size_t i = 0; i < NOPTS; i++)
-        if (opts[i].shortname == c)
+        if (c != 0 && opts[i].shortname == c)
             return &opts[i];
     return NULL;
+}
+
+/* The option that token ("--name" or "--name=value") names, or NULL. */
+static const struct opt *
+find_token(const char *token)
+{
+    if (strncmp(token, "--", 2) != 0)
+        return NULL;
+    const char *eq = strchr(token + 2, '=');
+    return find_long(token + 2, eq ? (size_t)(eq - token - 2) : strlen(token + 2));
 }
 
 /* Stores one value of option op. Returns VT_OK or a bad-value error. */
@@ -257,8 +222,8 @@ set_value(struct vt_options *o, const struct opt *op, const char *value, char *m
         list_add(l, value);
         return VT_OK;
     }
-    case K_SPECIAL:
-        break;
+    default:
+        break; /* the parser's own kinds */
     }
     return VT_OK;
 }
@@ -293,10 +258,13 @@ read_rcfile(struct vt_options *o, const char *path, int named, char *msg, size_t
     enum vt_err err = VT_OK;
     while (err == VT_OK && (got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
         err = vt_buf_add(&b, chunk, got);
+    if (err == VT_OK && ferror(fp))
+        err = fail(VT_ERR_IO, msg, msglen, "cannot read rcfile %s", path);
+    else if (err != VT_OK)
+        err = fail(err, msg, msglen, "rcfile %s is too large", path);
+    else
+        err = vt_cli_apply_rc(o, b.data ? b.data : "", path, msg, msglen);
     fclose(fp);
-    if (err != VT_OK)
-        return fail(err, msg, msglen, "rcfile %s is too large", path);
-    err = vt_cli_apply_rc(o, b.data ? b.data : "", path, msg, msglen);
     vt_buf_fini(&b);
     return err;
 }
@@ -346,7 +314,7 @@ vt_cli_apply_rc(struct vt_options *o, const char *text, const char *name, char *
         }
         char *key = trim(s);
         const struct opt *op = find_long(key, strlen(key));
-        if (op == NULL || op->kind == K_SPECIAL) {
+        if (op == NULL || op->kind > K_LIST) {
             err = fail(VT_ERR_FORMAT, msg, msglen, "rcfile %s: unknown option '%s'", name, key);
             break;
         }
@@ -380,15 +348,20 @@ find_rcfile(int argc, char **argv, int *child)
 {
     *child = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0 || strcmp(argv[i], "--run") == 0 ||
-            strcmp(argv[i], "--python") == 0)
+        if (strcmp(argv[i], "--") == 0 || strcmp(argv[i], "--run") == 0)
             break;
-        if (strcmp(argv[i], "--subprocess_child") == 0)
+        const struct opt *op = find_token(argv[i]);
+        if (op == NULL)
+            continue;
+        if (op->kind == K_PYTHON)
+            break;
+        if (op->offset == F(subprocess_child) && op->kind == K_STR)
             *child = 1;
-        if (strcmp(argv[i], "--rcfile") == 0 && i + 1 < argc)
+        const char *eq = strchr(argv[i], '=');
+        if (op->kind == K_RCFILE && eq)
+            return eq + 1;
+        if (op->kind == K_RCFILE && i + 1 < argc)
             return argv[i + 1];
-        if (strncmp(argv[i], "--rcfile=", 9) == 0)
-            return argv[i] + 9;
     }
     return NULL;
 }
@@ -412,8 +385,9 @@ vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg, size_t msgl
         return err;
     if (rc)
         o->rcfile = vt_xstrdup(rc);
-    /* The command-line lists replace the rcfile's. */
-    int cleared_incl = 0, cleared_excl = 0;
+    /* The command-line lists replace the rcfile's: those that add up are
+     * cleared at their first occurrence, the others at each. */
+    unsigned char cleared[NOPTS] = {0};
     int i = 1;
     while (i < argc) {
         const char *a = argv[i];
@@ -447,13 +421,10 @@ vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg, size_t msgl
         }
         if (op->kind == K_LIST) {
             struct vt_cli_list *l = (struct vt_cli_list *)((char *)o + op->offset);
-            int cleared_audit = 0;
-            int *cleared = op->offset == F(include_files)   ? &cleared_incl
-                           : op->offset == F(exclude_files) ? &cleared_excl
-                                                            : &cleared_audit;
-            if (!*cleared) {
+            size_t k = (size_t)(op - opts);
+            if (!cleared[k]) {
                 list_fini(l);
-                *cleared = 1;
+                cleared[k] = (op->use & VT_OPT_ADD) != 0;
             }
             l->set = 1;
             if (inline_value)
@@ -462,15 +433,11 @@ vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg, size_t msgl
                 list_add(l, argv[i++]);
             continue;
         }
-        if (op->kind == K_SPECIAL &&
-            (strcmp(op->name, "help") == 0 || strcmp(op->name, "version") == 0)) {
-            if (op->name[0] == 'h')
-                o->help = 1;
-            else
-                o->version = 1;
+        if (op->kind == K_HELP || op->kind == K_VERSION) {
+            *(int *)((char *)o + op->offset) = 1;
             continue;
         }
-        if (op->kind == K_SPECIAL && strcmp(op->name, "python") == 0) {
+        if (op->kind == K_PYTHON) {
             if (inline_value)
                 return fail(VT_ERR_USAGE, msg, msglen, "option --python takes no value");
             vt_cli_parse_python(o, argc - i, argv + i);
@@ -482,14 +449,14 @@ vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg, size_t msgl
                 return fail(VT_ERR_USAGE, msg, msglen, "option --%s needs a value", op->name);
             value = argv[i++];
         }
-        if (op->kind == K_SPECIAL) {
-            if (strcmp(op->name, "rcfile") == 0)
-                continue; /* read above */
-            if (strcmp(op->name, "cmd_string") == 0) {
-                set_command(o, VT_CLI_RUN_STRING, value, argc - i, argv + i, "-c");
-            } else {
-                set_command(o, VT_CLI_RUN_MODULE, value, argc - i, argv + i, value);
-            }
+        if (op->kind == K_RCFILE)
+            continue; /* read above */
+        if (op->kind == K_CMD) {
+            set_command(o, VT_CLI_RUN_STRING, value, argc - i, argv + i, "-c");
+            return VT_OK;
+        }
+        if (op->kind == K_MODULE) {
+            set_command(o, VT_CLI_RUN_MODULE, value, argc - i, argv + i, value);
             return VT_OK;
         }
         err = set_value(o, op, value, msg, msglen);
@@ -519,6 +486,8 @@ vt_cli_print_help(void)
            "trace-event JSON file (open it with vizviewer, Perfetto or chrome://tracing).\n\n"
            "options:\n");
     for (size_t i = 0; i < NOPTS; i++) {
+        if (opts[i].kind == K_NONE)
+            continue;
         char left[64];
         if (opts[i].shortname && opts[i].name[1] == '\0')
             snprintf(left, sizeof(left), "-%c%s%s", opts[i].shortname, opts[i].arg ? " " : "",
@@ -594,26 +563,6 @@ unsupported:
     o->run = VT_CLI_RUN_NONE;
 }
 
-/* Options that are not passed on to children: what to run, where the
- * result goes (the parent merges), the child scheme's own, one-shot modes. */
-static int
-child_skips(const char *name)
-{
-    static const char *const skip[] = {
-        "help",          "version",    "cmd_string",
-        "module",        "rcfile",     "output_file",
-        "open",          "output_dir", "unique_output_file",
-        "pid_suffix",    "quiet",      "subprocess_child",
-        "patch_only",    "python",     "combine",
-        "align_combine", "attach",     "attach_installed",
-        "uninstall",     "t",
-    };
-    for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
-        if (strcmp(name, skip[i]) == 0)
-            return 1;
-    return 0;
-}
-
 static void
 argv_add(char ***argv, int *n, const char *s)
 {
@@ -632,7 +581,7 @@ vt_cli_child_args(const struct vt_options *o, int *n)
     const char *base = (const char *)o, *dbase = (const char *)&def;
     for (size_t i = 0; i < NOPTS; i++) {
         const struct opt *op = &opts[i];
-        if (child_skips(op->name))
+        if (!(op->use & VT_OPT_CHILD))
             continue;
         char name[64], value[64];
         snprintf(name, sizeof(name), "--%s", op->name);
@@ -678,10 +627,8 @@ vt_cli_child_args(const struct vt_options *o, int *n)
             }
             break;
         }
-        case K_STR:
-        case K_SECONDS:
-        case K_SPECIAL:
-            break;
+        default:
+            break; /* not passed on: the use bits say so too */
         }
     }
     return argv;
@@ -695,4 +642,81 @@ vt_cli_free_argv(char **argv)
     for (char **p = argv; *p; p++)
         free(*p);
     free(argv);
+}
+
+/* ---- VizTracer()'s keywords ------------------------------------------ */
+
+enum vt_err
+vt_cli_kwargs(const struct vt_options *o, unsigned to, const char *output, vt_cli_kwarg_fn fn,
+              void *ctx)
+{
+    const char *base = (const char *)o;
+    /* For the attached process, constant values are part of what it gets. */
+    unsigned also = to == VT_OPT_ATTACH ? VT_OPT_ATTACH_OFF | VT_OPT_ATTACH_ON : 0;
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *op = &opts[i];
+        if (!(op->use & (to | also)))
+            continue;
+        struct vt_cli_value v = {VT_CLI_V_BOOL, 0, 0, NULL, NULL};
+        if (op->use & also & VT_OPT_ATTACH_OFF) {
+            v.i = 0;
+        } else if (op->use & also & VT_OPT_ATTACH_ON) {
+            v.i = 1;
+        } else if (op->use & VT_OPT_NOT_QUIET) {
+            v.type = VT_CLI_V_INT;
+            v.i = o->quiet ? 0 : 1;
+        } else if (op->use & VT_OPT_OUTPUT) {
+            v.type = VT_CLI_V_STR;
+            v.s = output;
+        } else {
+            switch (op->kind) {
+            case K_FLAG:
+                v.i = *(const int *)(base + op->offset) != 0;
+                break;
+            case K_INT:
+                v.type = VT_CLI_V_INT;
+                v.i = *(const long *)(base + op->offset);
+                break;
+            case K_LLONG:
+                v.type = VT_CLI_V_INT;
+                v.i = *(const long long *)(base + op->offset);
+                break;
+            case K_DURATION:
+            case K_SECONDS:
+                v.type = VT_CLI_V_FLOAT;
+                memcpy(&v.f, base + op->offset, sizeof(v.f));
+                break;
+            case K_STR:
+                v.type = VT_CLI_V_STR;
+                v.s = *(char *const *)(base + op->offset);
+                break;
+            case K_LIST:
+                v.type = VT_CLI_V_LIST;
+                v.list = (const struct vt_cli_list *)(base + op->offset);
+                break;
+            default:
+                continue; /* cannot happen: no such use in options.h */
+            }
+        }
+        enum vt_err err = fn(ctx, op->name, &v);
+        if (err != VT_OK)
+            return err;
+    }
+    return VT_OK;
+}
+
+int
+vt_cli_instrumented(const struct vt_options *o)
+{
+    const char *base = (const char *)o;
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *op = &opts[i];
+        if (!(op->use & VT_OPT_INSTR))
+            continue;
+        if (op->kind == K_LIST && ((const struct vt_cli_list *)(base + op->offset))->n > 0)
+            return 1;
+        if (op->kind == K_FLAG && *(const int *)(base + op->offset))
+            return 1;
+    }
+    return 0;
 }

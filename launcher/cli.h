@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "../tracer/base/err.h"
+#include "../tracer/options.h"
 
 enum vt_cli_run {
     VT_CLI_RUN_NONE,   /* nothing to run (help, version, or an error) */
@@ -25,59 +26,39 @@ struct vt_cli_list {
     int set;      /* given (possibly empty) */
 };
 
+/* The field of each option of tracer/options.h, by kind; -c, -m and
+ * --python have none (they set run, target and argv). */
+#define VT_CLI_FIELD_FLAG(name) int name;                /* 1 when given */
+#define VT_CLI_FIELD_INT(name) long name;                /* as given, or the default */
+#define VT_CLI_FIELD_LLONG(name) long long name;         /* as given, or the default */
+#define VT_CLI_FIELD_STR(name) char *name;               /* owned, or NULL */
+#define VT_CLI_FIELD_DURATION(name) double name##_us;    /* microseconds */
+#define VT_CLI_FIELD_SECONDS(name) double name;          /* seconds */
+#define VT_CLI_FIELD_LIST(name) struct vt_cli_list name; /* owned items */
+#define VT_CLI_FIELD_HELP(name) int name;                /* 1 when given */
+#define VT_CLI_FIELD_VERSION(name) int name;             /* 1 when given */
+#define VT_CLI_FIELD_RCFILE(name) char *name;            /* owned, or NULL for the default */
+#define VT_CLI_FIELD_CMD(name)
+#define VT_CLI_FIELD_MODULE(name)
+#define VT_CLI_FIELD_PYTHON(name)
+#define VT_CLI_OPT_FIELD(name, s, kind, def, arg, help, use) VT_CLI_FIELD_##kind(name)
+#define VT_CLI_OPTKW_FIELD(name, s, kind, def, arg, help, use, pos, fmt) VT_CLI_FIELD_##kind(name)
+#define VT_CLI_KW_FIELD(name, use, pos, fmt)
+
 struct vt_options {
-    enum vt_cli_run run;               /* what to run */
-    char *target;                      /* owned: script path, module name or code */
-    char **argv;                       /* owned NULL-terminated sys.argv of the program */
-    int argc;                          /* entries of argv */
-    int help;                          /* -h/--help */
-    int version;                       /* --version */
-    char *rcfile;                      /* owned --rcfile, or NULL for the default */
-    long long tracer_entries;          /* ring capacity */
-    char *output_file;                 /* owned -o, or NULL for result.json */
-    int unique_output_file;            /* -u */
-    char *output_dir;                  /* owned --output_dir, or NULL */
-    int pid_suffix;                    /* --pid_suffix */
-    int quiet;                         /* --quiet */
-    int trace_self;                    /* --trace_self */
-    int file_info;                     /* --file_info (no effect: always written) */
-    long max_stack_depth;              /* -1 = unlimited */
-    double min_duration_us;            /* microseconds */
-    struct vt_cli_list include_files;  /* --include_files */
-    struct vt_cli_list exclude_files;  /* --exclude_files */
-    int ignore_c_function;             /* --ignore_c_function */
-    int ignore_frozen;                 /* --ignore_frozen */
-    int log_func_retval;               /* --log_func_retval */
-    int log_func_args;                 /* --log_func_args */
-    int log_sparse;                    /* --log_sparse */
-    int log_exit;                      /* --log_exit */
-    int vdb;                           /* --vdb */
-    int log_print;                     /* --log_print */
-    int log_gc;                        /* --log_gc */
-    int log_exception;                 /* --log_exception */
-    struct vt_cli_list log_audit;      /* --log_audit [REGEX...]; given with no items = all */
-    struct vt_cli_list log_var;        /* --log_var REGEX... */
-    struct vt_cli_list log_number;     /* --log_number REGEX... */
-    struct vt_cli_list log_attr;       /* --log_attr REGEX... */
-    struct vt_cli_list log_func_exec;  /* --log_func_exec REGEX... */
-    struct vt_cli_list log_func_entry; /* --log_func_entry REGEX... */
-    int magic_comment;                 /* --magic_comment */
-    int log_async;                     /* --log_async */
-    int open;                          /* --open: serve the report and open the browser */
-    struct vt_cli_list plugins;        /* --plugins "module args"... */
-    int ignore_multiprocess;           /* --ignore_multiprocess: forked children untraced */
-    struct vt_cli_list combine;        /* --combine FILE...: merge traces, run nothing */
-    struct vt_cli_list align_combine;  /* --align_combine FILE...: the same, each shifted to 0 */
-    char *subprocess_child;            /* owned --subprocess_child DIR: a traced child's folder */
-    int patch_only;                    /* --patch_only: follow children, trace nothing here */
+    enum vt_cli_run run; /* what to run */
+    char *target;        /* owned: script path, module name or code */
+    char **argv;         /* owned NULL-terminated sys.argv of the program */
+    int argc;            /* entries of argv */
     struct vt_cli_list
         interp_flags;       /* python3 flags of a --python command line ("-u", "-X", "dev") */
     char **python_argv;     /* owned NULL-terminated tokens after --python, or NULL */
     int python_unsupported; /* --python line we cannot run traced: run python3 itself */
-    long attach;            /* --attach PID: inject a tracer, or -1 */
-    long attach_installed;  /* --attach_installed PID: signal install()ed tracer, or -1 */
-    long uninstall;         /* --uninstall PID: remove an injected tracer, or -1 */
-    double t;               /* -t: seconds to collect when attached; <= 0 = until ^C */
+    /* One field per option, named as the option (tracer/options.h):
+     * o->max_stack_depth, o->include_files, o->min_duration_us... An
+     * --attach, --attach_installed or --uninstall PID is -1 when not given;
+     * -t (seconds to collect when attached) is <= 0 for "until ^C". */
+    VT_OPTIONS(VT_CLI_OPT_FIELD, VT_CLI_OPTKW_FIELD, VT_CLI_KW_FIELD)
 };
 
 /* Sets defaults. Can't fail. */
@@ -110,6 +91,42 @@ void vt_cli_parse_python(struct vt_options *o, int argc, char **argv);
  * the output, the run and the child scheme's own. Returns an owned
  * NULL-terminated array (free with vt_cli_free_argv) and its length in *n. */
 char **vt_cli_child_args(const struct vt_options *o, int *n);
+
+/* kwargs: VizTracer()'s keywords from the options */
+
+enum vt_cli_vtype {
+    VT_CLI_V_BOOL,  /* i is 0 or 1 */
+    VT_CLI_V_INT,   /* i */
+    VT_CLI_V_FLOAT, /* f */
+    VT_CLI_V_STR,   /* s */
+    VT_CLI_V_LIST,  /* list; None when list->set is 0 */
+};
+
+/* One keyword's value. */
+struct vt_cli_value {
+    enum vt_cli_vtype type;         /* which member holds the value */
+    long long i;                    /* BOOL and INT */
+    double f;                       /* FLOAT */
+    const char *s;                  /* STR: borrowed from the caller of vt_cli_kwargs */
+    const struct vt_cli_list *list; /* LIST: borrowed from the options */
+};
+
+/* Receives one keyword (name: static) and its value (valid during the call).
+ * Returns VT_OK to go on, or an error that stops vt_cli_kwargs(). */
+typedef enum vt_err (*vt_cli_kwarg_fn)(void *ctx, const char *name, const struct vt_cli_value *v);
+
+/* Calls fn for every keyword that o gives to the user `to` names:
+ * VT_OPT_EMBED (the VizTracer() of a program the launcher runs),
+ * VT_OPT_ATTACH (that of a process attached to) or VT_OPT_INSTR
+ * (viztracer.codemonkey's options), in the order of tracer/options.h.
+ * output is the value of the output file. Returns VT_OK or fn's first
+ * error. */
+enum vt_err vt_cli_kwargs(const struct vt_options *o, unsigned to, const char *output,
+                          vt_cli_kwarg_fn fn, void *ctx);
+
+/* 1 when o asks codemonkey to instrument the program (a VT_OPT_INSTR list
+ * with items, or flag, is given), else 0. Can't fail. */
+int vt_cli_instrumented(const struct vt_options *o);
 
 /* Frees a NULL-terminated array of owned strings; NULL does nothing. */
 void vt_cli_free_argv(char **argv);

@@ -3,7 +3,7 @@
  * Order of a run: PyConfig (argv, executable, no sys.path[0] guess) ->
  * the viztracer package (our C module + the glue next to the executable)
  * -> a VizTracer built from the options -> SIGTERM handler -> fork hooks
- * (children.h) -> __main__ prepared as python3 would -> a two-line runner
+ * (children.h) -> __main__ prepared as python3 would -> a one-line runner
  * compiled by us calls tracer.start() then exec(code) (so, as in VizTracer,
  * builtins.exec is the outermost event) -> wait for non-daemon threads ->
  * stop -> atexit -> save (merged with forked children's traces, if any) ->
@@ -150,19 +150,17 @@ start_python(const struct vt_options *o)
     return 0;
 }
 
-/* Folder of the glue package (viztracer/__init__.py) beside the executable:
- * build/bin/../python or PREFIX/bin/../lib/viztracer/python. */
-int
-vt_embed__find_glue(char *out, size_t len)
+enum vt_err
+vt_embed_find_glue(char *out, size_t len)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n <= 0)
-        return -1;
+        return VT_ERR_NOFILE;
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
     if (slash == NULL)
-        return -1;
+        return VT_ERR_NOFILE;
     *slash = '\0';
     static const char *const rel[] = {"/../python/viztracer", "/../lib/viztracer/python/viztracer"};
     for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
@@ -171,55 +169,66 @@ vt_embed__find_glue(char *out, size_t len)
         int n2 = snprintf(init, sizeof(init), "%s/__init__.py", out);
         if (n1 > 0 && (size_t)n1 < len && n2 > 0 && (size_t)n2 < sizeof(init) &&
             access(init, R_OK) == 0)
-            return 0;
+            return VT_OK;
     }
-    return -1;
+    return VT_ERR_NOFILE;
 }
 
-/* Runs a few lines of our own Python (before tracing starts) in a fresh
- * namespace holding the given name = value pairs. Returns 0, or -1 with a
- * Python exception set. */
-int
-vt_embed__run_snippet(const char *code, PyObject *ns)
+/* Loads the glue package in folder glue as sys.modules["viztracer"], as
+ * importlib.util.spec_from_file_location() and module_from_spec() do for a
+ * package, without touching sys.path. Returns 0, or -1 with an exception
+ * set. */
+static int
+load_glue(const char *glue)
 {
-    PyObject *r = PyRun_String(code, Py_file_input, ns, ns); /* new ref */
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return 0;
+    int rc = -1;
+    PyObject *fn = NULL, *args = NULL, *kw = NULL, *spec = NULL, *mod = NULL; /* new refs */
+    PyObject *r = NULL;                                                       /* new ref */
+    PyObject *util = PyImport_ImportModule("importlib.util");                 /* new ref */
+    if (util == NULL)
+        goto out;
+    fn = PyObject_GetAttrString(util, "spec_from_file_location");
+    args = Py_BuildValue("(sN)", "viztracer", PyUnicode_FromFormat("%s/__init__.py", glue));
+    kw = Py_BuildValue("{s:[s]}", "submodule_search_locations", glue);
+    if (fn == NULL || args == NULL || kw == NULL)
+        goto out;
+    spec = PyObject_Call(fn, args, kw);
+    mod = spec ? PyObject_CallMethod(util, "module_from_spec", "O", spec) : NULL;
+    if (mod == NULL || PyDict_SetItemString(PyImport_GetModuleDict(), "viztracer", mod) < 0)
+        goto out;
+    PyObject *loader = PyObject_GetAttrString(spec, "loader"); /* new ref */
+    r = loader ? PyObject_CallMethod(loader, "exec_module", "O", mod) : NULL;
+    Py_XDECREF(loader);
+    rc = r ? 0 : -1;
+out:
+    Py_XDECREF(r);
+    Py_XDECREF(mod);
+    Py_XDECREF(spec);
+    Py_XDECREF(kw);
+    Py_XDECREF(args);
+    Py_XDECREF(fn);
+    Py_XDECREF(util);
+    return rc;
 }
 
 /* Makes `import viztracer` work without touching sys.path: our C module
  * goes into sys.modules as viztracer._core, and the glue package is loaded
- * from its folder (or, without it, the C module stands in for viztracer). */
+ * from its folder. Without the glue nothing runs: preparing __main__ and
+ * following children are its modules' work (_run.py, _fork.py). */
 static PyObject *
 install_package(void)
 {
+    char glue[PATH_MAX];
+    if (vt_embed_find_glue(glue, sizeof(glue)) != VT_OK) {
+        PyErr_SetString(PyExc_ImportError,
+                        "its Python package (viztracer/__init__.py) is not beside this executable");
+        return NULL;
+    }
     PyObject *core = PyInit__core(); /* new ref */
     if (core == NULL)
         return NULL;
     PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
-    if (PyDict_SetItemString(modules, VT_TRACER_MODULE, core) < 0)
-        goto fail;
-    char glue[PATH_MAX];
-    if (vt_embed__find_glue(glue, sizeof(glue)) != 0) {
-        if (PyDict_SetItemString(modules, "viztracer", core) < 0)
-            goto fail;
-        return core;
-    }
-    PyObject *ns = Py_BuildValue("{s:s,s:O}", "glue", glue, "__builtins__",
-                                 PyEval_GetBuiltins()); /* new ref */
-    int rc =
-        ns ? vt_embed__run_snippet("import importlib.util, sys\n"
-                                   "spec = importlib.util.spec_from_file_location('viztracer',\n"
-                                   "    glue + '/__init__.py', submodule_search_locations=[glue])\n"
-                                   "mod = importlib.util.module_from_spec(spec)\n"
-                                   "sys.modules['viztracer'] = mod\n"
-                                   "spec.loader.exec_module(mod)\n",
-                                   ns)
-           : -1;
-    Py_XDECREF(ns);
-    if (rc < 0)
+    if (PyDict_SetItemString(modules, VT_TRACER_MODULE, core) < 0 || load_glue(glue) < 0)
         goto fail;
     return core;
 fail:
@@ -229,37 +238,52 @@ fail:
 
 /* ---- the tracer ------------------------------------------------------ */
 
-/* The list as Python strs; None when not given, or (empty_none) when empty. */
-PyObject *
-vt_embed__str_list(const struct vt_cli_list *l, int empty_none)
+/* One keyword of vt_cli_kwargs() into the dict ctx. */
+static enum vt_err
+put_kwarg(void *ctx, const char *name, const struct vt_cli_value *v)
 {
-    if (!l->set || (empty_none && l->n == 0))
-        Py_RETURN_NONE;
-    PyObject *list = PyList_New((Py_ssize_t)l->n); /* new ref */
-    for (size_t i = 0; list && i < l->n; i++) {
-        PyObject *s = PyUnicode_DecodeFSDefault(l->items[i]);
-        if (s == NULL) {
-            Py_CLEAR(list);
+    PyObject *value = NULL; /* new ref */
+    switch (v->type) {
+    case VT_CLI_V_BOOL:
+        value = PyBool_FromLong((long)v->i);
+        break;
+    case VT_CLI_V_INT:
+        value = PyLong_FromLongLong(v->i);
+        break;
+    case VT_CLI_V_FLOAT:
+        value = PyFloat_FromDouble(v->f);
+        break;
+    case VT_CLI_V_STR:
+        value = v->s ? PyUnicode_DecodeFSDefault(v->s) : (Py_INCREF(Py_None), Py_None);
+        break;
+    case VT_CLI_V_LIST:
+        if (!v->list->set) {
+            value = Py_None;
+            Py_INCREF(value);
             break;
         }
-        PyList_SET_ITEM(list, (Py_ssize_t)i, s);
+        value = PyList_New((Py_ssize_t)v->list->n);
+        for (size_t i = 0; value && i < v->list->n; i++) {
+            PyObject *s = PyUnicode_DecodeFSDefault(v->list->items[i]); /* new ref */
+            if (s == NULL)
+                Py_CLEAR(value);
+            else
+                PyList_SET_ITEM(value, (Py_ssize_t)i, s); /* steals s */
+        }
+        break;
     }
-    return list;
-}
-
-/* Sets kw[name] = value and drops the reference to value (NULL: error). */
-int
-vt_embed__put(PyObject *kw, const char *name, PyObject *value)
-{
-    int rc = value ? PyDict_SetItemString(kw, name, value) : -1;
+    int rc = value ? PyDict_SetItemString(ctx, name, value) : -1;
     Py_XDECREF(value);
-    return rc;
+    return rc == 0 ? VT_OK : VT_ERR_PYTHON;
 }
 
-static PyObject *
-boolean(int v)
+PyObject *
+vt_embed__kwargs(const struct vt_options *o, unsigned to, const char *output)
 {
-    return PyBool_FromLong(v);
+    PyObject *kw = PyDict_New(); /* new ref */
+    if (kw && vt_cli_kwargs(o, to, output, put_kwarg, kw) != VT_OK)
+        Py_CLEAR(kw);
+    return kw;
 }
 
 /* A VizTracer configured from the command line. New ref, or NULL with an
@@ -267,34 +291,13 @@ boolean(int v)
 static PyObject *
 create_tracer(PyObject *core, const struct vt_options *o, const char *output)
 {
-    PyObject *kw = PyDict_New(); /* new ref */
+    PyObject *kw = vt_embed__kwargs(o, VT_OPT_EMBED, output); /* new ref */
     if (kw == NULL)
         return NULL;
-    int rc = vt_embed__put(kw, "tracer_entries", PyLong_FromLongLong(o->tracer_entries)) |
-             vt_embed__put(kw, "verbose", PyLong_FromLong(o->quiet ? 0 : 1)) |
-             vt_embed__put(kw, "max_stack_depth", PyLong_FromLong(o->max_stack_depth)) |
-             vt_embed__put(kw, "include_files", vt_embed__str_list(&o->include_files, 1)) |
-             vt_embed__put(kw, "exclude_files", vt_embed__str_list(&o->exclude_files, 1)) |
-             vt_embed__put(kw, "ignore_c_function", boolean(o->ignore_c_function)) |
-             vt_embed__put(kw, "ignore_frozen", boolean(o->ignore_frozen)) |
-             vt_embed__put(kw, "log_func_retval", boolean(o->log_func_retval)) |
-             vt_embed__put(kw, "log_func_args", boolean(o->log_func_args)) |
-             vt_embed__put(kw, "log_sparse", boolean(o->log_sparse)) |
-             vt_embed__put(kw, "pid_suffix", boolean(o->pid_suffix)) |
-             vt_embed__put(kw, "min_duration", PyFloat_FromDouble(o->min_duration_us)) |
-             vt_embed__put(kw, "output_file", PyUnicode_DecodeFSDefault(output)) |
-             vt_embed__put(kw, "trace_self", boolean(o->trace_self)) |
-             vt_embed__put(kw, "vdb", boolean(o->vdb)) |
-             vt_embed__put(kw, "log_print", boolean(o->log_print)) |
-             vt_embed__put(kw, "log_gc", boolean(o->log_gc)) |
-             vt_embed__put(kw, "log_exception", boolean(o->log_exception)) |
-             vt_embed__put(kw, "log_audit", vt_embed__str_list(&o->log_audit, 0)) |
-             vt_embed__put(kw, "plugins", vt_embed__str_list(&o->plugins, 1)) |
-             vt_embed__put(kw, "log_async", boolean(o->log_async));
     PyObject *t = NULL;
     PyObject *empty = PyTuple_New(0);                           /* new ref */
     PyObject *type = PyObject_GetAttrString(core, "VizTracer"); /* new ref */
-    if (rc == 0 && empty && type)
+    if (empty && type)
         t = PyObject_Call(type, empty, kw); /* new ref */
     Py_XDECREF(empty);
     Py_XDECREF(type);
@@ -413,11 +416,13 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
             PyErr_Clear();
         Py_XDECREF(none);
     }
-    /* The runner: tracer.start() then exec(code), so builtins.exec is recorded
-     * as the outermost call (as in VizTracer), and nothing of ours is. */
+    /* The runner, one statement: tracer.start() then exec(code), so
+     * builtins.exec is recorded as the outermost call (as in VizTracer), and
+     * nothing of ours is. It is compiled here as "<viztracer>", not a file
+     * of our package, whose calls (exec among them) the trace leaves out. */
     const char *runner = o->log_sparse || o->patch_only
                              ? "exec(__vt_code, __vt_globals)\n"
-                             : "__vt_start()\nexec(__vt_code, __vt_globals)\n";
+                             : "__vt_start(); exec(__vt_code, __vt_globals)\n";
     PyObject *start = PyObject_GetAttrString(tracer, "start"); /* new ref */
     PyObject *ns =
         start ? Py_BuildValue("{s:O,s:N,s:O,s:O}", "__builtins__", PyEval_GetBuiltins(),

@@ -8,6 +8,9 @@
 #ifndef VT_LAUNCHER_EMBED_H
 #define VT_LAUNCHER_EMBED_H
 
+#include <stddef.h>
+
+#include "../tracer/base/err.h"
 #include "../tracer/tracer.h"
 #include "cli.h"
 
@@ -24,5 +27,11 @@ int vt_embed_run(const struct vt_options *o, const char *script_path, const char
  * active, else the one we were built against. Returns buf or a static
  * string. Can't fail. */
 const char *vt_embed_python_executable(char *buf, size_t len);
+
+/* The folder of the Python package (viztracer/__init__.py) beside the
+ * executable, build/bin/../python/viztracer or
+ * PREFIX/bin/../lib/viztracer/python/viztracer, into out (len bytes).
+ * Returns VT_OK, or VT_ERR_NOFILE when there is none. No Python needed. */
+enum vt_err vt_embed_find_glue(char *out, size_t len);
 
 #endif

@@ -67,27 +67,18 @@ vt_embed__install_sigterm(int untraced_children)
 {
     PyObject *handler = PyCFunction_New(&sigterm_def, NULL); /* new ref */
     PyObject *kick = PyCFunction_New(&kick_def, NULL);       /* new ref */
-    PyObject *ns = handler && kick
-                       ? Py_BuildValue("{s:O,s:O,s:O,s:O}", "handler", handler, "kick", kick,
-                                       "__builtins__", PyEval_GetBuiltins(), "untraced",
-                                       untraced_children ? Py_True : Py_False)
-                       : NULL; /* new ref */
+    PyObject *run = PyImport_ImportModule("viztracer._run"); /* new ref */
+    PyObject *r = handler && kick && run
+                      ? PyObject_CallMethod(run, "install_sigterm", "OOO", handler, kick,
+                                            untraced_children ? Py_True : Py_False)
+                      : NULL; /* new ref */
     Py_XDECREF(handler);
     Py_XDECREF(kick);
-    int rc =
-        ns ? vt_embed__run_snippet("import os, signal\n"
-                                   "if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:\n"
-                                   "    signal.signal(signal.SIGTERM, handler)\n"
-                                   "    kick()\n"
-                                   "    def default_term():\n"
-                                   "        if signal.getsignal(signal.SIGTERM) is handler:\n"
-                                   "            signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
-                                   "    if untraced:\n"
-                                   "        os.register_at_fork(after_in_child=default_term)\n",
-                                   ns)
-           : -1;
-    Py_XDECREF(ns);
-    return rc;
+    Py_XDECREF(run);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
 }
 
 /* The argv list for Python; new ref, or NULL with an exception set. */
@@ -104,11 +95,11 @@ argv_list(char **argv)
     return list;
 }
 
-/* Sets up the children scheme for tracer: in a child (--subprocess_child)
- * with its parent's folder, else with a new one. Returns the namespace
- * holding save_child and save_parent (new ref) and the folder in *dir
- * (owned), or NULL with *dir NULL when it cannot be set up (the program
- * then runs with its children untraced). */
+/* Sets up the children scheme for tracer (viztracer/_fork.py): in a child
+ * (--subprocess_child) with its parent's folder, else with a new one.
+ * Returns the scheme holding save_child and save_parent (new ref) and the
+ * folder in *dir (owned), or NULL with *dir NULL when it cannot be set up
+ * (the program then runs with its children untraced). */
 PyObject *
 vt_embed__fork_setup(PyObject *tracer, const struct vt_options *o, char **dir)
 {
@@ -119,38 +110,24 @@ vt_embed__fork_setup(PyObject *tracer, const struct vt_options *o, char **dir)
         vt_log_error("viztracer: cannot create a folder for child processes; they are not traced");
         return NULL;
     }
-    /* Named as a file of our package, the helpers and all they call are
-     * filtered out of the trace like the rest of our Python code. */
-    char glue[PATH_MAX], file[PATH_MAX + 16];
-    if (vt_embed__find_glue(glue, sizeof(glue)) == 0)
-        snprintf(file, sizeof(file), "%s/_fork.py", glue);
-    else
-        snprintf(file, sizeof(file), "<viztracer>");
-    char **vt_argv = vt_children_argv(o, *dir);                                    /* owned */
+    PyObject *scheme = NULL;                                   /* new ref: the result */
+    PyObject *kick = PyCFunction_New(&kick_def, NULL);         /* new ref */
+    PyObject *kicked = PyCFunction_New(&kicked_def, NULL);     /* new ref */
+    PyObject *fork = PyImport_ImportModule("viztracer._fork"); /* new ref */
+    char **vt_argv = vt_children_argv(o, *dir);                /* owned */
     PyObject *args = vt_argv ? argv_list(vt_argv) : (Py_INCREF(Py_None), Py_None); /* new ref */
     vt_cli_free_argv(vt_argv);
-    PyObject *kick = PyCFunction_New(&kick_def, NULL);     /* new ref */
-    PyObject *kicked = PyCFunction_New(&kicked_def, NULL); /* new ref */
-    PyObject *ns =
-        args && kick && kicked
-            ? Py_BuildValue("{s:O,s:O,s:s,s:O,s:O,s:O,s:O,s:O}", "__builtins__",
-                            PyEval_GetBuiltins(), "tracer", tracer, "d", *dir, "vt_argv", args,
-                            "child", o->subprocess_child ? Py_True : Py_False, "patch_only",
-                            o->patch_only ? Py_True : Py_False, "kick", kick, "kicked", kicked)
-            : NULL; /* new ref */
-    Py_XDECREF(args);
+    if (kick && kicked && fork && args)
+        scheme = PyObject_CallMethod(fork, "setup", "OsOOOOO", tracer, *dir, args,
+                                     o->subprocess_child ? Py_True : Py_False,
+                                     o->patch_only ? Py_True : Py_False, kick, kicked);
     Py_XDECREF(kick);
     Py_XDECREF(kicked);
-    PyObject *code =
-        ns ? Py_CompileString(vt_children_python(), file, Py_file_input) : NULL; /* new ref */
-    PyObject *r = code ? PyEval_EvalCode(code, ns, ns) : NULL;                   /* new ref */
-    Py_XDECREF(code);
-    if (r) {
-        Py_DECREF(r);
-        return ns;
-    }
+    Py_XDECREF(fork);
+    Py_XDECREF(args);
+    if (scheme)
+        return scheme;
     PyErr_Clear(); /* without the scheme children run untraced, as with --ignore_multiprocess */
-    Py_XDECREF(ns);
     if (o->subprocess_child == NULL)
         vt_children_dir_remove(*dir);
     free(*dir);
@@ -158,15 +135,13 @@ vt_embed__fork_setup(PyObject *tracer, const struct vt_options *o, char **dir)
     return NULL;
 }
 
-/* Calls ns[name](*args). Returns 0, or -1 with an exception set. */
+/* Calls scheme.name() or scheme.name(path). Returns 0, or -1 with an
+ * exception set. */
 int
-vt_embed__call_helper(PyObject *ns, const char *name, const char *path)
+vt_embed__call_helper(PyObject *scheme, const char *name, const char *path)
 {
-    PyObject *fn = PyDict_GetItemString(ns, name); /* borrowed */
-    PyObject *r = fn ? (path ? PyObject_CallFunction(fn, "s", path) : PyObject_CallNoArgs(fn))
-                     : NULL; /* new ref */
-    if (r == NULL && !PyErr_Occurred())
-        PyErr_SetString(PyExc_RuntimeError, name);
+    PyObject *r = path ? PyObject_CallMethod(scheme, name, "s", path)
+                       : PyObject_CallMethod(scheme, name, NULL); /* new ref */
     Py_XDECREF(r);
     return r ? 0 : -1;
 }

@@ -45,18 +45,9 @@ read_source(const char *path)
 static PyObject *
 instrumentation(const struct vt_options *o)
 {
-    if (!(o->log_var.n || o->log_number.n || o->log_attr.n || o->log_func_exec.n ||
-          o->log_func_entry.n || o->magic_comment))
+    if (!vt_cli_instrumented(o))
         return NULL;
-    PyObject *d = PyDict_New(); /* new ref */
-    if (d && (vt_embed__put(d, "log_var", vt_embed__str_list(&o->log_var, 1)) |
-              vt_embed__put(d, "log_number", vt_embed__str_list(&o->log_number, 1)) |
-              vt_embed__put(d, "log_attr", vt_embed__str_list(&o->log_attr, 1)) |
-              vt_embed__put(d, "log_func_exec", vt_embed__str_list(&o->log_func_exec, 1)) |
-              vt_embed__put(d, "log_func_entry", vt_embed__str_list(&o->log_func_entry, 1)) |
-              vt_embed__put(d, "magic_comment", PyBool_FromLong(o->magic_comment))) != 0)
-        Py_CLEAR(d);
-    return d;
+    return vt_embed__kwargs(o, VT_OPT_INSTR, NULL);
 }
 
 static PyObject *
@@ -95,84 +86,63 @@ safe_path(const struct vt_options *o)
     return 0;
 }
 
-/* Prepares __main__ and returns the code to run. As python3 does: the script's
- * folder is sys.path[0] and __file__ its absolute path; -m puts the current
- * folder first and runs the module with runpy's metadata; -c puts "". */
+/* Prepares __main__ and returns the code to run, through viztracer/_run.py.
+ * As python3 does: the script's folder is sys.path[0] and __file__ its
+ * absolute path; -m puts the current folder first and runs the module with
+ * runpy's metadata; -c puts "". */
 PyObject *
 vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyObject *main_dict)
 {
-    PyObject *ns =
-        Py_BuildValue("{s:O,s:O,s:O}", "g", main_dict, "__builtins__", PyEval_GetBuiltins(),
-                      "path0", safe_path(o) ? Py_False : Py_True); /* new ref */
-    if (ns == NULL)
+    PyObject *path0 = safe_path(o) ? Py_False : Py_True; /* borrowed */
+    PyObject *code = NULL;                               /* new ref: the result */
+    PyObject *run = NULL;                                /* new ref */
+    PyObject *r = NULL;                                  /* new ref */
+    PyObject *opts = instrumentation(o);                 /* new ref or NULL */
+    if (opts == NULL && PyErr_Occurred())
         return NULL;
-    PyObject *code = NULL;
-    PyObject *opts = instrumentation(o); /* new ref or NULL */
-    if (opts == NULL && PyErr_Occurred()) {
-        Py_DECREF(ns);
-        return NULL;
-    }
     if (opts) {
         PyObject *cm = PyImport_ImportModule("viztracer.codemonkey"); /* new ref */
-        PyObject *ok = cm ? PyObject_CallMethod(cm, "check", "O", opts) : NULL;
+        r = cm ? PyObject_CallMethod(cm, "check", "O", opts) : NULL;
         Py_XDECREF(cm);
-        if (ok == NULL) {
+        if (r == NULL) {
             vt_embed__report(NULL);
-            Py_DECREF(opts);
-            Py_DECREF(ns);
-            return NULL; /* reported; no exception left */
+            goto out; /* reported; no exception left */
         }
-        Py_DECREF(ok);
+        Py_CLEAR(r);
     }
+    run = PyImport_ImportModule("viztracer._run");
+    if (run == NULL)
+        goto out;
     if (o->run == VT_CLI_RUN_SCRIPT) {
-        char *real = realpath(script_path, NULL);
-        PyObject *v = Py_BuildValue("(ss)", script_path, real ? real : script_path);
+        char *real = realpath(script_path, NULL); /* owned */
+        r = PyObject_CallMethod(run, "prepare_script", "OssO", main_dict, script_path,
+                                real ? real : script_path, path0);
         free(real);
-        if (v && PyDict_SetItemString(ns, "paths", v) == 0 &&
-            vt_embed__run_snippet("import os, sys\n"
-                                  "path, real = paths\n"
-                                  "if path0:\n"
-                                  "    sys.path.insert(0, os.path.dirname(real))\n"
-                                  "g['__file__'] = os.path.abspath(path)\n"
-                                  "g['__cached__'] = None\n"
-                                  "sys.modules['__mp_main__'] = sys.modules['__main__']\n",
-                                  ns) == 0) {
-            PyObject *src = read_source(script_path);                     /* new ref */
-            PyObject *file = PyDict_GetItemString(main_dict, "__file__"); /* borrowed */
-            if (src && file)
-                code = compile_program(src, PyUnicode_AsUTF8(file), opts);
-            Py_XDECREF(src);
-        }
-        Py_XDECREF(v);
+        if (r == NULL)
+            goto out;
+        PyObject *src = read_source(script_path);                     /* new ref */
+        PyObject *file = PyDict_GetItemString(main_dict, "__file__"); /* borrowed */
+        if (src && file)
+            code = compile_program(src, PyUnicode_AsUTF8(file), opts);
+        Py_XDECREF(src);
     } else if (o->run == VT_CLI_RUN_STRING) {
-        if (vt_embed__run_snippet("import sys\nif path0:\n    sys.path.insert(0, '')\n", ns) == 0) {
-            PyObject *src = PyUnicode_DecodeFSDefault(o->target); /* new ref */
-            if (src)
-                code = compile_program(src, "<string>", opts);
-            Py_XDECREF(src);
-        }
+        r = PyObject_CallMethod(run, "prepare_string", "O", path0);
+        if (r == NULL)
+            goto out;
+        PyObject *src = PyUnicode_DecodeFSDefault(o->target); /* new ref */
+        if (src)
+            code = compile_program(src, "<string>", opts);
+        Py_XDECREF(src);
     } else {
         PyObject *mod = PyUnicode_DecodeFSDefault(o->target); /* new ref */
-        if (mod && PyDict_SetItemString(ns, "mod", mod) == 0 &&
-            vt_embed__run_snippet(
-                "import os, sys, runpy\n"
-                "if path0:\n"
-                "    sys.path.insert(0, os.getcwd())\n"
-                "name, spec, code = runpy._get_module_details(mod)\n"
-                "g.update(__name__='__main__', __file__=spec.origin,\n"
-                "         __cached__=spec.cached, __doc__=None, __loader__=spec.loader,\n"
-                "         __package__=spec.parent, __spec__=spec)\n"
-                "if spec.has_location:\n"
-                "    sys.argv[0] = spec.origin\n"
-                "sys.modules['__mp_main__'] = sys.modules['__main__']\n",
-                ns) == 0) {
-            code = PyDict_GetItemString(ns, "code"); /* borrowed */
-            Py_XINCREF(code);
-        }
+        if (mod)
+            code = PyObject_CallMethod(run, "prepare_module", "OOO", main_dict, mod, path0);
         Py_XDECREF(mod);
     }
+out:
+    Py_XDECREF(r);
+    Py_XDECREF(run);
     Py_XDECREF(opts);
-    Py_DECREF(ns);
     return code;
 }
 

@@ -16,21 +16,10 @@
 
 /* helpers (embed.c) */
 
-/* Folder of the glue package (viztracer/__init__.py) beside the
- * executable, into out. Returns 0, or -1 when there is none. */
-int vt_embed__find_glue(char *out, size_t len);
-
-/* Runs a few lines of our own Python in namespace ns. Returns 0, or -1
- * with a Python exception set. */
-int vt_embed__run_snippet(const char *code, PyObject *ns);
-
-/* The list as Python strs; None when not given, or (empty_none) when
- * empty. New ref, or NULL with an exception set. */
-PyObject *vt_embed__str_list(const struct vt_cli_list *l, int empty_none);
-
-/* Sets kw[name] = value and drops the reference to value (NULL: error).
- * Returns 0 or -1. */
-int vt_embed__put(PyObject *kw, const char *name, PyObject *value);
+/* The keywords vt_cli_kwargs() gives user `to` (VT_OPT_EMBED,
+ * VT_OPT_INSTR) as a dict; output is the output file's value. New ref, or
+ * NULL with an exception set. */
+PyObject *vt_embed__kwargs(const struct vt_options *o, unsigned to, const char *output);
 
 /* Prints the pending exception as one line "viztracer: [what: ]message"
  * (our own failure, not the program's) and clears it. */
@@ -55,16 +44,17 @@ int vt_embed__status_of_exception(int *signo);
  * children get the default back. Returns 0, or -1 with an exception set. */
 int vt_embed__install_sigterm(int untraced_children);
 
-/* Sets up the children scheme (children.h) for tracer: in a child
- * (--subprocess_child) with its parent's folder, else with a new one.
- * Returns the namespace holding save_child and save_parent (new ref) and
- * the folder in *dir (owned), or NULL with *dir NULL when it cannot be set
- * up (children then run untraced). */
+/* Sets up the children scheme (children.h, viztracer/_fork.py) for
+ * tracer: in a child (--subprocess_child) with its parent's folder, else
+ * with a new one. Returns the scheme object, whose save_child() and
+ * save_parent(path) the end of the run calls (new ref), and the folder in
+ * *dir (owned), or NULL with *dir NULL when it cannot be set up (children
+ * then run untraced). */
 PyObject *vt_embed__fork_setup(PyObject *tracer, const struct vt_options *o, char **dir);
 
-/* Calls ns[name]() or ns[name](path). Returns 0, or -1 with an exception
- * set. */
-int vt_embed__call_helper(PyObject *ns, const char *name, const char *path);
+/* Calls scheme.name() or scheme.name(path). Returns 0, or -1 with an
+ * exception set. */
+int vt_embed__call_helper(PyObject *scheme, const char *name, const char *path);
 
 /* The parent's save when children ran: its own trace into the folder, a
  * bounded wait for live children, then one merged output. Returns 0, or

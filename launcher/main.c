@@ -118,20 +118,22 @@ write_html(const char *json_path, const char *html_path, char *msg, size_t msgle
 }
 #endif
 
-/* Checks that the output's folder exists (creating it) and is writable. */
-static int
+/* Checks that the output's kind is one we write and that its folder exists
+ * (creating it) and is writable. Returns VT_OK, or VT_ERR_FORMAT or
+ * VT_ERR_IO after printing why. */
+static enum vt_err
 check_output(const char *path)
 {
     enum vt_writer_format fmt;
 #ifdef VT_HAVE_VIEWER
     if (!vt_fs_is_html(path) && vt_writer_format_of(path, &fmt) != VT_OK) {
         vt_log_error("viztracer: Only html, json and gz are supported: %s", path);
-        return -1;
+        return VT_ERR_FORMAT;
     }
 #else
     if (vt_writer_format_of(path, &fmt) != VT_OK || vt_fs_is_html(path)) {
         vt_log_error("viztracer: Only json and gz are supported: %s", path);
-        return -1;
+        return VT_ERR_FORMAT;
     }
 #endif
     char *dir = vt_xstrdup(path);
@@ -144,17 +146,17 @@ check_output(const char *path)
     } else {
         *slash = '\0';
     }
-    int rc = 0;
+    enum vt_err err = VT_OK;
     struct stat st;
     if (vt_fs_mkdirs(dir, NULL) != 0 || stat(dir, &st) != 0 || access(dir, W_OK) != 0) {
         vt_log_error("viztracer: cannot write %s: %s", path, strerror(errno));
-        rc = -1;
+        err = VT_ERR_IO;
     } else if (!S_ISDIR(st.st_mode)) {
         vt_log_error("viztracer: cannot write %s: %s", path, strerror(ENOTDIR));
-        rc = -1;
+        err = VT_ERR_IO;
     }
     free(dir);
-    return rc;
+    return err;
 }
 
 /* --combine / --align_combine: merge saved traces into the output; no
@@ -166,7 +168,7 @@ run_combine(struct vt_options *o)
     const struct vt_cli_list *files = align ? &o->align_combine : &o->combine;
     char *output = output_path(o);
     int status = 1;
-    if (check_output(output) == 0) {
+    if (check_output(output) == VT_OK) {
         vt_tracer_html_fn html = NULL;
 #ifdef VT_HAVE_VIEWER
         html = write_html;
@@ -212,7 +214,7 @@ run_attach(struct vt_options *o)
     int bad = o->attach >= 0 && vt_fs_is_html(output);
     if (bad)
         vt_log_error("viztracer: an attached process writes .json or .json.gz, not %s", output);
-    if (!bad && (o->attach < 0 || check_output(output) == 0))
+    if (!bad && (o->attach < 0 || check_output(output) == VT_OK))
         status = vt_attach_main(o, output);
     free(output);
     vt_cli_options_fini(o);
@@ -304,7 +306,7 @@ main(int argc, char **argv)
     }
     char *output = output_path(&o);
     /* A child saves into its parent's folder; its own -o is never written. */
-    if (o.subprocess_child == NULL && check_output(output) != 0) {
+    if (o.subprocess_child == NULL && check_output(output) != VT_OK) {
         free(output);
         free(script);
         vt_cli_options_fini(&o);

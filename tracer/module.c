@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include <structmember.h>
+#include "options.h"
 #include "tracer.h"
 
 /* 32.32 ns per tick, measured once when a min_duration first needs it.
@@ -178,34 +179,35 @@ tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)t;
 }
 
+/* VizTracer()'s keywords, from tracer/options.h: kwlist, kwformat,
+ * kwnames and kwuse are in its positional order (each line's pos). The
+ * positions are 0..KW_COUNT-1, each once: a repeated one is an error of
+ * -Woverride-init, one past the end overflows kwformat, and KW_COUNT
+ * distinct positions below KW_COUNT leave no gap. */
+#define KW_SKIP(name, s, kind, def, arg, help, use)
+#define KW_ENUM_OPT(name, s, kind, def, arg, help, use, pos, fmt) KW_ENUM_##name,
+#define KW_ENUM(name, use, pos, fmt) KW_ENUM_##name,
+#define KW_NAME_OPT(name, s, kind, def, arg, help, use, pos, fmt) [pos] = #name,
+#define KW_NAME(name, use, pos, fmt) [pos] = #name,
+#define KW_FMT_OPT(name, s, kind, def, arg, help, use, pos, fmt) [pos] = (fmt),
+#define KW_FMT(name, use, pos, fmt) [pos] = (fmt),
+#define KW_USE_OPT(name, s, kind, def, arg, help, use, pos, fmt) [pos] = (use),
+#define KW_USE(name, use, pos, fmt) [pos] = (use),
+
+enum { VT_OPTIONS(KW_SKIP, KW_ENUM_OPT, KW_ENUM) KW_COUNT };
+
+static const char kwformat[KW_COUNT] = {VT_OPTIONS(KW_SKIP, KW_FMT_OPT, KW_FMT)};
+
+/* kwlist's names and VT_OPT_* bits, for init_kwargs. */
+static const char *const kwnames[KW_COUNT] = {VT_OPTIONS(KW_SKIP, KW_NAME_OPT, KW_NAME)};
+static const unsigned kwuse[KW_COUNT] = {VT_OPTIONS(KW_SKIP, KW_USE_OPT, KW_USE)};
+
 static int
 tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"tracer_entries",
-                             "verbose",
-                             "max_stack_depth",
-                             "include_files",
-                             "exclude_files",
-                             "ignore_c_function",
-                             "ignore_frozen",
-                             "log_func_retval",
-                             "log_func_args",
-                             "log_sparse",
-                             "pid_suffix",
-                             "file_info",
-                             "register_global",
-                             "trace_self",
-                             "min_duration",
-                             "output_file",
-                             "process_name",
-                             "vdb",
-                             "log_print",
-                             "log_gc",
-                             "log_audit",
-                             "log_exception",
-                             "plugins",
-                             "log_async",
-                             NULL};
+    static char *kwlist[KW_COUNT + 1] = {VT_OPTIONS(KW_SKIP, KW_NAME_OPT, KW_NAME)};
+    char format[KW_COUNT + 16];
+    snprintf(format, sizeof(format), "|%.*s:VizTracer", (int)KW_COUNT, kwformat);
     long long entries = 1000000;
     int verbose = 1, ignore_c = 0, ignore_frozen = 0, retval = 0, fargs = 0, sparse = 0;
     int pid_suffix = 0, file_info = 1, reg = 1, trace_self = 0, vdb = 0;
@@ -213,11 +215,14 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     PyObject *audit = NULL, *plugins = NULL;
     double min_duration = 0;
     PyObject *depth = NULL, *incl = NULL, *excl = NULL, *output = NULL, *pname = NULL;
-    if (!PyArg_ParseTupleAndKeywords(
-            args, kw, "|LiOOOpppppppppdOOpppOpOp:VizTracer", kwlist, &entries, &verbose, &depth,
-            &incl, &excl, &ignore_c, &ignore_frozen, &retval, &fargs, &sparse, &pid_suffix,
-            &file_info, &reg, &trace_self, &min_duration, &output, &pname, &vdb, &log_print,
-            &log_gc, &audit, &log_exc, &plugins, &log_async))
+    /* One variable per keyword, in kwlist's order. */
+    _Static_assert(KW_COUNT == 24, "a VizTracer() keyword added to tracer/options.h needs a "
+                                   "variable below");
+    if (!PyArg_ParseTupleAndKeywords(args, kw, format, kwlist, &entries, &verbose, &depth, &incl,
+                                     &excl, &ignore_c, &ignore_frozen, &retval, &fargs, &sparse,
+                                     &pid_suffix, &file_info, &reg, &trace_self, &min_duration,
+                                     &output, &pname, &vdb, &log_print, &log_gc, &audit, &log_exc,
+                                     &plugins, &log_async))
         return -1;
     /* Every argument is checked and converted before t changes, so a
      * refused call leaves the tracer as it was. New refs until moved into t. */
@@ -522,18 +527,16 @@ get_init_kwargs(struct vt_tracer *t, void *c)
                         "viztracer: child processes are not traced (--ignore_multiprocess)");
         return NULL;
     }
-    PyObject *kw = Py_BuildValue(
-        "{s:K,s:i,s:l,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:d,s:O,s:O}", "tracer_entries",
-        (unsigned long long)t->entries, "verbose", t->verbose, "max_stack_depth",
-        t->max_stack_depth, "include_files", t->include_files ? t->include_files : Py_None,
-        "exclude_files", t->exclude_files ? t->exclude_files : Py_None, "ignore_c_function",
-        (t->flags & VT_F_IGNORE_C) ? Py_True : Py_False, "ignore_frozen",
-        (t->flags & VT_F_IGNORE_FROZEN) ? Py_True : Py_False, "log_func_retval",
-        (t->flags & VT_F_LOG_RETVAL) ? Py_True : Py_False, "log_func_args",
-        (t->flags & VT_F_LOG_ARGS) ? Py_True : Py_False, "log_sparse",
-        t->log_sparse ? Py_True : Py_False, "pid_suffix", t->pid_suffix ? Py_True : Py_False,
-        "file_info", t->file_info ? Py_True : Py_False, "min_duration", t->min_duration_us,
-        "output_file", t->output_file, "vdb", (t->flags & VT_F_VDB) ? Py_True : Py_False);
+    /* The VT_OPT_INIT keywords, each its attribute's value. */
+    PyObject *kw = PyDict_New(); /* new ref */
+    for (size_t i = 0; kw && i < KW_COUNT; i++) {
+        if (!(kwuse[i] & VT_OPT_INIT))
+            continue;
+        PyObject *v = PyObject_GetAttrString((PyObject *)t, kwnames[i]); /* new ref */
+        if (v == NULL || PyDict_SetItemString(kw, kwnames[i], v) < 0)
+            Py_CLEAR(kw);
+        Py_XDECREF(v);
+    }
     /* Under the launcher, processes it did not start itself (a pool's
      * workers, built from these settings: spec §7.4) save into its folder
      * for children, one file per pid, quietly. */

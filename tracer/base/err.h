@@ -17,7 +17,9 @@
     X(FORMAT, "malformed input")                                                                   \
     X(TOOBIG, "input too large")                                                                   \
     X(PYTHON, "python error")                                                                      \
-    X(STATE, "invalid state")
+    X(STATE, "invalid state")                                                                      \
+    X(TIMEOUT, "timed out")                                                                        \
+    X(GONE, "the process is gone")
 
 enum vt_err {
 #define VT_ERR_ENUM(code, msg) VT_ERR_##code,
