@@ -258,7 +258,7 @@ format-check:
 BANNED := sprintf|strcpy|strcat|strncpy|strtok|gets|atoi
 banned:
 	$(Q)if grep -nE '(^|[^_a-z])($(BANNED))\(' $(C_FILES) $(H_FILES); then \
-		echo "banned functions used (see STYLE.md §11)"; exit 1; else echo "banned: clean"; fi
+		echo "banned functions used (see docs/STYLE.md §11)"; exit 1; else echo "banned: clean"; fi
 
 cppcheck:
 	$(Q)cppcheck -q --enable=warning,performance,portability --error-exitcode=1 \

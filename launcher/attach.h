@@ -1,4 +1,4 @@
-/* attach.h: --attach, --attach_installed and --uninstall (spec §8).
+/* attach.h: --attach, --attach_installed and --uninstall (docs/COMPAT.md, Remote attach).
  *
  * The launcher side of remote attach. No Python here: this process only runs
  * gdb (fork/exec) to make the target run one statement, which runs

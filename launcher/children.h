@@ -1,4 +1,4 @@
-/* children.h: the parent's side of tracing forked children (spec §7).
+/* children.h: the parent's side of tracing forked children (docs/COMPAT.md, Processes).
  *
  * No Python here. The launcher makes a private folder before the program
  * runs; every forked child writes a marker "<pid>.viztmp" there when it

@@ -1,7 +1,7 @@
 /* cli.h: the viztracer command line and .viztracerrc -> struct vt_options.
  *
  * No Python here, so its tests need no interpreter. Spellings follow
- * VizTracer's (reference/viztracer-spec.md §1.2). Parsing stops at the
+ * VizTracer's (docs/COMPAT.md, Command line). Parsing stops at the
  * first token that is not an option (the script) or at "--" / "--run";
  * everything after is the traced program's own command line.
  */

@@ -1,5 +1,5 @@
 /* exit.c: VizTracer.register_exit(), the "generic multi-process" recipe of
- * VizTracer's docs (spec §7.4): a process started by a third-party pool
+ * VizTracer's docs (docs/COMPAT.md, Processes): a process started by a third-party pool
  * (loky's workers) builds a tracer from the parent's init_kwargs, calls
  * register_exit() and start(), and its trace is saved when it exits.
  *

@@ -1,5 +1,5 @@
 /* install.c: VizTracer.install(): SIGUSR1 starts tracing, SIGUSR2 stops and
- * saves to the tracer's output_file (spec §8.2); `viztracer
+ * saves to the tracer's output_file (docs/COMPAT.md, Remote attach); `viztracer
  * --attach_installed PID` sends the signals (launcher/attach.c).
  *
  * The handlers are Python-level (signal.signal), so they run in the main

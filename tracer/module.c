@@ -538,7 +538,7 @@ get_init_kwargs(struct vt_tracer *t, void *c)
         Py_XDECREF(v);
     }
     /* Under the launcher, processes it did not start itself (a pool's
-     * workers, built from these settings: spec §7.4) save into its folder
+     * workers, built from these settings: docs/COMPAT.md, Processes) save into its folder
      * for children, one file per pid, quietly. */
     if (kw && t->child_output) {
         PyObject *zero = PyLong_FromLong(0); /* new ref */

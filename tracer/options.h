@@ -17,7 +17,7 @@
  *                                                    a VizTracer() keyword
  *   KW(name, use, pos, fmt)                          a keyword only
  * name:  long option (without "--"), rcfile key, struct vt_options field and
- *        keyword, spelled as in VizTracer (reference/viztracer-spec.md §1.2);
+ *        keyword, spelled as in VizTracer (docs/COMPAT.md, Command line);
  *        a one-letter name is a short form only (-t);
  * short: single-letter form, or 0;
  * kind:  FLAG (int, 1 when given), INT (long), LLONG (long long, > 0), STR

@@ -1,7 +1,7 @@
 /* profile.c: the profile hook (PyEval_SetProfile), the default mechanism.
  *
  * It sees Python and C calls, at the price of putting the interpreter on
- * its slow tracing path (DESIGN.md, "The interpreter"). Each PyTrace_*
+ * its slow tracing path (docs/DESIGN.md, "The interpreter"). Each PyTrace_*
  * event becomes one call of the hot path in hook.h. session.c installs it
  * on every thread at start, and on each new thread through the threading
  * bootstrap; with ignore_c_function the frame hook (evalframe.c) is used

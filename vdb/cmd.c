@@ -2,7 +2,7 @@
  *
  * Each row is name, argument count, help and handler, walked by
  * vt_vdb__run() like callback_table in snaptrace.c. Commands and messages
- * follow VizTracer 0.15's simulator.py (spec §3.2); b / cl / c / cb / p /
+ * follow VizTracer 0.15's simulator.py (docs/COMPAT.md, vdb); b / cl / c / cb / p /
  * help are ours.
  */
 #include "internal.h"

@@ -2,7 +2,7 @@
  * writing to the terminal).
  *
  * Sections: Python repr of JSON values (args, counters and objects print as
- * VizTracer's str(dict) did), times, the source view (spec §3.3.6), the
+ * VizTracer's str(dict) did), times, the source view (docs/COMPAT.md, vdb), the
  * stack, args / counter / object / p.
  */
 #include "internal.h"

@@ -4,7 +4,7 @@
  * (pid, tid), nodes placed by time containment. The position is a chain of
  * frames, outermost first, each a node plus an index *between* its children
  * (0 = before the first call, nkids = after the last), as in VizTracer 0.15's
- * prog_snapshot.py (spec §3.3). Every command moves by index arithmetic on
+ * prog_snapshot.py (docs/COMPAT.md, vdb). Every command moves by index arithmetic on
  * the recorded trees, forwards and backwards alike. Nothing here prints.
  */
 #ifndef VT_VDB_TIMELINE_H

@@ -1,4 +1,4 @@
-"""Remote attach (spec §8): --attach, --attach_installed and --uninstall on
+"""Remote attach (docs/COMPAT.md, Remote attach): --attach, --attach_installed and --uninstall on
 real long-running python3 processes, through the gdb installed here."""
 
 import os

@@ -356,7 +356,7 @@ def test_folder_of_a_killed_viztracer_is_swept(run, tmp_path):
 
 def test_loky_workers_follow_init_kwargs(run):
     """joblib's loky starts its workers itself (fork + exec) and builds their
-    tracers from the parent's init_kwargs (VizTracer's recipe, spec §7.4)."""
+    tracers from the parent's init_kwargs (VizTracer's recipe; docs/COMPAT.md, Processes)."""
     r = run(
         ["cmdline_test.py"],
         script="""

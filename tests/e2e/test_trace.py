@@ -104,7 +104,7 @@ def test_include_and_exclude_conflict(run):
 
 
 def test_depth_not_leaked_by_filtered_calls(run, tmp_path):
-    # VizTracer 0.15.6 lost a/b/c the second time (spec §6.1); we must not.
+    # VizTracer 0.15.6 lost a/b/c the second time (docs/COMPAT.md, Filters and the buffer); we must not.
     (tmp_path / "helper").mkdir()
     (tmp_path / "helper" / "h.py").write_text("def h():\n    return 1\n")
     r = run(["--quiet", "--max_stack_depth", "5", "--exclude_files", f"{tmp_path}/helper", "--",

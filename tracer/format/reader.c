@@ -5,7 +5,7 @@
  * whitespace and punctuation), one event (cJSON), access helpers.
  *
  * Why not one cJSON tree of the whole file: measured 0.9 GB for 1M events
- * (DESIGN.md). Parsing each event alone with cJSON_ParseWithLengthOpts and
+ * (docs/DESIGN.md, "JSON"). Parsing each event alone with cJSON_ParseWithLengthOpts and
  * dropping its tree keeps the peak at the text plus the compact arrays.
  */
 #include "format.h"

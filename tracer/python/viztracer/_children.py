@@ -1,4 +1,4 @@
-"""Child processes that start a new Python run traced too (spec §7.3, §7.4).
+"""Child processes that start a new Python run traced too (docs/COMPAT.md, Processes).
 
 The launcher calls install() in every process it traces. From then on:
 

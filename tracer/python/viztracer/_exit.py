@@ -1,7 +1,7 @@
 """VizTracer.register_exit(): stop and save when the process exits.
 
 Used by processes the launcher did not start itself (loky's workers build
-their tracer from the parent's ``init_kwargs``, spec §7.4). Exits covered:
+their tracer from the parent's ``init_kwargs``; docs/COMPAT.md, Processes). Exits covered:
 the interpreter's normal end (atexit), a multiprocessing worker's end (its
 finalizers run before ``os._exit``) and SIGTERM (a clean exit instead of
 death, as in VizTracer). When the output goes into the launcher's folder

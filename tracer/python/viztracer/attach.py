@@ -1,4 +1,4 @@
-"""Remote attach, the traced process's side (spec §8).
+"""Remote attach, the traced process's side (docs/COMPAT.md, Remote attach).
 
 `viztracer --attach PID` makes the process run start_attach(b64) and, after
 -t seconds or Ctrl+C, stop_attach(); `viztracer --uninstall PID` runs

@@ -1,5 +1,5 @@
 """Plugins: objects that hear about the tracer's life cycle and may rewrite the
-trace data before it is written (VizTracer's protocol, spec §5.9).
+trace data before it is written (VizTracer's protocol; docs/COMPAT.md, Python API).
 
 A plugin is a VizPluginBase instance, or a string "module args": the module
 is imported and module.get_vizplugin("module args") must return the instance.
