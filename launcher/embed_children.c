@@ -135,17 +135,6 @@ vt_embed__fork_setup(PyObject *tracer, const struct vt_options *o, char **dir)
     return NULL;
 }
 
-/* Calls scheme.name() or scheme.name(path). Returns 0, or -1 with an
- * exception set. */
-int
-vt_embed__call_helper(PyObject *scheme, const char *name, const char *path)
-{
-    PyObject *r = path ? PyObject_CallMethod(scheme, name, "s", path)
-                       : PyObject_CallMethod(scheme, name, NULL); /* new ref */
-    Py_XDECREF(r);
-    return r ? 0 : -1;
-}
-
 /* The parent's save when children were forked: its own trace into the
  * folder, a bounded wait for live children, then one merged output.
  * Returns 0, or -1 after printing why. */

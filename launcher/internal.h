@@ -2,8 +2,10 @@
  *
  * embed.c starts the interpreter and runs the program; embed_main.c
  * prepares __main__ and turns an ending exception into an exit status;
- * embed_children.c installs our SIGTERM handler and the children scheme.
- * All of them need the GIL.
+ * embed_children.c installs our SIGTERM handler and the children scheme;
+ * embed_util.c holds the helpers all three use. They call each other one
+ * way: embed.c -> embed_main.c, embed_children.c -> embed_util.c. All of
+ * them need the GIL.
  */
 #ifndef VT_LAUNCHER_INTERNAL_H
 #define VT_LAUNCHER_INTERNAL_H
@@ -14,7 +16,7 @@
 #include "../tracer/tracer.h"
 #include "cli.h"
 
-/* helpers (embed.c) */
+/* helpers (embed_util.c) */
 
 /* The keywords vt_cli_kwargs() gives user `to` (VT_OPT_EMBED,
  * VT_OPT_INSTR) as a dict; output is the output file's value. New ref, or
@@ -24,6 +26,10 @@ PyObject *vt_embed__kwargs(const struct vt_options *o, unsigned to, const char *
 /* Prints the pending exception as one line "viztracer: [what: ]message"
  * (our own failure, not the program's) and clears it. */
 void vt_embed__report(const char *what);
+
+/* Calls scheme.name() or scheme.name(path). Returns 0, or -1 with an
+ * exception set. */
+int vt_embed__call_helper(PyObject *scheme, const char *name, const char *path);
 
 /* program (embed_main.c) */
 
@@ -51,10 +57,6 @@ int vt_embed__install_sigterm(int untraced_children);
  * *dir (owned), or NULL with *dir NULL when it cannot be set up (children
  * then run untraced). */
 PyObject *vt_embed__fork_setup(PyObject *tracer, const struct vt_options *o, char **dir);
-
-/* Calls scheme.name() or scheme.name(path). Returns 0, or -1 with an
- * exception set. */
-int vt_embed__call_helper(PyObject *scheme, const char *name, const char *path);
 
 /* The parent's save when children ran: its own trace into the folder, a
  * bounded wait for live children, then one merged output. Returns 0, or
