@@ -104,6 +104,10 @@ static const struct opt opts[] = {
      "merge these traces (.json, .json.gz) into the output; runs nothing"},
     {"align_combine", 0, K_LIST, F(align_combine), "FILE...",
      "like --combine, each file shifted so it starts at 0 (or its sync_marker)"},
+    {"compress", 0, K_STR, F(compress), "FILE",
+     "write the trace FILE in the compact .vzt form to -o (default result.vzt); runs nothing"},
+    {"decompress", 0, K_STR, F(decompress), "FILE",
+     "write the .vzt FILE back as JSON to -o (default result.json); runs nothing"},
     {"attach", 0, K_INT, F(attach), "PID",
      "trace a running Python process (through gdb) that can import viztracer"},
     {"attach_installed", 0, K_INT, F(attach_installed), "PID",
@@ -168,6 +172,8 @@ vt_cli_options_fini(struct vt_options *o)
     list_fini(&o->combine);
     list_fini(&o->align_combine);
     free(o->subprocess_child);
+    free(o->compress);
+    free(o->decompress);
     list_fini(&o->interp_flags);
     vt_cli_free_argv(o->python_argv);
     vt_cli_options_init(o);
@@ -606,7 +612,8 @@ child_skips(const char *name)
         "pid_suffix",    "quiet",      "subprocess_child",
         "patch_only",    "python",     "combine",
         "align_combine", "attach",     "attach_installed",
-        "uninstall",     "t",
+        "uninstall",     "t",          "compress",
+        "decompress",
     };
     for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
         if (strcmp(name, skip[i]) == 0)

@@ -69,6 +69,8 @@ struct vt_options {
     struct vt_cli_list combine;        /* --combine FILE...: merge traces, run nothing */
     struct vt_cli_list align_combine;  /* --align_combine FILE...: the same, each shifted to 0 */
     char *subprocess_child;            /* owned --subprocess_child DIR: a traced child's folder */
+    char *compress;                    /* owned --compress FILE: JSON -> .vzt, run nothing */
+    char *decompress;                  /* owned --decompress FILE: .vzt -> JSON, run nothing */
     int patch_only;                    /* --patch_only: follow children, trace nothing here */
     struct vt_cli_list
         interp_flags;       /* python3 flags of a --python command line ("-u", "-X", "dev") */
