@@ -8,7 +8,9 @@
  *   writer.c  events -> a Chrome trace-event JSON file, plain or gzip (vt_writer_*)
  *   reader.c  a trace's text -> compact arrays for vdb (vt_reader_*)
  *   merge.c   --combine / --align_combine and the children's merge (vt_merge_*)
- *   vzt.c     the compact .vzt form: --compress / --decompress (vt_vzt_*)
+ *   vzt.c     the compact .vzt form: encoding, --compress / --decompress (vt_vzt_*)
+ *   vzt_read.c  decoding a .vzt (vt_vzt_is, vt_vzt_decode)
+ *   internal.h  the .vzt layout both share (vt_vzt__*)
  *   format.c  the one loader of trace files, the "_<pid>" output name and the
  *             "Total Entries ... vizviewer PATH" lines (vt_format_*)
  */
