@@ -179,6 +179,10 @@ START_TEST(test_vzt_encode_refuses)
         ck_assert_ptr_null(out);
         ck_assert_msg(msg[0] != '\0', "no message for %s", bad[i]);
     }
+    char *out = NULL, msg[256] = "";
+    size_t len;
+    ck_assert_int_eq(vt_vzt_encode("[{}]", 4, &out, &len, msg, sizeof(msg)), VT_ERR_FORMAT);
+    ck_assert_str_eq(msg, "not a trace: not a JSON object with a traceEvents array");
 }
 END_TEST
 

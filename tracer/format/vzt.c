@@ -321,7 +321,14 @@ split_doc(struct enc *e, const char *text, size_t len, char *msg, size_t msglen)
     int have_events = 0;
     enum vt_err err = VT_OK;
     vt_jscan_ws(&p, end);
-    if (p == end || *p != '{')
+    if (p < end && *p != '{') {
+        const char *q = p;
+        if (vt_jscan_value(&q, end) != 0)
+            goto bad;
+        vt_vzt__msg(msg, msglen, "not a trace: not a JSON object with a traceEvents array");
+        return VT_ERR_FORMAT;
+    }
+    if (p == end)
         goto bad;
     p++;
     vt_jscan_ws(&p, end);
