@@ -37,7 +37,7 @@ BASE_CFLAGS := -std=c11 $(WARN) -g -fPIC -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SO
 	-DVT_PYTHON_EXE='"$(PY_EXE)"' $(PY_INCLUDES) -MMD -MP
 OPT_CFLAGS ?= -O2
 SAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-LIBS := -lcjson -lz -lpthread -lm
+LIBS := -lcjson -lz -lzstd -lpthread -lm
 # The executable links CPython's static library when the interpreter ships one
 # (Debian's does, built like /usr/bin/python3): calls into the interpreter then
 # skip the PLT and the shared library's position-independent code, 16% less
@@ -58,7 +58,7 @@ PY_LINK ?= $(PY_LDFLAGS)
 BIN_LIBS = $(PY_LINK) $(LIBS) $(EXTRA_BIN_LIBS)
 
 # Debian packages the build and the tests need (make deps installs the missing ones).
-DEPS_APT := python3-dev libpython3-dev libcjson-dev libmicrohttpd-dev check zlib1g-dev \
+DEPS_APT := python3-dev libpython3-dev libcjson-dev libmicrohttpd-dev check zlib1g-dev libzstd-dev \
 	libedit-dev pkg-config python3-pytest python3-ipython python3-joblib
 DEPS_LINT_APT := clang-format clang-tidy cppcheck bear clang libclang-rt-14-dev
 DEPS_BENCH_APT := valgrind black pylint python3-mypy python3-sphinx
@@ -285,6 +285,7 @@ check-headers:
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_DEPS_fuzz_rcfile := launcher/cli.c tracer/duration.c
 FUZZ_DEPS_fuzz_jscan := $(FORMAT_SRC)
+FUZZ_DEPS_fuzz_vzt := $(FORMAT_SRC)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -MMD -MP,$(BASE_CFLAGS))
 

@@ -181,6 +181,20 @@ run_combine(struct vt_options *o)
     return status;
 }
 
+/* --compress / --decompress: one trace file to or from the .vzt form; no
+ * program runs. Frees o's contents. Returns the exit status. */
+static int
+run_compress(struct vt_options *o)
+{
+    int decompress = o->compress == NULL;
+    const char *input = decompress ? o->decompress : o->compress;
+    const char *output =
+        o->output_file ? o->output_file : (decompress ? "result.json" : "result.vzt");
+    int status = vt_vzt_run(decompress, input, output, o->quiet) == VT_OK ? 0 : 1;
+    vt_cli_options_fini(o);
+    return status;
+}
+
 /* A child's python3 command line that we cannot run traced (reading the
  * program from stdin, -i, -x...): python3 runs it as it would have without
  * us. Returns only when that fails (exit status 1). */
@@ -280,6 +294,8 @@ main(int argc, char **argv)
         return run_attach(&o);
     if (!o.help && (o.combine.n > 0 || o.align_combine.n > 0))
         return run_combine(&o);
+    if (!o.help && (o.compress != NULL || o.decompress != NULL))
+        return run_compress(&o);
     if (o.python_unsupported)
         return run_untraced_python(&o);
     if (o.subprocess_child)

@@ -139,6 +139,11 @@
         "merge these traces (.json, .json.gz) into the output; runs nothing", 0)                   \
     OPT(align_combine, 0, LIST, 0, "FILE...",                                                      \
         "like --combine, each file shifted so it starts at 0 (or its sync_marker)", 0)             \
+    OPT(compress, 0, STR, 0, "FILE",                                                               \
+        "write the trace FILE in the compact .vzt form to -o (default result.vzt); runs nothing",  \
+        0)                                                                                         \
+    OPT(decompress, 0, STR, 0, "FILE",                                                             \
+        "write the .vzt FILE back as JSON to -o (default result.json); runs nothing", 0)           \
     OPT(attach, 0, INT, -1, "PID",                                                                 \
         "trace a running Python process (through gdb) that can import viztracer", 0)               \
     OPT(attach_installed, 0, INT, -1, "PID",                                                       \

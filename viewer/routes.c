@@ -191,19 +191,22 @@ send_file(struct MHD_Connection *c, const char *path, const char *type, const ch
 
 /* Sends a trace: the file's bytes, gzip-encoded when the browser accepts it
  * (a .gz file as it is; a .json up to VT_ROUTE_GZIP_MAX compressed here, a
- * larger one from the fd, since loopback is faster than deflate). */
+ * larger one from the fd, since loopback is faster than deflate; a .vzt
+ * decoded to its JSON, whatever its size). */
 static enum MHD_Result
 send_trace(struct MHD_Connection *c, const char *path)
 {
     static const char json[] = "application/json";
     int gz_file = vt_viewer__mode_of(path) == VT_VIEWER_MODE_GZ;
+    size_t n = strlen(path);
+    int vzt = n > 4 && strcmp(path + n - 4, ".vzt") == 0; /* always decoded here */
     int gz_ok = accepts_gzip(c);
     struct stat st;
     if (stat(path, &st) != 0)
         return not_found(c);
     if (gz_file && gz_ok)
         return send_file(c, path, json, "gzip");
-    if (!gz_file && (!gz_ok || (size_t)st.st_size > VT_ROUTE_GZIP_MAX))
+    if (!gz_file && !vzt && (!gz_ok || (size_t)st.st_size > VT_ROUTE_GZIP_MAX))
         return send_file(c, path, json, NULL);
     char *data; /* owned, then by out */
     size_t len;
@@ -349,7 +352,7 @@ list_item(struct vt_buf *b, const char *rel, const char *name, int is_dir)
     return err;
 }
 
-/* Folder mode: sorted sub-folders and traces (.json, .json.gz, .html). */
+/* Folder mode: sorted sub-folders and traces (.json, .json.gz, .vzt, .html). */
 static enum MHD_Result
 route_list(struct vt_viewer *v, struct MHD_Connection *c, const char *rest, struct vt_route_req *r)
 {

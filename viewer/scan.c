@@ -89,7 +89,8 @@ ends_with(const char *name, const char *suffix)
 int
 vt_viewer__mode_of(const char *name)
 {
-    if (ends_with(name, ".json"))
+    /* A .vzt is served as the JSON it holds (vt_format_load decodes it). */
+    if (ends_with(name, ".json") || ends_with(name, ".vzt"))
         return VT_VIEWER_MODE_JSON;
     if (ends_with(name, ".json.gz") || ends_with(name, ".gz"))
         return VT_VIEWER_MODE_GZ;

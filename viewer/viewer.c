@@ -297,7 +297,7 @@ print_help(void)
 {
     printf("usage: vizviewer [-h] [-p PORT] [-s] [--once] [--timeout SECONDS] [--flamegraph]\n"
            "                 [--host HOST] [file]\n\n"
-           "Serve a trace (.json, .json.gz, .html) or a folder of traces in the browser.\n\n"
+           "Serve a trace (.json, .json.gz, .vzt, .html) or a folder of traces in the browser.\n\n"
            "  file                 trace file or folder (default: result.json)\n"
            "  -p, --port PORT      port to listen on (default: 9001)\n"
            "  -s, --server_only    do not open a browser\n"

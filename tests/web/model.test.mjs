@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { aggregate, buildModel, colorOf, formatUs, selfTime, sourceOf } from '../../viewer/web/model.js';
+import { aggregate, buildModel, colorOf, formatTime, formatUs, selfTime, sourceOf } from '../../viewer/web/model.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIB015 = resolve(here, '../data/vdb/fib015.json');
@@ -240,4 +240,23 @@ test('formatUs: microseconds, milliseconds or seconds with three decimals', () =
   assert.equal(formatUs(-1500), '-1.500 ms');
   assert.equal(formatUs(NaN), '-');
   assert.equal(formatUs(Infinity), '-');
+});
+
+test('formatTime: the axis in ns, µs, ms or s with 4 significant digits', () => {
+  assert.equal(formatTime(18650, 5000), '18.65 ms');
+  assert.equal(formatTime(186503, 50000), '186.5 ms');
+  assert.equal(formatTime(1.2e6, 1e5), '1.200 s');
+  assert.equal(formatTime(12.5, 2), '12.50 µs');
+  assert.equal(formatTime(0.25, 0.05), '250 ns');
+  assert.equal(formatTime(999.5, 100), '999.5 µs');
+  assert.equal(formatTime(0, 5000), '0 ms');
+  assert.equal(formatTime(0, 0), '0 ns');
+  assert.equal(formatTime(-1500, 500), '-1.500 ms');
+  // ticks closer than the 4 digits resolve get the digits that tell them apart
+  assert.equal(formatTime(186503.1, 0.2), '186.5031 ms');
+  assert.equal(formatTime(186503.3, 0.2), '186.5033 ms');
+  // never finer than a nanosecond
+  assert.equal(formatTime(3.14159e6, 1e-4), '3.141590000 s');
+  assert.equal(formatTime(0.0004, 0.0001), '0 ns');
+  assert.equal(formatTime(NaN), '-');
 });

@@ -218,3 +218,31 @@ test('instants, counters, B/E slices and args', async () => {
     proc.kill('SIGINT');
   }
 });
+
+test('flame graph opens with its roots in view', async () => {
+  // 150 nested calls: a graph several times taller than the page, roots at its bottom
+  const deep = 'import sys\nsys.setrecursionlimit(1000)\ndef down(n):\n    return 0 if n == 0 else down(n - 1) + 1\ndown(150)\n';
+  writeFileSync(join(dir, 'deep.py'), deep);
+  const path = join(dir, 'deep.json');
+  const run = spawnSync(BIN, ['-o', path, 'deep.py'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const { url, proc } = await serve(path, ['--flamegraph']);
+  try {
+    const { page, errors } = await openPage(url);
+    await page.waitForSelector('#flamegraph svg g');
+    const geo = await page.evaluate(() => {
+      const view = document.getElementById('flamegraph-view').getBoundingClientRect();
+      const rects = [...document.querySelectorAll('#flamegraph svg g rect')].map((r) => r.getBoundingClientRect());
+      const root = rects.reduce((a, r) => (r.bottom > a.bottom ? r : a));
+      const svg = document.querySelector('#flamegraph svg').getBoundingClientRect();
+      return { viewTop: view.top, viewBottom: view.bottom, rootTop: root.top, rootBottom: root.bottom, svgHeight: svg.height };
+    });
+    assert.ok(geo.svgHeight > 2 * (geo.viewBottom - geo.viewTop), JSON.stringify(geo)); // else the test proves nothing
+    assert.ok(geo.rootTop >= geo.viewTop && geo.rootBottom <= geo.viewBottom, JSON.stringify(geo));
+    await page.screenshot({ path: join(SHOTS, 'flamegraph-deep.png') });
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    proc.kill('SIGINT');
+  }
+});

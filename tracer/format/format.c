@@ -145,11 +145,23 @@ vt_format_load(const char *path, char **text, size_t *len, int *errnum, char *ms
         fclose(f);
         return VT_ERR_IO;
     }
-    unsigned char magic[2] = {0, 0};
+    unsigned char magic[VT_VZT_MAGIC_LEN] = {0};
     enum vt_err err;
-    if (fread(magic, 1, 2, f) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    size_t got = fread(magic, 1, sizeof(magic), f);
+    if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
         fclose(f);
         err = read_gzip(path, text, len, errnum, msg, msglen);
+    } else if (vt_vzt_is(magic, got)) {
+        /* The compact form: read it whole, hand out the JSON it holds. */
+        char *raw; /* owned */
+        size_t raw_len;
+        rewind(f);
+        err = read_plain(f, (size_t)st.st_size, &raw, &raw_len, errnum, msg, msglen);
+        fclose(f);
+        if (err == VT_OK) {
+            err = vt_vzt_decode(raw, raw_len, VT_FORMAT_MAX_BYTES, text, len, msg, msglen);
+            free(raw);
+        }
     } else {
         rewind(f);
         err = read_plain(f, (size_t)st.st_size, text, len, errnum, msg, msglen);

@@ -8,6 +8,9 @@
  *   writer.c  events -> a Chrome trace-event JSON file, plain or gzip (vt_writer_*)
  *   reader.c  a trace's text -> compact arrays for vdb (vt_reader_*)
  *   merge.c   --combine / --align_combine and the children's merge (vt_merge_*)
+ *   vzt.c     the compact .vzt form: encoding, --compress / --decompress (vt_vzt_*)
+ *   vzt_read.c  decoding a .vzt (vt_vzt_is, vt_vzt_decode)
+ *   internal.h  the .vzt layout both share (vt_vzt__*)
  *   format.c  the one loader of trace files, the "_<pid>" output name and the
  *             "Total Entries ... vizviewer PATH" lines (vt_format_*)
  */
@@ -232,6 +235,39 @@ int vt_reader_split_name(const char *name, struct vt_reader_fname *out);
  * returns <0, 0 or >0. Non-digits end a part. Can't fail. */
 int vt_reader_version_cmp(const char *a, const char *b);
 
+/* ---- vzt.c: the compact form ------------------------------------------ */
+
+/* A .vzt holds a trace's JSON document losslessly (the same JSON values, not
+ * the same bytes) in zstd-compressed columns; FORMAT.md gives the layout.
+ * vt_format_load decodes it, so every reader opens a .vzt as it opens JSON. */
+
+#define VT_VZT_MAGIC_LEN 8 /* "\x89VZT\r\n\x1a\n" */
+#define VT_VZT_VERSION 1   /* the layout written; the only one read */
+
+/* Returns 1 when data[0..len) starts with the .vzt magic. Can't fail. */
+int vt_vzt_is(const void *data, size_t len);
+
+/* Encodes the trace document text[0..len) (JSON, borrowed). On VT_OK *out
+ * (owned by the caller, free()) holds *out_len bytes of .vzt. Errors:
+ * VT_ERR_FORMAT (not JSON, or no traceEvents array), VT_ERR_TOOBIG; one line
+ * in msg[msglen]. */
+enum vt_err vt_vzt_encode(const char *text, size_t len, char **out, size_t *out_len, char *msg,
+                          size_t msglen);
+
+/* Decodes data[0..len) (a whole .vzt, borrowed) into JSON text of at most
+ * max bytes. On VT_OK *text is owned by the caller (free()), NUL-terminated,
+ * *text_len bytes, and valid JSON whatever the input. Errors: VT_ERR_FORMAT
+ * (not a .vzt, other version, truncated, corrupt), VT_ERR_TOOBIG (past max),
+ * VT_ERR_NOMEM; one line in msg[msglen]. */
+enum vt_err vt_vzt_decode(const void *data, size_t len, size_t max, char **text, size_t *text_len,
+                          char *msg, size_t msglen);
+
+/* The --compress (decompress == 0: any trace the loader reads -> .vzt) and
+ * --decompress (a .vzt -> .json or .json.gz) commands. Writes output through
+ * a temporary name and a rename (nothing appears on failure), prints one
+ * line on stdout unless quiet, or one line on stderr on failure. */
+enum vt_err vt_vzt_run(int decompress, const char *input, const char *output, int quiet);
+
 /* ---- format.c: loading, naming, the summary --------------------------- */
 
 /* The one cap on a trace file loaded whole, in bytes of (decompressed)
@@ -243,12 +279,12 @@ int vt_reader_version_cmp(const char *a, const char *b);
  * memory, not to bound memory use. */
 #define VT_FORMAT_MAX_BYTES ((size_t)16 << 30)
 
-/* Reads the file at path whole: gzip-compressed (found by its magic bytes,
- * whatever the name) or plain, the latter into one buffer of the file's
- * size. On VT_OK, *text is owned by the caller (free()), NUL-terminated, and
+/* Reads the file at path whole: gzip-compressed or .vzt (both found by their
+ * magic bytes, whatever the name; a .vzt is handed out decoded) or plain, the latter into one
+ * buffer of the file's size. On VT_OK, *text is owned by the caller (free()), NUL-terminated, and
  * *len bytes long. Errors: VT_ERR_NOFILE (missing), VT_ERR_IO (cannot open
  * or read, not a regular file), VT_ERR_FORMAT (corrupt or truncated gzip
- * stream), VT_ERR_TOOBIG (more than VT_FORMAT_MAX_BYTES); *errnum gets the
+ * stream or .vzt), VT_ERR_TOOBIG (more than VT_FORMAT_MAX_BYTES); *errnum gets the
  * errno (0 when not a system error) and msg[msglen] one human-readable line
  * without the path ("cannot open: ...", "not a regular file", ...). errnum
  * and msg may be NULL. */

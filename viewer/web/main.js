@@ -8,7 +8,7 @@ import {
 } from 'flame-chart-js';
 import flamegraph from 'd3-flame-graph';
 import { select } from 'd3-selection';
-import { aggregate, buildModel, formatUs, selfTime, sourceOf } from './model.js';
+import { aggregate, buildModel, formatTime, formatUs, selfTime, sourceOf } from './model.js';
 
 const $ = (id) => document.getElementById(id);
 const state = { model: null, chart: null, plugins: [], selected: null, fg: null, tab: 'timeline', matches: 0 };
@@ -117,6 +117,14 @@ function buildTimeline(model) {
     settings: { options: { timeUnits: 'µs' }, styles: { main: { blockHeight: 18 } } },
   });
   state.chart = chart;
+  // flame-chart-js labels the axis `${value.toFixed(n)}${units}` ("186503µs");
+  // label it in the unit a person reads instead ("186.5 ms").
+  const grid = chart.timeGrid;
+  grid.renderTimes = function renderTimes(engine = this.renderEngine) {
+    engine.setCtxValue('fillStyle', engine.styles.fontColor);
+    engine.setCtxFont(engine.styles.font);
+    this.forEachTime((x, t) => engine.fillText(formatTime(t, this.delta), x + engine.blockPaddingLeftRight, engine.charHeight));
+  };
   layoutTracks();
   window.addEventListener('resize', () => {
     if (state.tab !== 'timeline') return;
@@ -286,6 +294,10 @@ function drawFlamegraph() {
     .transitionDuration(0).sort(true).label((d) => d.data.name + ' — ' + formatUs(d.value));
   select(box).datum(tree).call(fg);
   state.fg = fg;
+  // The roots are drawn at the bottom of a graph as tall as its deepest
+  // stack: open it scrolled down to them, not to the empty top.
+  const view = $('flamegraph-view');
+  view.scrollTop = view.scrollHeight;
   const q = $('search').value.trim();
   if (q) fg.search(q);
 }

@@ -176,3 +176,23 @@ export function formatUs(us) {
   if (a >= 1e3) return (us / 1e3).toFixed(3) + ' ms';
   return us.toFixed(3) + ' µs';
 }
+
+// A time on the axis: in ns, µs, ms or s by its size (or the step's, for 0),
+// with 4 significant digits ("18.65 ms", "186.5 ms", "1.200 s"), more only
+// when ticks `step` µs apart would otherwise read the same, and never finer
+// than a nanosecond.
+const UNITS = [[1e6, 's', 9], [1e3, 'ms', 6], [1, 'µs', 3], [1e-3, 'ns', 0]];
+
+export function formatTime(us, step = 0) {
+  if (!Number.isFinite(us)) return '-';
+  const mag = Math.max(Math.abs(us), Math.abs(step) || 0);
+  const [scale, unit, finest] = UNITS.find(([sc]) => mag >= sc) || UNITS[UNITS.length - 1];
+  const v = us / scale;
+  const a = Math.abs(v);
+  let d = a > 0 ? 3 - Math.floor(Math.log10(a)) : 0;
+  if (step > 0) d = Math.max(d, Math.ceil(-Math.log10(step / scale) - 1e-9));
+  d = Math.min(Math.max(d, 0), finest);
+  let text = v.toFixed(d);
+  if (Number(text) === 0) text = text.replace('-', '');
+  return text + ' ' + unit;
+}
