@@ -21,14 +21,12 @@
 
 #include "../base/buf.h"
 #include "../base/mem.h"
+#include "internal.h"
 
 /* ---- loading ------------------------------------------------------------ */
 
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_msg(char *msg, size_t msglen, const char *fmt, ...)
+void
+vt_format__msg(char *msg, size_t msglen, const char *fmt, ...)
 {
     va_list ap;
     if (msg == NULL || msglen == 0)
@@ -44,14 +42,15 @@ static enum vt_err
 read_plain(FILE *f, size_t size, char **text, size_t *len, int *errnum, char *msg, size_t msglen)
 {
     if (size > VT_FORMAT_MAX_BYTES) {
-        set_msg(msg, msglen, "file too large (more than %zu bytes)", (size_t)VT_FORMAT_MAX_BYTES);
+        vt_format__msg(msg, msglen, "file too large (more than %zu bytes)",
+                       (size_t)VT_FORMAT_MAX_BYTES);
         return VT_ERR_TOOBIG;
     }
     char *buf = vt_xmalloc(size + 1); /* owned until *text takes it */
     size_t n = fread(buf, 1, size, f);
     if (ferror(f)) {
         *errnum = errno;
-        set_msg(msg, msglen, "cannot read: %s", strerror(*errnum));
+        vt_format__msg(msg, msglen, "cannot read: %s", strerror(*errnum));
         free(buf);
         return VT_ERR_IO;
     }
@@ -71,7 +70,7 @@ read_gzip(const char *path, char **text, size_t *len, int *errnum, char *msg, si
     gzFile gz = gzopen(path, "rb"); /* owned */
     if (gz == NULL) {
         *errnum = errno != 0 ? errno : ENOMEM;
-        set_msg(msg, msglen, "cannot open: %s", strerror(*errnum));
+        vt_format__msg(msg, msglen, "cannot open: %s", strerror(*errnum));
         return VT_ERR_IO;
     }
     gzbuffer(gz, 1 << 17);
@@ -86,16 +85,16 @@ read_gzip(const char *path, char **text, size_t *len, int *errnum, char *msg, si
             const char *zmsg = gzerror(gz, &zerr);
             if (zerr == Z_ERRNO)
                 *errnum = errno;
-            set_msg(msg, msglen, "cannot read: %s",
-                    zerr == Z_ERRNO ? strerror(*errnum) : (zmsg ? zmsg : "zlib error"));
+            vt_format__msg(msg, msglen, "cannot read: %s",
+                           zerr == Z_ERRNO ? strerror(*errnum) : (zmsg ? zmsg : "zlib error"));
             err = zerr == Z_ERRNO ? VT_ERR_IO : VT_ERR_FORMAT;
             goto fail;
         }
         if (n == 0)
             break;
         if (vt_buf_add(&b, chunk, (size_t)n) != VT_OK) {
-            set_msg(msg, msglen, "file too large (more than %zu bytes)",
-                    (size_t)VT_FORMAT_MAX_BYTES);
+            vt_format__msg(msg, msglen, "file too large (more than %zu bytes)",
+                           (size_t)VT_FORMAT_MAX_BYTES);
             err = VT_ERR_TOOBIG;
             goto fail;
         }
@@ -103,8 +102,8 @@ read_gzip(const char *path, char **text, size_t *len, int *errnum, char *msg, si
     int zrc = gzclose(gz);
     gz = NULL;
     if (zrc != Z_OK) {
-        set_msg(msg, msglen, "truncated gzip stream: unexpected end of file after %zu bytes",
-                b.len);
+        vt_format__msg(msg, msglen, "truncated gzip stream: unexpected end of file after %zu bytes",
+                       b.len);
         err = VT_ERR_FORMAT;
         goto fail;
     }
@@ -129,19 +128,19 @@ vt_format_load(const char *path, char **text, size_t *len, int *errnum, char *ms
     FILE *f = fopen(path, "rb"); /* owned */
     if (f == NULL) {
         *errnum = errno;
-        set_msg(msg, msglen, "cannot open: %s", strerror(*errnum));
+        vt_format__msg(msg, msglen, "cannot open: %s", strerror(*errnum));
         return *errnum == ENOENT ? VT_ERR_NOFILE : VT_ERR_IO;
     }
     struct stat st;
     if (fstat(fileno(f), &st) != 0) {
         *errnum = errno;
-        set_msg(msg, msglen, "cannot read: %s", strerror(*errnum));
+        vt_format__msg(msg, msglen, "cannot read: %s", strerror(*errnum));
         fclose(f);
         return VT_ERR_IO;
     }
     if (!S_ISREG(st.st_mode)) {
         *errnum = S_ISDIR(st.st_mode) ? EISDIR : 0;
-        set_msg(msg, msglen, "not a regular file");
+        vt_format__msg(msg, msglen, "not a regular file");
         fclose(f);
         return VT_ERR_IO;
     }

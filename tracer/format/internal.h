@@ -1,5 +1,6 @@
 /* internal.h: what the files of tracer/format/ share with each other
- * (vt_vzt__*): the .vzt layout, which vzt.c writes and vzt_read.c reads.
+ * (vt_format__*, vt_vzt__*): the error-text helper every reader uses, and
+ * the .vzt layout, which vzt.c writes and vzt_read.c reads.
  * Everything public is in format.h; the layout is in FORMAT.md.
  */
 #ifndef VT_TRACER_FORMAT_INTERNAL_H
@@ -36,8 +37,8 @@ enum vt_vzt__col {
 /* The 8 bytes that open a .vzt. */
 extern const unsigned char vt_vzt__magic[8];
 
-/* vsnprintf into msg[msglen] when msg is not NULL. Can't fail. */
-void vt_vzt__msg(char *msg, size_t msglen, const char *fmt, ...)
+/* format.c: vsnprintf into msg[msglen] when msg is not NULL. Can't fail. */
+void vt_format__msg(char *msg, size_t msglen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Maps a signed 64-bit value (as its two's complement) to an unsigned one,

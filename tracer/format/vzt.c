@@ -28,17 +28,6 @@
 
 const unsigned char vt_vzt__magic[VT_VZT_MAGIC_LEN] = {0x89, 'V', 'Z', 'T', '\r', '\n', 0x1a, '\n'};
 
-void
-vt_vzt__msg(char *msg, size_t msglen, const char *fmt, ...)
-{
-    va_list ap;
-    if (msg == NULL || msglen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, msglen, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- numbers ------------------------------------------------------------ */
 
 static enum vt_err
@@ -325,7 +314,7 @@ split_doc(struct enc *e, const char *text, size_t len, char *msg, size_t msglen)
         const char *q = p;
         if (vt_jscan_value(&q, end) != 0)
             goto bad;
-        vt_vzt__msg(msg, msglen, "not a trace: not a JSON object with a traceEvents array");
+        vt_format__msg(msg, msglen, "not a trace: not a JSON object with a traceEvents array");
         return VT_ERR_FORMAT;
     }
     if (p == end)
@@ -393,14 +382,14 @@ split_doc(struct enc *e, const char *text, size_t len, char *msg, size_t msglen)
     if (p != end)
         goto bad;
     if (!have_events) {
-        vt_vzt__msg(msg, msglen, "not a trace: no traceEvents array");
+        vt_format__msg(msg, msglen, "not a trace: no traceEvents array");
         return VT_ERR_FORMAT;
     }
     if ((err = vt_buf_add(&e->col[VT_VZT__C_REST], "}", 1)) != VT_OK)
         return err;
     return put_uv(&e->col[VT_VZT__C_RUNS], e->run);
 bad:
-    vt_vzt__msg(msg, msglen, "not valid JSON (near byte %zu)", (size_t)(p - text));
+    vt_format__msg(msg, msglen, "not valid JSON (near byte %zu)", (size_t)(p - text));
     return VT_ERR_FORMAT;
 }
 
@@ -460,7 +449,7 @@ vt_vzt_encode(const char *text, size_t len, char **out, size_t *out_len, char *m
         frame = vt_xrealloc(frame, bound);
         size_t n = ZSTD_compress2(cc, frame, bound, raw ? e.col[i].data : "", raw);
         if (ZSTD_isError(n)) {
-            vt_vzt__msg(msg, msglen, "zstd: %s", ZSTD_getErrorName(n));
+            vt_format__msg(msg, msglen, "zstd: %s", ZSTD_getErrorName(n));
             err = VT_ERR_NOMEM;
             goto done;
         }
@@ -474,8 +463,8 @@ vt_vzt_encode(const char *text, size_t len, char **out, size_t *out_len, char *m
     *out = vt_buf_take(&o, out_len);
 done:
     if (err == VT_ERR_TOOBIG)
-        vt_vzt__msg(msg, msglen, "trace too large (more than %zu bytes)",
-                    (size_t)VT_FORMAT_MAX_BYTES);
+        vt_format__msg(msg, msglen, "trace too large (more than %zu bytes)",
+                       (size_t)VT_FORMAT_MAX_BYTES);
     ZSTD_freeCCtx(cc);
     free(frame);
     vt_buf_fini(&o);

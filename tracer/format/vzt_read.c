@@ -249,11 +249,11 @@ rebuild(struct vt_buf *col, struct vt_buf *o, char *msg, size_t msglen)
     return VT_OK;
 toobig:
     err = VT_ERR_TOOBIG;
-    vt_vzt__msg(msg, msglen, "trace too large (more than %zu bytes)", o->max);
+    vt_format__msg(msg, msglen, "trace too large (more than %zu bytes)", o->max);
     free(names);
     return err;
 corrupt:
-    vt_vzt__msg(msg, msglen, "corrupt .vzt file (inconsistent columns)");
+    vt_format__msg(msg, msglen, "corrupt .vzt file (inconsistent columns)");
     free(names);
     return err;
 }
@@ -273,55 +273,56 @@ vt_vzt_decode(const void *data, size_t len, size_t max, char **text, size_t *tex
         vt_buf_init(&col[i], max);
     vt_buf_init(&o, max);
     if (!vt_vzt_is(data, len)) {
-        vt_vzt__msg(msg, msglen, "not a .vzt file");
+        vt_format__msg(msg, msglen, "not a .vzt file");
         goto done;
     }
     if (len < VT_VZT__HEADER_LEN) {
-        vt_vzt__msg(msg, msglen, "truncated .vzt file (%zu bytes)", len);
+        vt_format__msg(msg, msglen, "truncated .vzt file (%zu bytes)", len);
         goto done;
     }
     uint32_t version = (uint32_t)(get_u64(d + 8) & 0xffffffffu);
     uint32_t ncols = (uint32_t)(get_u64(d + 8) >> 32);
     if (version != VT_VZT_VERSION) {
-        vt_vzt__msg(msg, msglen, "unsupported .vzt version %u (this viztracer reads version %d)",
-                    version, VT_VZT_VERSION);
+        vt_format__msg(msg, msglen, "unsupported .vzt version %u (this viztracer reads version %d)",
+                       version, VT_VZT_VERSION);
         goto done;
     }
     if (ncols != VT_VZT__C__COUNT) {
-        vt_vzt__msg(msg, msglen, "corrupt .vzt file (%u columns, not %d)", ncols, VT_VZT__C__COUNT);
+        vt_format__msg(msg, msglen, "corrupt .vzt file (%u columns, not %d)", ncols,
+                       VT_VZT__C__COUNT);
         goto done;
     }
     dc = ZSTD_createDCtx();
     if (dc == NULL) {
         err = VT_ERR_NOMEM;
-        vt_vzt__msg(msg, msglen, "out of memory");
+        vt_format__msg(msg, msglen, "out of memory");
         goto done;
     }
     size_t off = VT_VZT__HEADER_LEN;
     for (int i = 0; i < VT_VZT__C__COUNT; i++) {
         if (len - off < 16) {
-            vt_vzt__msg(msg, msglen, "truncated .vzt file (%zu bytes)", len);
+            vt_format__msg(msg, msglen, "truncated .vzt file (%zu bytes)", len);
             goto done;
         }
         uint64_t raw = get_u64(d + off), n = get_u64(d + off + 8);
         off += 16;
         if (n > len - off) {
-            vt_vzt__msg(msg, msglen, "truncated .vzt file (%zu bytes)", len);
+            vt_format__msg(msg, msglen, "truncated .vzt file (%zu bytes)", len);
             goto done;
         }
         err = unzstd(dc, d + off, (size_t)n, raw, max, &col[i]);
         if (err != VT_OK) {
             if (err == VT_ERR_TOOBIG)
-                vt_vzt__msg(msg, msglen, "trace too large (more than %zu bytes)", max);
+                vt_format__msg(msg, msglen, "trace too large (more than %zu bytes)", max);
             else
-                vt_vzt__msg(msg, msglen, "corrupt .vzt file (column %d)", i);
+                vt_format__msg(msg, msglen, "corrupt .vzt file (column %d)", i);
             goto done;
         }
         err = VT_ERR_FORMAT;
         off += (size_t)n;
     }
     if (off != len) {
-        vt_vzt__msg(msg, msglen, "corrupt .vzt file (%zu bytes after its end)", len - off);
+        vt_format__msg(msg, msglen, "corrupt .vzt file (%zu bytes after its end)", len - off);
         goto done;
     }
     err = rebuild(col, &o, msg, msglen);
