@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "combine.h"
 #include "embed.h"
+#include "pylib.h"
 
 /* vizviewer and vdb are the same executable, chosen by the name it is called
  * by or by a first argument "view" / "vdb". Each part is dispatched to once
@@ -311,6 +312,8 @@ main(int argc, char **argv)
         vt_cli_options_fini(&o);
         return 1;
     }
+    if (o.subprocess_child == NULL)
+        vt_pylib_warn_if_changed(); /* once: a traced child would repeat it */
 #ifdef VT_HAVE_VIEWER
     vt_tracer_set_html_writer(write_html);
 #endif
