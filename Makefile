@@ -4,6 +4,7 @@
 #   make demo       trace examples/demo.py into result.json
 #   make test       unit (Check), end-to-end (pytest on the real binary) and browser tests,
 #                   then `make asan`
+#   make test-versions  the end-to-end tests on each CPython 3.12 / 3.13 under $PYENV_ROOT
 #   make asan       the unit and end-to-end tests on an ASan+UBSan build
 #   make bench      overhead, dump speed and memory against cProfile (bench/README.md)
 #   make deps       install what is missing (apt-get, as root); run by the targets above
@@ -131,7 +132,7 @@ DEPS_NPM :=
 -include viewer/viewer.mk
 -include vdb/vdb.mk
 
-.PHONY: all deps demo test test-unit test-e2e asan bench format format-check lint tidy \
+.PHONY: all deps demo test test-unit test-e2e test-versions asan bench format format-check lint tidy \
 	cppcheck banned check-headers fuzz install clean golden
 
 all: deps
@@ -209,10 +210,31 @@ test: deps
 test-unit: $(CHECK_UNIT)
 	$(Q)$(CHECK_UNIT)
 
-PYTEST := $(PYTHON) -m pytest -q -p no:cacheprovider
+# pytest runs on Debian's python3 (its python3-pytest) whatever PYTHON the
+# executable under test was built for: that one goes to the tests as
+# VIZTRACER_PYTHON.
+PYTEST := /usr/bin/python3 -m pytest -q -p no:cacheprovider
 test-e2e: build
 	$(Q)VIZTRACER_BIN=$(abspath $(VIZTRACER)) VIZTRACER_PYDIR=$(abspath $(PYDIR)) \
 		VIZTRACER_PYTHON=$(PYTHON) $(PYTEST) tests/e2e
+
+# The end-to-end suite on every other CPython 3.12 and 3.13 found under
+# $(PYENV_ROOT)/versions (shared-library builds, as pyenv makes them), each
+# built into its own folder. Prints which interpreters ran and which were not
+# found; fails when the suite fails on any of them.
+PYENV_ROOT ?= /root/.pyenv
+TEST_VERSIONS ?= 3.12 3.13
+.PHONY: test-versions
+test-versions:
+	$(Q)ran=""; missing=""; failed=""; for v in $(TEST_VERSIONS); do \
+		found=""; for p in $(PYENV_ROOT)/versions/$$v.*/bin/python$$v; do \
+			[ -x "$$p" ] || continue; found=1; ran="$$ran $$p"; \
+			echo "test-versions: $$p"; \
+			$(MAKE) --no-print-directory PYTHON=$$p build test-e2e || failed="$$failed $$p"; \
+		done; [ -n "$$found" ] || missing="$$missing $$v"; \
+	done; \
+	echo "test-versions: ran on:$${ran:- none}; not found:$${missing:- none}"; \
+	[ -z "$$failed" ] || { echo "test-versions: failed on:$$failed"; exit 1; }
 
 # ASan+UBSan: CPython's own at-exit allocations are suppressed (tests/unit/lsan.supp).
 asan: deps
