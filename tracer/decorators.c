@@ -27,12 +27,17 @@ struct wrapper {
     PyObject *dict;                    /* owned __dict__ (functools.update_wrapper fills it) */
 };
 
+/* The VizTracer type (module.c), given by vt_tracer__decorators_ready();
+ * borrowed, static. Handed in rather than named, so that this file does not
+ * depend on module.c, which depends on it. */
+static PyTypeObject *tracer_type;
+
 static PyObject *
 global_tracer(void)
 {
     PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
     PyObject *t = builtins ? PyDict_GetItemString(builtins, "__viz_tracer__") : NULL;
-    return t && PyObject_TypeCheck(t, &vt_tracer__type) ? t : NULL; /* borrowed */
+    return t && PyObject_TypeCheck(t, tracer_type) ? t : NULL; /* borrowed */
 }
 
 static PyObject *
@@ -95,7 +100,7 @@ call_save(struct wrapper *w, PyObject *args, PyObject *kw)
         return NULL;
     }
     PyObject *empty = PyTuple_New(0); /* new ref */
-    PyObject *t = empty ? PyObject_Call((PyObject *)&vt_tracer__type, empty, kwargs) : NULL;
+    PyObject *t = empty ? PyObject_Call((PyObject *)tracer_type, empty, kwargs) : NULL;
     Py_XDECREF(empty);
     Py_DECREF(kwargs);
     if (t == NULL)
@@ -313,7 +318,7 @@ ignore_function(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *func = Py_None, *tracer = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO:ignore_function", kwlist, &func, &tracer))
         return NULL;
-    if (tracer != Py_None && !PyObject_TypeCheck(tracer, &vt_tracer__type)) {
+    if (tracer != Py_None && !PyObject_TypeCheck(tracer, tracer_type)) {
         PyErr_SetString(PyExc_TypeError, "tracer must be a VizTracer");
         return NULL;
     }
@@ -447,8 +452,9 @@ vt_tracer__event_ctx(struct vt_tracer *t, PyObject *name)
 }
 
 int
-vt_tracer__decorators_ready(void)
+vt_tracer__decorators_ready(PyTypeObject *type)
 {
+    tracer_type = type;
     if (PyType_Ready(&wrapper_type) < 0 || PyType_Ready(&ctx_type) < 0)
         return -1;
     return 0;

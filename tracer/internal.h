@@ -3,7 +3,7 @@
  * struct vt_tracer is the VizTracer Python object itself: the options the hook
  * reads on every event come first, then the cold settings and the list of
  * per-thread states. Only one tracer collects at a time (the interpreter has
- * one profile hook); hook.c keeps a pointer to it.
+ * one profile hook); vt_tracer__hook_state points to it.
  *
  * Include this only from files that use CPython: it includes Python.h.
  */
@@ -131,38 +131,109 @@ struct vt_tracer {
     int overflow;                       /* a ring wrapped since the last dump */
 };
 
+/* ---- hooks: how a hook mechanism plugs into the hot path ------------
+ *
+ * A hook mechanism is one small file per way of hearing about calls:
+ * profile.c (PyEval_SetProfile: Python and C calls), evalframe.c (PEP 523:
+ * Python frames at full speed); a sys.monitoring hook for 3.12+ is one more
+ * such file. Its callback, run by the interpreter with the GIL:
+ *   1. finds the tracer: from the hook's own argument when it has one, or
+ *      vt_tracer__hook_state.active (NULL = none); returns unless
+ *      t->collecting;
+ *   2. finds the thread: th = vt_tracer__thread(t) (below; one thread-local
+ *      load and compare). NULL means this thread cannot be traced (its
+ *      registration failed; thread.c counted it): return. th->reentrant > 0
+ *      means the hot path itself is running Python code (a repr): return;
+ *   3. calls, from hook.h (static inline, so they are inlined into the
+ *      callback): vt_tracer__hook_call() when a Python call starts (code
+ *      object and frame), vt_tracer__hook_c_call() for a builtin,
+ *      vt_tracer__hook_return() when either ends; for log_async,
+ *      vt_tracer__task_await() before the return of a suspended coroutine;
+ *   4. never fails, never allocates (except the captures behind flags), and
+ *      leaves Python's error state as it found it.
+ * The file also has start/stop functions, declared below, that session.c
+ * calls with the GIL to install it for the interpreter and remove it. */
+
+/* The hooks' process-wide state. The interpreter's hooks take no argument
+ * (PEP 523) or one the threading bootstrap cannot know, so this one
+ * variable is shared between files. Written by session.c, read by every
+ * hook; protected by the GIL. */
+struct vt_hook_state {
+    struct vt_tracer *active; /* the collecting tracer, strong reference while set; or NULL */
+    uint64_t session;         /* bumped by every start and stop, so that a frame entered in
+                                 an earlier session does not pop a frame of the current one */
+};
+extern struct vt_hook_state vt_tracer__hook_state __attribute__((visibility("hidden")));
+
 /* hook.c */
-/* Installs the hooks for the calling and every existing thread, and the
- * threading hook for threads started later. Needs the GIL. */
-int vt_tracer__hook_start(struct vt_tracer *t);
-/* Removes every hook and ends the session; unfinished calls are recorded as
- * finished now. Needs the GIL. */
-void vt_tracer__hook_stop(struct vt_tracer *t);
+/* The tracer that is collecting, or NULL. Borrowed. */
+struct vt_tracer *vt_tracer__active(void);
+/* Records the calls still open in every thread as finished at now (ticks),
+ * innermost first, and resets the threads' skip counters. Needs the GIL. */
+void vt_tracer__hook_finish(struct vt_tracer *t, int64_t now);
+/* Whether our Python glue files are known (viztracer/__init__.py told us). */
+int vt_tracer__glue_known(void);
+/* _set_glue_dir(path): module function telling where our Python files are. */
+PyObject *vt_tracer__set_glue_dir(PyObject *self, PyObject *path);
+
+/* profile.c */
+/* The profile callback (a Py_tracefunc); obj is the tracer. */
+int vt_tracer__profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);
+/* Installs the profile hook for t on every thread state of interp; removes it. */
+void vt_tracer__profile_start(struct vt_tracer *t, PyInterpreterState *interp);
+void vt_tracer__profile_stop(PyInterpreterState *interp);
 /* Marks our module and types: C calls bound to them are never recorded.
  * Either may be NULL. Needs the GIL. */
 void vt_tracer__hook_own(PyObject *module, PyTypeObject *type);
+
+/* evalframe.c */
+/* Installs the frame-evaluation hook for interp; restores the default. */
+void vt_tracer__evalframe_start(PyInterpreterState *interp);
+void vt_tracer__evalframe_stop(PyInterpreterState *interp);
+
+/* session.c */
+/* Starts a session: installs the hooks for the calling and every existing
+ * thread, and the threading hook for threads started later. Returns 0, or
+ * -1 with an exception set. Needs the GIL. */
+int vt_tracer__hook_start(struct vt_tracer *t);
+/* Ends the session: removes every hook; unfinished calls are recorded as
+ * finished now. Needs the GIL. */
+void vt_tracer__hook_stop(struct vt_tracer *t);
 /* Hooks the calling thread (for threads not started by threading) and
  * learns its name. Needs the GIL. */
 void vt_tracer__hook_thread(struct vt_tracer *t);
-/* Whether our Python glue files are known (viztracer/__init__.py told us). */
-int vt_tracer__glue_known(void);
-/* The tracer that is collecting, or NULL. Borrowed. */
-struct vt_tracer *vt_tracer__active(void);
+/* Python callable for threading.setprofile: learns the thread's name and hooks
+ * the thread. Borrowed reference, valid while the module lives. */
+extern PyMethodDef vt_tracer__bootstrap_def;
+
+/* thread.c */
+/* The calling thread's cached state. Owned by its thread. */
+struct vt_tls {
+    struct vt_thread *thread; /* this thread's state for the tracer below */
+    uint64_t serial;          /* serial of that tracer, 0 = none; a serial rather than a
+                                 pointer, as a destroyed tracer's memory may be reused */
+};
+/* initial-exec: a plain %fs-relative load instead of a __tls_get_addr call on
+ * every event; the block is 16 bytes, well inside the static TLS surplus that
+ * glibc keeps for dlopen'ed modules such as our extension. */
+extern _Thread_local struct vt_tls vt_tracer__tls
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* Creates the calling thread's state for t and caches it; NULL when out of
+ * memory. Needs the GIL. */
+struct vt_thread *vt_tracer__thread_register(struct vt_tracer *t);
 /* The calling thread's state for t, registering it first if needed; NULL when
- * out of memory. Needs the GIL. */
-struct vt_thread *vt_tracer__thread(struct vt_tracer *t);
+ * out of memory. Hot path. Needs the GIL. */
+static inline struct vt_thread *
+vt_tracer__thread(struct vt_tracer *t)
+{
+    if (vt_tracer__tls.serial == t->serial)
+        return vt_tracer__tls.thread;
+    return vt_tracer__thread_register(t);
+}
 /* Records a custom event (instant, counter, object, raw) owned by the tracer
  * from now on: steals the reference to dict. raw = 1 keeps the dict as the
  * event (ts given by the user). Needs the GIL. */
 void vt_tracer__push_custom(struct vt_tracer *t, PyObject *dict, int raw);
-/* Python callable for threading.setprofile: learns the thread's name and hooks
- * the thread. Borrowed reference, valid while the module lives. */
-extern PyMethodDef vt_tracer__bootstrap_def;
-/* _set_glue_dir(path): module function telling where our Python files are. */
-PyObject *vt_tracer__set_glue_dir(PyObject *self, PyObject *path);
-
-/* thread.c */
-struct vt_thread *vt_tracer__thread_create(struct vt_tracer *t);
 /* Releases what every event held and empties the rings. Needs the GIL. */
 void vt_tracer__threads_clear(struct vt_tracer *t);
 /* Frees every thread state. Needs the GIL. */
@@ -176,7 +247,6 @@ void vt_tracer__fcache_clear(struct vt_tracer *t);
  * child's thread id for the calling thread; its open calls stay open. Needs
  * the GIL. Returns None; can't fail. */
 PyObject *vt_tracer__after_fork(struct vt_tracer *t, PyObject *unused);
-
 /* exit.c: VizTracer.register_exit(): save at the process's exit. */
 PyObject *vt_tracer__register_exit(struct vt_tracer *t, PyObject *unused);
 
@@ -206,6 +276,12 @@ int vt_tracer__plugin_event(struct vt_tracer *t, const char *when);
 int vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count);
 
 /* pyjson.c */
+/* repr() that never raises: "Not Displayable" when repr fails. New ref or
+ * NULL on out-of-memory. Runs Python code; callers guard re-entry. */
+PyObject *vt_tracer__safe_repr(PyObject *obj);
+/* sys.modules[name] if that module is loaded (new ref), else NULL, perhaps
+ * with an exception set. Needs the GIL. */
+PyObject *vt_tracer__loaded_module(const char *name);
 struct cJSON;
 /* Converts a Python value to a cJSON tree (dicts, lists, tuples, str, int,
  * float, bool, None; anything else becomes its repr). Returns an owned tree;
@@ -230,17 +306,15 @@ extern PyMethodDef vt_tracer__functions[]; /* module-level functions */
 int vt_tracer__register_global(PyObject *tracer);
 
 /* decorators.c */
-/* Readies the helper types; adds log_sparse, ignore_function, trace_and_save
- * and the log_event context manager type to module m. */
-int vt_tracer__decorators_ready(void);
+/* Readies the helper types, given the VizTracer type (borrowed, static);
+ * adds log_sparse, ignore_function, trace_and_save and the log_event context
+ * manager type to module m. */
+int vt_tracer__decorators_ready(PyTypeObject *tracer_type);
 int vt_tracer__decorators_add(PyObject *m);
 /* tracer.log_event(name): a new context manager, or NULL with an exception. */
 PyObject *vt_tracer__event_ctx(struct vt_tracer *t, PyObject *name);
 
 /* module.c */
 extern PyTypeObject vt_tracer__type;
-/* repr() that never raises: "Not Displayable" when repr fails. New ref or
- * NULL on out-of-memory. Runs Python code; callers guard re-entry. */
-PyObject *vt_tracer__safe_repr(PyObject *obj);
 
 #endif

@@ -12,37 +12,9 @@
 #include <structmember.h>
 #include "tracer.h"
 
-/* Longest repr kept, in characters; longer ones are cut. */
-#define VT_REPR_MAX 4096
-
 /* 32.32 ns per tick, measured once when a min_duration first needs it.
  * Protected by the GIL. */
 static uint64_t tick_mult;
-
-PyObject *
-vt_tracer__safe_repr(PyObject *obj)
-{
-    PyObject *r = PyObject_Repr(obj); /* new ref */
-    if (r == NULL || !PyUnicode_Check(r)) {
-        /* A Ctrl+C that arrived during repr must still stop the program:
-         * it is raised again at the next check instead of being lost. */
-        if (r == NULL && PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
-            PyErr_SetInterrupt();
-        Py_XDECREF(r);
-        PyErr_Clear(); /* a repr that raises or returns a non-str is shown as such */
-        r = PyUnicode_FromString("Not Displayable");
-    }
-    /* Every logged repr is kept until the save: a huge one (a list of a
-     * million items passed to every call) would exhaust memory. */
-    Py_ssize_t n = r ? PyUnicode_GET_LENGTH(r) : 0;
-    if (n > VT_REPR_MAX) {
-        PyObject *head = PyUnicode_Substring(r, 0, VT_REPR_MAX); /* new ref */
-        PyObject *cut = head ? PyUnicode_FromFormat("%U... (%zd characters)", head, n) : NULL;
-        Py_XDECREF(head);
-        Py_SETREF(r, cut);
-    }
-    return r;
-}
 
 /* ---- settings ------------------------------------------------------- */
 
@@ -629,7 +601,7 @@ static struct PyModuleDef core_module = {
 PyMODINIT_FUNC
 PyInit__core(void)
 {
-    if (PyType_Ready(&vt_tracer__type) < 0 || vt_tracer__decorators_ready() < 0)
+    if (PyType_Ready(&vt_tracer__type) < 0 || vt_tracer__decorators_ready(&vt_tracer__type) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&core_module); /* new ref */
     if (m == NULL)

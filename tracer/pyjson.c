@@ -1,9 +1,53 @@
-/* pyjson.c: Python values -> cJSON trees, for the args of events and the
- * custom events of the Python API. Runs at dump time with the GIL. */
+/* pyjson.c: Python values for the trace: reprs that never raise (kept in
+ * events' args while tracing) and cJSON trees made from values (at dump
+ * time, for args and the custom events of the Python API). The bottom of
+ * the tracer's Python code: it calls no other tracer file. Needs the GIL.
+ */
 #include "internal.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
+
+/* Longest repr kept, in characters; longer ones are cut. */
+#define VT_REPR_MAX 4096
+
+PyObject *
+vt_tracer__safe_repr(PyObject *obj)
+{
+    PyObject *r = PyObject_Repr(obj); /* new ref */
+    if (r == NULL || !PyUnicode_Check(r)) {
+        /* A Ctrl+C that arrived during repr must still stop the program:
+         * it is raised again at the next check instead of being lost. */
+        if (r == NULL && PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+            PyErr_SetInterrupt();
+        Py_XDECREF(r);
+        PyErr_Clear(); /* a repr that raises or returns a non-str is shown as such */
+        r = PyUnicode_FromString("Not Displayable");
+    }
+    /* Every logged repr is kept until the save: a huge one (a list of a
+     * million items passed to every call) would exhaust memory. */
+    Py_ssize_t n = r ? PyUnicode_GET_LENGTH(r) : 0;
+    if (n > VT_REPR_MAX) {
+        PyObject *head = PyUnicode_Substring(r, 0, VT_REPR_MAX); /* new ref */
+        PyObject *cut = head ? PyUnicode_FromFormat("%U... (%zd characters)", head, n) : NULL;
+        Py_XDECREF(head);
+        Py_SETREF(r, cut);
+    }
+    return r;
+}
+
+PyObject *
+vt_tracer__loaded_module(const char *name)
+{
+    PyObject *n = PyUnicode_FromString(name); /* new ref */
+    if (n == NULL)
+        return NULL;
+    PyObject *m = PyImport_GetModule(n); /* new ref or NULL */
+    Py_DECREF(n);
+    return m;
+}
+
+/* ---- cJSON trees ---------------------------------------------------- */
 
 #define MAX_NESTING 64 /* deeper values are written as their repr */
 

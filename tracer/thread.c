@@ -1,9 +1,11 @@
-/* thread.c: per-thread state: creation at a thread's first event, the
- * tracer's list of threads, and releasing what buffered events hold.
+/* thread.c: per-thread state: the thread-local lookup and registration at
+ * a thread's first event, the tracer's list of threads, custom events
+ * pushed into a thread's ring, and releasing what buffered events hold.
  *
  * A state outlives its thread: its ring holds that thread's events until
- * the dump. The hot path finds its state through a thread-local pointer
- * (hook.c); this file owns everything else about it.
+ * the dump. The hot path finds its state through vt_tracer__thread()
+ * (internal.h), one thread-local load and compare; this file owns
+ * everything else about it.
  */
 #include "internal.h"
 
@@ -43,8 +45,12 @@ quiet_name(unsigned long ident)
     return name;
 }
 
-struct vt_thread *
-vt_tracer__thread_create(struct vt_tracer *t)
+_Thread_local struct vt_tls vt_tracer__tls;
+
+/* Allocates and links a state for the calling thread; NULL when out of
+ * memory (the stack or ring mapping failed). */
+static struct vt_thread *
+thread_create(struct vt_tracer *t)
 {
     struct vt_thread *th = vt_xcalloc(1, sizeof(*th));
     void *stack = mmap(NULL, VT_STACK_MAX * sizeof(struct vt_frame), PROT_READ | PROT_WRITE,
@@ -65,6 +71,37 @@ vt_tracer__thread_create(struct vt_tracer *t)
     th->next = t->threads;
     t->threads = th;
     return th;
+}
+
+struct vt_thread *
+vt_tracer__thread_register(struct vt_tracer *t)
+{
+    struct vt_thread *th = thread_create(t);
+    if (th == NULL)
+        return NULL;
+    vt_tracer__tls.thread = th;
+    vt_tracer__tls.serial = t->serial;
+    return th;
+}
+
+void
+vt_tracer__push_custom(struct vt_tracer *t, PyObject *dict, int raw)
+{
+    struct vt_thread *th = vt_tracer__thread(t);
+    if (th == NULL) {
+        Py_DECREF(dict);
+        return;
+    }
+    int evicted;
+    struct vt_event *e = vt_ring_next(&th->ring, &evicted);
+    struct vt_event old = *e;
+    e->start = e->end = vt_clock_now();
+    e->caller_line = -1;
+    e->task = th->task;
+    e->what = raw ? VT_EVENT_RAW : VT_EVENT_CUSTOM;
+    e->extra = dict;
+    if (evicted)
+        vt_tracer__event_release(&old);
 }
 
 void

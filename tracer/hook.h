@@ -1,0 +1,169 @@
+/* hook.h: the hot path. One call in, one fixed-size ring record out.
+ *
+ * Every hook mechanism (profile.c, evalframe.c; internal.h, "hooks", says
+ * how to add one) turns the interpreter's notification into
+ * vt_tracer__hook_call() when a call starts and vt_tracer__hook_return()
+ * when it ends. They push and pop the thread's stack of open calls and
+ * write one ring record per finished call. Nothing here allocates, locks or
+ * creates a Python object, except when the user asked for arguments, return
+ * values, the caller's line or asyncio tasks (capture.c, behind one flag
+ * test each).
+ *
+ * These are static inline in a header, not functions of hook.c, so that the
+ * compiler inlines them into each hook callback as it did when they all
+ * shared one file: a call through the PLT per event would cost more than
+ * the rest of the record. The rare paths (a filter cache miss, captures)
+ * are out of line in hook.c and capture.c.
+ *
+ * Sections: the file filter, call, record, return.
+ */
+#ifndef VT_TRACER_HOOK_H
+#define VT_TRACER_HOOK_H
+
+#include "internal.h"
+
+#define Py_BUILD_CORE 1
+#include <internal/pycore_frame.h>
+#undef Py_BUILD_CORE
+
+/* capture.c: what a call carries besides its name; each runs Python code
+ * (repr, asyncio), guarded by th->reentrant and th->ignore. Need the GIL. */
+/* Builds {"func_args": {name: repr}} from the frame's parameters. cells says
+ * whether MAKE_CELL has run (profile hook), so cell parameters are
+ * unwrapped. New ref, or NULL when out of memory (the call is still
+ * recorded). Leaves the pending exception as it was. */
+PyObject *vt_tracer__capture_args(struct vt_thread *th, PyCodeObject *co, _PyInterpreterFrame *f,
+                                  int cells);
+/* Adds "return_value": repr(retval) to the args of the call fr. */
+void vt_tracer__capture_retval(struct vt_thread *th, struct vt_frame *fr, PyObject *retval);
+/* The line being executed in frame f (vdb mode), or -1. */
+int32_t vt_tracer__caller_line(struct vt_thread *th, _PyInterpreterFrame *f);
+/* A coroutine frame starts on a thread that runs no task yet: asks asyncio
+ * which task it is and puts the thread's events on that task's track. */
+void vt_tracer__enter_task(struct vt_tracer *t, struct vt_thread *th);
+/* A coroutine frame of the running task is suspended at an await: records
+ * an instant event on the task's track. Call before vt_tracer__hook_return(). */
+void vt_tracer__task_await(struct vt_tracer *t, struct vt_thread *th, _PyInterpreterFrame *f);
+
+/* hook.c: the filter's slow path */
+/* Decides whether code of co's file is skipped with its whole subtree and
+ * caches the answer in th. Leaves the pending exception as it was. */
+int vt_tracer__filter_miss(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co);
+
+/* ---- the file filter ------------------------------------------------ */
+
+/* Code objects of one file share one filename object, so a small cache keyed
+ * by its address answers almost every call without a string comparison. The
+ * cache holds a reference, so an address is never reused while cached. */
+static inline int
+vt_tracer__filtered(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co)
+{
+    PyObject *fn = co->co_filename;
+    size_t h = ((uintptr_t)fn >> 4) & (VT_FCACHE_SIZE - 1);
+    if (th->fkey[h] == fn)
+        return th->fval[h];
+    return vt_tracer__filter_miss(t, th, co);
+}
+
+/* ---- call ----------------------------------------------------------- */
+
+/* A call starts. what is the tagged pointer of struct vt_event (code object
+ * or PyMethodDef | VT_EVENT_C); extra the C function's owner (borrowed), or
+ * NULL; co the code object for Python calls, NULL for C calls; f the frame
+ * (for arguments), cells as in vt_tracer__capture_args(); caller the
+ * calling frame (for vdb's caller line). Can't fail. */
+static inline void
+vt_tracer__hook_call(struct vt_tracer *t, struct vt_thread *th, uintptr_t what, PyObject *extra,
+                     PyCodeObject *co, _PyInterpreterFrame *f, int cells,
+                     _PyInterpreterFrame *caller)
+{
+    if (th->ignore | th->paused) {
+        th->ignore++;
+        return;
+    }
+    if (th->depth >= t->max_depth || /* max_depth <= VT_STACK_MAX */
+        (co && (t->flags & VT_F_FILTER) && vt_tracer__filtered(t, th, co))) {
+        th->ignore = 1;
+        return;
+    }
+    struct vt_frame *fr = &th->stack[th->depth++];
+    fr->what = what;
+    fr->extra = extra;
+    fr->args = NULL;
+    if (co && (t->flags & VT_F_LOG_ARGS))
+        fr->args = vt_tracer__capture_args(th, co, f, cells);
+    fr->caller_line = (t->flags & VT_F_VDB) ? vt_tracer__caller_line(th, caller) : -1;
+    if ((t->flags & VT_F_ASYNC) && co && th->task == 0 && (co->co_flags & CO_COROUTINE))
+        vt_tracer__enter_task(t, th);
+    fr->start = vt_clock_now();
+}
+
+/* A builtin function or bound builtin method func (a PyCFunctionObject) is
+ * called from frame caller. */
+static inline void
+vt_tracer__hook_c_call(struct vt_tracer *t, struct vt_thread *th, PyObject *func,
+                       _PyInterpreterFrame *caller)
+{
+    PyCFunctionObject *cf = (PyCFunctionObject *)func;
+    PyObject *owner = cf->m_module; /* borrowed; module name of a function */
+    if (owner == NULL && cf->m_self != NULL)
+        owner = (PyObject *)Py_TYPE(cf->m_self); /* type of a bound method */
+    vt_tracer__hook_call(t, th, (uintptr_t)cf->m_ml | VT_EVENT_C, owner, NULL, NULL, 0, caller);
+}
+
+/* ---- record --------------------------------------------------------- */
+
+/* Writes the finished call fr, which ended at end (ticks), into the ring.
+ * The evicted event is released only after the slot is filled: releasing
+ * can run Python code (a weakref callback), which may record events of its
+ * own. Moves fr->args into the event. */
+static inline void
+vt_tracer__record(struct vt_thread *th, struct vt_frame *fr, int64_t end)
+{
+    int evicted;
+    struct vt_event *e = vt_ring_next(&th->ring, &evicted);
+    struct vt_event old = *e;
+    e->start = fr->start;
+    e->end = end;
+    e->what = fr->what;
+    e->caller_line = fr->caller_line;
+    e->task = th->task;
+    if ((fr->what & VT_EVENT_KIND_MASK) == VT_EVENT_PY) {
+        Py_INCREF((PyObject *)fr->what);
+        e->extra = fr->args; /* moves the reference */
+    } else {
+        Py_XINCREF(fr->extra);
+        e->extra = fr->extra;
+    }
+    fr->args = NULL;
+    if (evicted)
+        vt_tracer__event_release(&old);
+}
+
+/* ---- return --------------------------------------------------------- */
+
+/* A call ends. retval is the return value when known and wanted, else NULL.
+ * Can't fail. */
+static inline void
+vt_tracer__hook_return(struct vt_tracer *t, struct vt_thread *th, PyObject *retval)
+{
+    if (th->ignore) {
+        th->ignore--;
+        return;
+    }
+    if (th->depth == 0)
+        return; /* a call that started before tracing did */
+    int64_t end = vt_clock_now();
+    struct vt_frame *fr = &th->stack[--th->depth];
+    if (fr->what != 0 && end - fr->start >= t->min_dur_ticks) {
+        if (retval && (t->flags & VT_F_LOG_RETVAL))
+            vt_tracer__capture_retval(th, fr, retval);
+        vt_tracer__record(th, fr, end);
+    } else {
+        Py_CLEAR(fr->args);
+    }
+    if (th->task && th->depth == th->task_depth)
+        th->task = 0; /* the frame that ran the task step is done */
+}
+
+#endif

@@ -1,0 +1,98 @@
+/* profile.c: the profile hook (PyEval_SetProfile), the default mechanism.
+ *
+ * It sees Python and C calls, at the price of putting the interpreter on
+ * its slow tracing path (DESIGN.md, "The interpreter"). Each PyTrace_*
+ * event becomes one call of the hot path in hook.h. session.c installs it
+ * on every thread at start, and on each new thread through the threading
+ * bootstrap; with ignore_c_function the frame hook (evalframe.c) is used
+ * instead.
+ */
+#include "hook.h"
+
+/* Our module and types: C calls bound to them are never recorded. Set once
+ * by the module's init; borrowed. Protected by the GIL. */
+static PyObject *own_module;
+static PyTypeObject *own_types[8];
+
+void
+vt_tracer__hook_own(PyObject *module, PyTypeObject *type)
+{
+    if (module)
+        own_module = module;
+    for (size_t i = 0; type && i < sizeof(own_types) / sizeof(own_types[0]); i++) {
+        if (own_types[i] == NULL || own_types[i] == type) {
+            own_types[i] = type;
+            break;
+        }
+    }
+}
+
+/* C functions of our own module and tracer objects never show in a trace. */
+static int
+is_own(PyObject *func)
+{
+    PyObject *self = PyCFunction_GET_SELF(func);
+    if (self == NULL)
+        return 0;
+    if (self == own_module)
+        return 1;
+    for (size_t i = 0; i < sizeof(own_types) / sizeof(own_types[0]) && own_types[i]; i++)
+        if (Py_TYPE(self) == own_types[i])
+            return 1;
+    return 0;
+}
+
+int
+vt_tracer__profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    struct vt_tracer *t = (struct vt_tracer *)obj;
+    if (!t->collecting)
+        return 0;
+    struct vt_thread *th = vt_tracer__thread(t);
+    if (th == NULL || th->reentrant)
+        return 0;
+    switch (what) {
+    case PyTrace_CALL: {
+        /* A Python function starts, or a generator/coroutine resumes. */
+        _PyInterpreterFrame *f = frame->f_frame;
+        vt_tracer__hook_call(t, th, (uintptr_t)f->f_code, NULL, f->f_code, f, 1, f->previous);
+        break;
+    }
+    case PyTrace_RETURN:
+        /* It returns, yields, or unwinds with an exception (arg NULL). */
+        if (th->task && (t->flags & VT_F_ASYNC) && arg)
+            vt_tracer__task_await(t, th, frame->f_frame);
+        vt_tracer__hook_return(t, th, arg);
+        break;
+    case PyTrace_C_CALL:
+        /* A builtin function or bound builtin method is called. */
+        if ((t->flags & VT_F_IGNORE_C) || !PyCFunction_Check(arg) || is_own(arg))
+            break;
+        vt_tracer__hook_c_call(t, th, arg, frame->f_frame);
+        break;
+    case PyTrace_C_RETURN:
+    case PyTrace_C_EXCEPTION:
+        /* The builtin returns or raises. */
+        if ((t->flags & VT_F_IGNORE_C) || !PyCFunction_Check(arg) || is_own(arg))
+            break;
+        vt_tracer__hook_return(t, th, NULL);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+void
+vt_tracer__profile_start(struct vt_tracer *t, PyInterpreterState *interp)
+{
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts))
+        _PyEval_SetProfile(ts, vt_tracer__profile, (PyObject *)t);
+}
+
+void
+vt_tracer__profile_stop(PyInterpreterState *interp)
+{
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts))
+        _PyEval_SetProfile(ts, NULL, NULL);
+}

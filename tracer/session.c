@@ -1,0 +1,172 @@
+/* session.c: a tracing session's start and stop, and the threading
+ * bootstrap that hooks each thread started while it runs.
+ *
+ * start() installs the hook mechanisms (profile.c, evalframe.c) and the
+ * extras (extras.c) and makes the tracer the active one; stop() removes
+ * them and records the calls still open (hook.c). Threads created by the
+ * threading module get the profile hook from bootstrap(), their first
+ * event, which also learns the thread's name. Runs with the GIL, never on
+ * the hot path.
+ */
+#include "internal.h"
+
+/* ---- the threading bootstrap ---------------------------------------- */
+
+static void
+learn_name(struct vt_thread *th)
+{
+    if (th->name != NULL)
+        return;
+    PyObject *threading = vt_tracer__loaded_module("threading"); /* new ref */
+    PyErr_Clear();
+    if (threading == NULL)
+        return;
+    PyObject *cur = PyObject_CallMethod(threading, "current_thread", NULL); /* new ref */
+    Py_DECREF(threading);
+    if (cur != NULL)
+        th->name = PyObject_GetAttrString(cur, "name");
+    Py_XDECREF(cur);
+    if (th->name != NULL && !PyUnicode_Check(th->name))
+        Py_CLEAR(th->name);
+    PyErr_Clear(); /* a thread without a readable name gets a default one at dump */
+}
+
+/* threading.setprofile() target: called once in each new threading.Thread,
+ * for its first event, with (frame, event, arg). */
+static PyObject *
+bootstrap(PyObject *self, PyObject *args)
+{
+    (void)self;
+    struct vt_tracer *t = vt_tracer__hook_state.active;
+    PyObject *frame, *event, *arg;
+    if (!PyArg_ParseTuple(args, "OOO", &frame, &event, &arg))
+        return NULL;
+    if (t == NULL || !t->collecting) {
+        PyEval_SetProfile(NULL, NULL);
+        Py_RETURN_NONE;
+    }
+    struct vt_thread *th = vt_tracer__thread(t);
+    if (th != NULL)
+        learn_name(th);
+    if (t->flags & VT_F_IGNORE_C) {
+        /* Frames are seen by the frame hook; the profile hook is not needed. */
+        PyEval_SetProfile(NULL, NULL);
+        Py_RETURN_NONE;
+    }
+    PyEval_SetProfile(vt_tracer__profile, (PyObject *)t);
+    if (th != NULL && PyFrame_Check(frame) && PyUnicode_CompareWithASCIIString(event, "call") == 0)
+        vt_tracer__profile((PyObject *)t, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
+    Py_RETURN_NONE;
+}
+
+PyMethodDef vt_tracer__bootstrap_def = {"_thread_bootstrap", bootstrap, METH_VARARGS,
+                                        "threading.setprofile hook of viztracer"};
+
+void
+vt_tracer__hook_thread(struct vt_tracer *t)
+{
+    if (vt_tracer__hook_state.active != t || !t->collecting)
+        return;
+    struct vt_thread *th = vt_tracer__thread(t);
+    if (th != NULL)
+        learn_name(th);
+    if (!(t->flags & VT_F_IGNORE_C))
+        PyEval_SetProfile(vt_tracer__profile, (PyObject *)t);
+}
+
+/* ---- start / stop --------------------------------------------------- */
+
+static int
+set_threading_profile(PyObject *func)
+{
+    PyObject *threading = PyImport_ImportModule("threading"); /* new ref */
+    if (threading == NULL)
+        return -1;
+    PyObject *r = PyObject_CallMethod(threading, "setprofile", "O", func); /* new ref */
+    Py_DECREF(threading);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+int
+vt_tracer__hook_start(struct vt_tracer *t)
+{
+    struct vt_hook_state *hs = &vt_tracer__hook_state;
+    if (hs->active == t)
+        return 0;
+    if (hs->active != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "another VizTracer is already tracing");
+        return -1;
+    }
+    PyObject *bs = PyCFunction_New(&vt_tracer__bootstrap_def, NULL); /* new ref */
+    if (bs == NULL)
+        return -1;
+    int rc = set_threading_profile(bs);
+    Py_DECREF(bs);
+    if (rc < 0)
+        return -1;
+    struct vt_thread *me = vt_tracer__thread(t);
+    if (me == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    learn_name(me);
+    for (struct vt_thread *th = t->threads; th; th = th->next) {
+        th->ignore = 0;
+        th->depth = 0;
+        th->paused = 0;
+    }
+    if (!t->anchored) {
+        vt_clock_anchor_take(&t->first_start);
+        t->anchored = 1;
+    }
+    hs->session++;
+    Py_INCREF(t);
+    hs->active = t;
+    if (vt_tracer__glue_known() && !t->trace_self)
+        t->flags |= VT_F_GLUE;
+    vt_tracer__fcache_clear(t);
+    if (vt_tracer__extras_start(t) < 0) {
+        hs->active = NULL;
+        Py_DECREF(t);
+        return -1;
+    }
+    PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
+    if (t->flags & (VT_F_IGNORE_C | VT_F_LOG_EXC))
+        vt_tracer__evalframe_start(interp);
+    if (!(t->flags & VT_F_IGNORE_C))
+        vt_tracer__profile_start(t, interp);
+    t->collecting = 1;
+    return 0;
+}
+
+void
+vt_tracer__hook_stop(struct vt_tracer *t)
+{
+    struct vt_hook_state *hs = &vt_tracer__hook_state;
+    if (hs->active != t)
+        return;
+    int64_t now = vt_clock_now();
+    t->collecting = 0;
+    t->stop_ticks = now;
+    hs->session++;
+    vt_tracer__extras_stop(t);
+    PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
+    if (t->flags & (VT_F_IGNORE_C | VT_F_LOG_EXC))
+        vt_tracer__evalframe_stop(interp);
+    if (!(t->flags & VT_F_IGNORE_C))
+        vt_tracer__profile_stop(interp);
+    vt_tracer__hook_finish(t, now);
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyObject *threading = vt_tracer__loaded_module("threading"); /* new ref */
+    if (threading)
+        set_threading_profile(Py_None);
+    Py_XDECREF(threading);
+    PyErr_Clear(); /* threading torn down at exit: nothing left to unhook */
+    PyErr_Restore(et, ev, tb);
+    hs->active = NULL;
+    Py_DECREF(t);
+}
