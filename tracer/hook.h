@@ -22,9 +22,7 @@
 
 #include "internal.h"
 
-#define Py_BUILD_CORE 1
-#include <internal/pycore_frame.h>
-#undef Py_BUILD_CORE
+#include "pyframe.h"
 
 /* capture.c: what a call carries besides its name; each runs Python code
  * (repr, asyncio), guarded by th->reentrant and th->ignore. Need the GIL. */
@@ -44,6 +42,10 @@ void vt_tracer__enter_task(struct vt_tracer *t, struct vt_thread *th);
 /* A coroutine frame of the running task is suspended at an await: records
  * an instant event on the task's track. Call before vt_tracer__hook_return(). */
 void vt_tracer__task_await(struct vt_tracer *t, struct vt_thread *th, _PyInterpreterFrame *f);
+/* The same instant event, for a hook that knows the code and line of the
+ * await but has no suspended frame (sys.monitoring's PY_YIELD). */
+void vt_tracer__task_await_at(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co,
+                              int line);
 
 /* hook.c: the filter's slow path */
 /* Decides whether code of co's file is skipped with its whole subtree and

@@ -185,6 +185,21 @@ void vt_tracer__profile_stop(PyInterpreterState *interp);
 /* Marks our module and types: C calls bound to them are never recorded.
  * Either may be NULL. Needs the GIL. */
 void vt_tracer__hook_own(PyObject *module, PyTypeObject *type);
+/* Whether self (a builtin method's object) is our module or one of our
+ * objects, whose C calls are not recorded. */
+int vt_tracer__is_own(PyObject *self);
+
+/* hook_monitor.c: the sys.monitoring hook, the only one on 3.12 and later */
+#if PY_VERSION_HEX >= 0x030C0000
+#define VT_HAVE_MONITORING 1
+/* Registers our tool and callbacks for t's options (every thread of the
+ * interpreter). Returns 0, or -1 with an exception set. Needs the GIL. */
+int vt_tracer__monitor_start(struct vt_tracer *t);
+/* Unregisters them; keeps a pending exception. Needs the GIL. */
+void vt_tracer__monitor_stop(void);
+#else
+#define VT_HAVE_MONITORING 0
+#endif
 
 /* evalframe.c */
 /* Installs the frame-evaluation hook for interp; restores the default. */
@@ -221,6 +236,9 @@ extern _Thread_local struct vt_tls vt_tracer__tls
 /* Creates the calling thread's state for t and caches it; NULL when out of
  * memory. Needs the GIL. */
 struct vt_thread *vt_tracer__thread_register(struct vt_tracer *t);
+/* Reads th's name from threading if it is still unknown (a thread's first
+ * event comes before threading lists it). Needs the GIL; can't fail. */
+void vt_tracer__thread_name_retry(struct vt_thread *th);
 /* The calling thread's state for t, registering it first if needed; NULL when
  * out of memory. Hot path. Needs the GIL. */
 static inline struct vt_thread *

@@ -70,7 +70,7 @@ vt_tracer__hook_thread(struct vt_tracer *t)
     struct vt_thread *th = vt_tracer__thread(t);
     if (th != NULL)
         learn_name(th);
-    if (!(t->flags & VT_F_IGNORE_C))
+    if (!VT_HAVE_MONITORING && !(t->flags & VT_F_IGNORE_C))
         PyEval_SetProfile(vt_tracer__profile, (PyObject *)t);
 }
 
@@ -100,13 +100,23 @@ vt_tracer__hook_start(struct vt_tracer *t)
         PyErr_SetString(PyExc_RuntimeError, "another VizTracer is already tracing");
         return -1;
     }
-    PyObject *bs = PyCFunction_New(&vt_tracer__bootstrap_def, NULL); /* new ref */
-    if (bs == NULL)
-        return -1;
-    int rc = set_threading_profile(bs);
-    Py_DECREF(bs);
-    if (rc < 0)
-        return -1;
+    /* sys.monitoring covers every thread; 3.11's hooks are per thread. Both
+     * import threading now, not while tracing (the launcher's wait for the
+     * program's threads would import it as the program's own call). */
+    if (!VT_HAVE_MONITORING) {
+        PyObject *bs = PyCFunction_New(&vt_tracer__bootstrap_def, NULL); /* new ref */
+        if (bs == NULL)
+            return -1;
+        int rc = set_threading_profile(bs);
+        Py_DECREF(bs);
+        if (rc < 0)
+            return -1;
+    } else {
+        PyObject *threading = PyImport_ImportModule("threading"); /* new ref */
+        if (threading == NULL)
+            return -1;
+        Py_DECREF(threading);
+    }
     struct vt_thread *me = vt_tracer__thread(t);
     if (me == NULL) {
         PyErr_NoMemory();
@@ -133,11 +143,20 @@ vt_tracer__hook_start(struct vt_tracer *t)
         Py_DECREF(t);
         return -1;
     }
+#if VT_HAVE_MONITORING
+    if (vt_tracer__monitor_start(t) < 0) {
+        vt_tracer__extras_stop(t);
+        hs->active = NULL;
+        Py_DECREF(t);
+        return -1;
+    }
+#else
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
     if (t->flags & (VT_F_IGNORE_C | VT_F_LOG_EXC))
         vt_tracer__evalframe_start(interp);
     if (!(t->flags & VT_F_IGNORE_C))
         vt_tracer__profile_start(t, interp);
+#endif
     t->collecting = 1;
     return 0;
 }
@@ -153,16 +172,20 @@ vt_tracer__hook_stop(struct vt_tracer *t)
     t->stop_ticks = now;
     hs->session++;
     vt_tracer__extras_stop(t);
+#if VT_HAVE_MONITORING
+    vt_tracer__monitor_stop();
+#else
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
     if (t->flags & (VT_F_IGNORE_C | VT_F_LOG_EXC))
         vt_tracer__evalframe_stop(interp);
     if (!(t->flags & VT_F_IGNORE_C))
         vt_tracer__profile_stop(interp);
+#endif
     vt_tracer__hook_finish(t, now);
     PyObject *et, *ev, *tb;
     PyErr_Fetch(&et, &ev, &tb);
     PyObject *threading = vt_tracer__loaded_module("threading"); /* new ref */
-    if (threading)
+    if (threading && !VT_HAVE_MONITORING)
         set_threading_profile(Py_None);
     Py_XDECREF(threading);
     PyErr_Clear(); /* threading torn down at exit: nothing left to unhook */

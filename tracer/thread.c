@@ -73,6 +73,13 @@ thread_create(struct vt_tracer *t)
     return th;
 }
 
+void
+vt_tracer__thread_name_retry(struct vt_thread *th)
+{
+    if (th->name == NULL)
+        th->name = quiet_name(th->ident);
+}
+
 struct vt_thread *
 vt_tracer__thread_register(struct vt_tracer *t)
 {
