@@ -3,7 +3,7 @@
 #   make            build build/bin/viztracer and build/python/viztracer/
 #   make demo       trace examples/demo.py into result.json
 #   make test       unit (Check), end-to-end (pytest on the real binary) and browser tests,
-#                   then `make asan`
+#                   then `make asan`, then `make test-versions`
 #   make test-versions  the end-to-end tests on each CPython 3.12 / 3.13 under $PYENV_ROOT
 #   make asan       the unit and end-to-end tests on an ASan+UBSan build
 #   make bench      overhead, dump speed and memory against cProfile (bench/README.md)
@@ -201,11 +201,13 @@ $(CHECK_UNIT): $(UNIT_OBJ) $(LIB_OBJ) $(PYLIB_O) $(PY_LIB_FILE)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_CFG) -o $@ $(filter-out $(PY_LIB_FILE),$^) $(BIN_LIBS) -lcheck -lsubunit
 
 # Everything: unit, end-to-end and browser tests, then the same unit and
-# end-to-end tests on the ASan+UBSan build.
+# end-to-end tests on the ASan+UBSan build, then the end-to-end tests on
+# every other CPython 3.12 / 3.13 found (test-versions).
 test: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)$(MAKE) --no-print-directory test-unit test-e2e $(TEST_TARGETS)
 	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory test-versions
 
 test-unit: $(CHECK_UNIT)
 	$(Q)$(CHECK_UNIT)

@@ -149,7 +149,7 @@ vt_tracer__task_await(struct vt_tracer *t, struct vt_thread *th, _PyInterpreterF
 {
     PyCodeObject *co = vt_frame_code(f);
     if (th->ignore || !(co->co_flags & CO_COROUTINE) || f->owner != FRAME_OWNED_BY_GENERATOR ||
-        _PyFrame_GetGenerator(f)->gi_frame_state != FRAME_SUSPENDED)
+        !vt_frame_suspended(f))
         return;
     vt_tracer__task_await_at(t, th, co,
                              PyCode_Addr2Line(co, vt_frame_lasti(f) * (int)sizeof(_Py_CODEUNIT)));

@@ -18,6 +18,12 @@ eval_frame(PyThreadState *ts, _PyInterpreterFrame *f, int throwflag)
     struct vt_thread *th = vt_tracer__thread(t);
     if (th == NULL || th->reentrant)
         return _PyEval_EvalFrameDefault(ts, f, throwflag);
+#if VT_HAVE_MONITORING
+    /* 3.12+ installs no threading bootstrap (session.c): a new thread's name
+     * is read once threading lists it, a few frames into its bootstrap. */
+    if (th->name == NULL && th->depth < 4)
+        vt_tracer__thread_name_retry(th);
+#endif
     /* Calling a generator or coroutine function only builds the generator
      * (RETURN_GENERATOR); its body runs, and is recorded, when resumed. The
      * profile hook does not report this step either. */

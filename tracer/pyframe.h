@@ -39,6 +39,15 @@ vt_frame_current(PyThreadState *ts)
 #endif
 }
 
+/* Whether generator frame f is suspended (at a yield or an await; 3.13
+ * tells the two apart with FRAME_SUSPENDED_YIELD_FROM, just above). */
+static inline int
+vt_frame_suspended(_PyInterpreterFrame *f)
+{
+    int8_t state = _PyFrame_GetGenerator(f)->gi_frame_state;
+    return state >= FRAME_SUSPENDED && state < FRAME_EXECUTING;
+}
+
 /* The instruction f executes, in code units from the start of its code. */
 static inline int
 vt_frame_lasti(_PyInterpreterFrame *f)
