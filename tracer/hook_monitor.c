@@ -319,15 +319,18 @@ out:
     return rc;
 }
 
-/* Takes PROFILER_ID, or when another profiler (the program's cProfile) has
- * it, a tool id nobody uses. Returns 0, or -1 with an exception set. */
+/* Takes a tool id. Not PROFILER_ID first: cProfile (3.12+) insists on it,
+ * and a traced program that runs cProfile would fail with "Another
+ * profiling tool is already active"; 3 and 4 have no assigned role, so we
+ * take one of them, and PROFILER_ID only when both are in use. Returns 0,
+ * or -1 with an exception set. */
 static int
 take_tool_id(void)
 {
     PyObject *pid = PyObject_GetAttrString(monitoring, "PROFILER_ID"); /* new ref */
     if (pid == NULL)
         return -1;
-    int ids[] = {(int)PyLong_AsLong(pid), 4, 3};
+    int ids[] = {4, 3, (int)PyLong_AsLong(pid)};
     Py_DECREF(pid);
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         PyObject *who = PyObject_CallMethod(monitoring, "get_tool", "i", ids[i]); /* new ref */
@@ -345,7 +348,7 @@ take_tool_id(void)
         return 0;
     }
     PyErr_SetString(PyExc_RuntimeError,
-                    "sys.monitoring: the profiler tool id and the free ones are all in use");
+                    "sys.monitoring: tool ids 3, 4 and PROFILER_ID are all in use");
     return -1;
 }
 
