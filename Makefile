@@ -285,17 +285,29 @@ deps:
 		fi; \
 	done
 
+# Debian's python3's build installs as PREFIX/bin/viztracer (+ vizviewer,
+# vdb) with its package in PREFIX/lib/viztracer/python; any other
+# interpreter's beside it, as PREFIX/bin/viztracer3.12 -> PREFIX/lib/viztracer/py3.12/bin/viztracer
+# with that build's package in PREFIX/lib/viztracer/py3.12/python (the
+# executable finds it from its real path).
+ifeq ($(PYBUILD),$(BUILD))
+INST_BIN := $(PREFIX)/bin
+INST_PY := $(PREFIX)/lib/viztracer/python
+else
+INST_BIN := $(PREFIX)/lib/viztracer/py$(PY_VERSION)/bin
+INST_PY := $(PREFIX)/lib/viztracer/py$(PY_VERSION)/python
+endif
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer
-	install -m 755 $(VIZTRACER) $(DESTDIR)$(PREFIX)/bin/viztracer
-	ln -sf viztracer $(DESTDIR)$(PREFIX)/bin/vizviewer
-	ln -sf viztracer $(DESTDIR)$(PREFIX)/bin/vdb
-	install -m 644 $(EXTENSION) $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/
-	install -d $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/__pycache__
-	install -p -m 644 $(PYGLUE) $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/
-	install -p -m 644 $(PYDIR)/viztracer/__pycache__/*.pyc \
-		$(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/__pycache__/
-	@echo "installed; for the Python API: PYTHONPATH=$(PREFIX)/lib/viztracer/python"
+	install -d $(DESTDIR)$(INST_BIN) $(DESTDIR)$(INST_PY)/viztracer/__pycache__
+	install -m 755 $(VIZTRACER) $(DESTDIR)$(INST_BIN)/viztracer
+	ln -sf viztracer $(DESTDIR)$(INST_BIN)/vizviewer
+	ln -sf viztracer $(DESTDIR)$(INST_BIN)/vdb
+	install -m 644 $(EXTENSION) $(DESTDIR)$(INST_PY)/viztracer/
+	install -p -m 644 $(PYGLUE) $(DESTDIR)$(INST_PY)/viztracer/
+	install -p -m 644 $(PYDIR)/viztracer/__pycache__/*.pyc $(DESTDIR)$(INST_PY)/viztracer/__pycache__/
+	$(if $(filter $(PYBUILD),$(BUILD)),,install -d $(DESTDIR)$(PREFIX)/bin && \
+		ln -sf ../lib/viztracer/py$(PY_VERSION)/bin/viztracer $(DESTDIR)$(PREFIX)/bin/viztracer$(PY_VERSION))
+	@echo "installed; for the Python API: PYTHONPATH=$(INST_PY)"
 
 clean:
 	rm -rf $(BUILD) result.json
