@@ -90,6 +90,7 @@ vt_tracer__hook_call(struct vt_tracer *t, struct vt_thread *th, uintptr_t what, 
     }
     struct vt_frame *fr = &th->stack[th->depth++];
     fr->what = what;
+    Py_XINCREF(co); /* what's reference (struct vt_frame), moved into the event */
     fr->extra = extra;
     fr->args = NULL;
     if (co && (t->flags & VT_F_LOG_ARGS))
@@ -131,8 +132,7 @@ vt_tracer__record(struct vt_thread *th, struct vt_frame *fr, int64_t end)
     e->caller_line = fr->caller_line;
     e->task = th->task;
     if ((fr->what & VT_EVENT_KIND_MASK) == VT_EVENT_PY) {
-        Py_INCREF((PyObject *)fr->what);
-        e->extra = fr->args; /* moves the reference */
+        e->extra = fr->args; /* moves both references: the code's and the args' */
     } else {
         Py_XINCREF(fr->extra);
         e->extra = fr->extra;
@@ -162,7 +162,7 @@ vt_tracer__hook_return(struct vt_tracer *t, struct vt_thread *th, PyObject *retv
             vt_tracer__capture_retval(th, fr, retval);
         vt_tracer__record(th, fr, end);
     } else {
-        Py_CLEAR(fr->args);
+        vt_tracer__frame_drop(fr);
     }
     if (th->task && th->depth == th->task_depth)
         th->task = 0; /* the frame that ran the task step is done */

@@ -54,11 +54,24 @@ vt_tracer__depth_limit(long max_stack_depth)
 /* One call that has not returned yet. */
 struct vt_frame {
     int64_t start;       /* ticks at entry */
-    uintptr_t what;      /* tagged pointer as in struct vt_event; 0 = glue, not recorded */
+    uintptr_t what;      /* tagged pointer as in struct vt_event, owning the code object of a
+                            Python call (an open call can outlive its code: on 3.11 a program
+                            that starts cProfile replaces our hook, and the returns of the
+                            calls open then never come); 0 = glue, not recorded */
     PyObject *args;      /* owned dict of logged arguments, or NULL */
     PyObject *extra;     /* borrowed C owner (module name or type) for C calls */
     int32_t caller_line; /* line of the call in the caller (vdb mode), or -1 */
 };
+
+/* Releases what an open call fr holds when it is dropped unrecorded. */
+static inline void
+vt_tracer__frame_drop(struct vt_frame *fr)
+{
+    Py_CLEAR(fr->args);
+    if (fr->what != 0 && (fr->what & VT_EVENT_KIND_MASK) == VT_EVENT_PY)
+        Py_DECREF((PyObject *)fr->what);
+    fr->what = 0;
+}
 
 /* Entries of the per-thread (code, instruction) -> line cache of vdb mode. */
 #define VT_LCACHE_SIZE 256

@@ -140,8 +140,9 @@ vt_tracer__hook_start(struct vt_tracer *t)
     }
     learn_name(me);
     for (struct vt_thread *th = t->threads; th; th = th->next) {
+        while (th->depth > 0) /* left open by a fork (after_fork keeps them) */
+            vt_tracer__frame_drop(&th->stack[--th->depth]);
         th->ignore = 0;
-        th->depth = 0;
         th->paused = 0;
     }
     if (!t->anchored) {

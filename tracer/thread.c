@@ -144,7 +144,7 @@ static void
 thread_free(struct vt_thread *th)
 {
     for (uint32_t i = 0; i < th->depth; i++)
-        Py_CLEAR(th->stack[i].args);
+        vt_tracer__frame_drop(&th->stack[i]);
     for (size_t i = 0; i < VT_FCACHE_SIZE; i++)
         Py_CLEAR(th->fkey[i]);
     munmap(th->stack, VT_STACK_MAX * sizeof(struct vt_frame));
