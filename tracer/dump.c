@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "base/mem.h"
 #include "tracer.h"
 #include "writer.h"
@@ -163,6 +164,8 @@ metadata_json(struct vt_tracer *t, const struct vt_clock_anchor *end)
     cJSON_AddBoolToObject(m, "overflow", t->overflow);
     if (t->dropped)
         cJSON_AddNumberToObject(m, "dropped_events", (double)t->dropped);
+    if (t->untraced_threads)
+        cJSON_AddNumberToObject(m, "untraced_threads", (double)t->untraced_threads);
     if (t->flags & VT_F_VDB)
         cJSON_AddBoolToObject(m, "vdb", 1);
     char base[32];
@@ -263,6 +266,11 @@ vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
     cJSON_free(meta);
     cJSON_free(finfo);
     vt_tracer__threads_clear(t);
+    /* The hook cannot report when a thread's state cannot be created; the
+     * save does, whatever the verbosity, because those events are lost. */
+    if (t->untraced_threads)
+        vt_log_error("viztracer: %llu thread%s could not be traced (out of memory)",
+                     (unsigned long long)t->untraced_threads, t->untraced_threads == 1 ? "" : "s");
     if (err != VT_OK) {
         PyErr_Format(PyExc_OSError, "cannot write %s: %s", path,
                      errnum ? strerror(errnum) : vt_strerror(err));

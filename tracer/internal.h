@@ -5,6 +5,17 @@
  * per-thread states. Only one tracer collects at a time (the interpreter has
  * one profile hook); vt_tracer__hook_state points to it.
  *
+ * The files call each other one way (each only those after it):
+ *   module.c (type, settings, init) -> api.c (methods) -> decorators.c
+ *   -> session.c (start/stop, threading bootstrap)
+ *   -> evalframe.c, profile.c (one file per hook mechanism; each includes
+ *      hook.h, the hot path as static inline functions)
+ *   -> extras.c, capture.c (exceptions, print/gc/audit; args, retval)
+ *   -> hook.c (hook state, filter slow path) -> thread.c (state, TLS
+ *      lookup, custom events) -> ring.c;
+ *   api.c -> dump.c -> names.c, writer.c, thread.c. pyjson.c (reprs,
+ *   cJSON) and clock.c are used at every level and use nothing of ours.
+ *
  * Include this only from files that use CPython: it includes Python.h.
  */
 #ifndef VT_TRACER_INTERNAL_H
@@ -142,6 +153,10 @@ struct vt_tracer {
     int64_t stop_ticks;                 /* ticks at the last stop() */
     uint64_t dropped;                   /* events dropped since the last save, to keep entries */
     int overflow;                       /* a ring wrapped since the last dump */
+    uint64_t untraced_threads;          /* threads whose state could not be created (out of
+                                           memory): their events are lost, they are not
+                                           retried, and every save reports them; protected
+                                           by the GIL */
 };
 
 /* ---- hooks: how a hook mechanism plugs into the hot path ------------
@@ -246,14 +261,28 @@ struct vt_tls {
  * glibc keeps for dlopen'ed modules such as our extension. */
 extern _Thread_local struct vt_tls vt_tracer__tls
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
-/* Creates the calling thread's state for t and caches it; NULL when out of
- * memory. Needs the GIL. */
+/* Creates the calling thread's state for t and caches it. When out of
+ * memory, counts the thread in t->untraced_threads and caches NULL, so that
+ * the thread's later events cost one compare and it is never retried (as
+ * _lsprof.c's POF_NOMEMORY). Returns the state or NULL. Needs the GIL. */
 struct vt_thread *vt_tracer__thread_register(struct vt_tracer *t);
 /* Reads th's name from threading if it is still unknown (a thread's first
  * event comes before threading lists it). Needs the GIL; can't fail. */
 void vt_tracer__thread_name_retry(struct vt_thread *th);
+/* Settles the calling thread's cache slot tls for the tracer of serial
+ * after a registration attempt that produced th (NULL = failed, counted in
+ * *untraced). Pure C, so that the unit tests check it without an
+ * interpreter. Can't fail. */
+static inline void
+vt_tracer__tls_settle(struct vt_tls *tls, uint64_t serial, struct vt_thread *th, uint64_t *untraced)
+{
+    if (th == NULL)
+        (*untraced)++;
+    tls->thread = th;
+    tls->serial = serial;
+}
 /* The calling thread's state for t, registering it first if needed; NULL when
- * out of memory. Hot path. Needs the GIL. */
+ * this thread cannot be traced (out of memory). Hot path. Needs the GIL. */
 static inline struct vt_thread *
 vt_tracer__thread(struct vt_tracer *t)
 {

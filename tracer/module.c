@@ -147,16 +147,23 @@ set_flag(struct vt_tracer *t, unsigned flag, int on)
 
 /* ---- type slots ----------------------------------------------------- */
 
+/* A serial never used before: the thread-local caches key on it (thread.c). */
+static uint64_t
+next_serial(void)
+{
+    static atomic_uint_fast64_t serials = 1;
+    return atomic_fetch_add(&serials, 1);
+}
+
 static PyObject *
 tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     (void)args;
     (void)kw;
-    static atomic_uint_fast64_t serials = 1;
     struct vt_tracer *t = (struct vt_tracer *)type->tp_alloc(type, 0);
     if (t == NULL)
         return NULL;
-    t->serial = atomic_fetch_add(&serials, 1);
+    t->serial = next_serial();
     t->entries = 1000000;
     t->max_stack_depth = -1;
     t->max_depth = VT_STACK_MAX;
@@ -212,50 +219,50 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
             &file_info, &reg, &trace_self, &min_duration, &output, &pname, &vdb, &log_print,
             &log_gc, &audit, &log_exc, &plugins, &log_async))
         return -1;
+    /* Every argument is checked and converted before t changes, so a
+     * refused call leaves the tracer as it was. New refs until moved into t. */
+    PyObject *patterns = NULL, *inc = NULL, *exc = NULL;
     if (t->collecting) {
         PyErr_SetString(PyExc_RuntimeError, "cannot re-initialize a running VizTracer");
-        return -1;
+        goto fail;
     }
     if (entries <= 0) {
         PyErr_SetString(PyExc_ValueError, "tracer_entries must be a positive integer");
-        return -1;
+        goto fail;
     }
     if (min_duration < 0) {
         PyErr_SetString(PyExc_ValueError, "min_duration must not be negative");
-        return -1;
+        goto fail;
     }
     long max_depth = -1;
     if (depth && depth != Py_None && depth_arg(depth, &max_depth) < 0)
-        return -1;
-    PyObject *patterns = NULL;
+        goto fail;
     if (audit && audit != Py_None && audit_arg(audit, &patterns) < 0)
-        return -1;
-    Py_XSETREF(t->log_audit, patterns);
-    PyObject *inc = NULL, *exc = NULL;
+        goto fail;
     if (files_arg(incl, "include_files", &inc) < 0)
-        return -1;
-    if (files_arg(excl, "exclude_files", &exc) < 0) {
-        Py_XDECREF(inc);
-        return -1;
-    }
+        goto fail;
+    if (files_arg(excl, "exclude_files", &exc) < 0)
+        goto fail;
     if (inc && exc) {
-        Py_DECREF(inc);
-        Py_DECREF(exc);
         PyErr_SetString(PyExc_ValueError,
                         "include_files and exclude_files can't be both specified!");
-        return -1;
+        goto fail;
     }
     if (output && output != Py_None && !PyUnicode_Check(output)) {
         PyErr_SetString(PyExc_TypeError, "output_file must be a str");
-        return -1;
+        goto fail;
     }
     if (pname && pname != Py_None && !PyUnicode_Check(pname)) {
         PyErr_SetString(PyExc_TypeError, "process_name must be a str");
-        return -1;
+        goto fail;
     }
     if ((uint64_t)entries != t->entries && t->threads != NULL) {
         vt_tracer__threads_destroy(t);
+        /* Threads still cache pointers to the freed states under the old
+         * serial: a new one makes each register again. */
+        t->serial = next_serial();
     }
+    Py_XSETREF(t->log_audit, patterns);
     t->entries = (uint64_t)entries;
     t->verbose = verbose;
     t->max_stack_depth = max_depth;
@@ -296,6 +303,11 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     if (reg && vt_tracer__register_global((PyObject *)t) < 0)
         return -1;
     return 0;
+fail:
+    Py_XDECREF(patterns);
+    Py_XDECREF(inc);
+    Py_XDECREF(exc);
+    return -1;
 }
 
 static void

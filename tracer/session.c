@@ -46,15 +46,20 @@ bootstrap(PyObject *self, PyObject *args)
         Py_RETURN_NONE;
     }
     struct vt_thread *th = vt_tracer__thread(t);
-    if (th != NULL)
-        learn_name(th);
+    if (th == NULL) {
+        /* This thread cannot be traced (counted, reported at save): it
+         * needs no hook. */
+        PyEval_SetProfile(NULL, NULL);
+        Py_RETURN_NONE;
+    }
+    learn_name(th);
     if (t->flags & VT_F_IGNORE_C) {
         /* Frames are seen by the frame hook; the profile hook is not needed. */
         PyEval_SetProfile(NULL, NULL);
         Py_RETURN_NONE;
     }
     PyEval_SetProfile(vt_tracer__profile, (PyObject *)t);
-    if (th != NULL && PyFrame_Check(frame) && PyUnicode_CompareWithASCIIString(event, "call") == 0)
+    if (PyFrame_Check(frame) && PyUnicode_CompareWithASCIIString(event, "call") == 0)
         vt_tracer__profile((PyObject *)t, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
     Py_RETURN_NONE;
 }
@@ -68,8 +73,9 @@ vt_tracer__hook_thread(struct vt_tracer *t)
     if (vt_tracer__hook_state.active != t || !t->collecting)
         return;
     struct vt_thread *th = vt_tracer__thread(t);
-    if (th != NULL)
-        learn_name(th);
+    if (th == NULL)
+        return; /* cannot be traced: counted, reported at save */
+    learn_name(th);
     if (!VT_HAVE_MONITORING && !(t->flags & VT_F_IGNORE_C))
         PyEval_SetProfile(vt_tracer__profile, (PyObject *)t);
 }

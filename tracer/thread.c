@@ -13,8 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "base/mem.h"
-
 /* The name of a threading.Thread that is already running, read without
  * running Python code (we may be inside the hook): sys.modules ->
  * threading._active[ident] -> its instance dict's "_name". NULL if unknown. */
@@ -52,7 +50,11 @@ _Thread_local struct vt_tls vt_tracer__tls;
 static struct vt_thread *
 thread_create(struct vt_tracer *t)
 {
-    struct vt_thread *th = vt_xcalloc(1, sizeof(*th));
+    /* Not vt_xcalloc: this runs inside the hook, which must not abort the
+     * program; the caller counts the failure instead. */
+    struct vt_thread *th = calloc(1, sizeof(*th));
+    if (th == NULL)
+        return NULL;
     void *stack = mmap(NULL, VT_STACK_MAX * sizeof(struct vt_frame), PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (stack == MAP_FAILED) {
@@ -84,10 +86,7 @@ struct vt_thread *
 vt_tracer__thread_register(struct vt_tracer *t)
 {
     struct vt_thread *th = thread_create(t);
-    if (th == NULL)
-        return NULL;
-    vt_tracer__tls.thread = th;
-    vt_tracer__tls.serial = t->serial;
+    vt_tracer__tls_settle(&vt_tracer__tls, t->serial, th, &t->untraced_threads);
     return th;
 }
 
@@ -187,6 +186,9 @@ vt_tracer__after_fork(struct vt_tracer *t, PyObject *unused)
     }
     t->overflow = 0;
     t->dropped = 0;
+    /* Of the threads that could not be traced, only this one (if it was one)
+     * exists in the child. */
+    t->untraced_threads = vt_tracer__tls.serial == t->serial && vt_tracer__tls.thread == NULL;
     Py_CLEAR(t->data);
     Py_RETURN_NONE;
 }

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "base/err.h"
+
 #define VT_VERSION "0.1.0"
 
 /* The name the module is importable as. */
@@ -32,7 +34,8 @@ typedef int (*vt_tracer_html_fn)(const char *json_path, const char *html_path, c
 void vt_tracer_set_html_writer(vt_tracer_html_fn fn);
 
 /* Parses a --min_duration value ("0.2ms", "300ns", "5.5us", "1s", "13" =
- * microseconds) into microseconds. Returns 0 on success, -1 when unparsable. */
-int vt_tracer_parse_duration(const char *text, double *us);
+ * microseconds) into microseconds. Returns VT_OK, or VT_ERR_FORMAT when
+ * unparsable (*us is then unchanged). */
+enum vt_err vt_tracer_parse_duration(const char *text, double *us);
 
 #endif

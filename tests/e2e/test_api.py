@@ -219,3 +219,44 @@ def test_register_exit_saves_at_exit_and_on_sigterm(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert any(n.startswith("before_term (") for n in names(load(str(tmp_path / "term.json"))))
+
+
+def test_refused_init_leaves_the_tracer_as_it_was(tmp_path):
+    # A refused __init__ changes nothing, log_audit included: the tracer
+    # still logs the "open" audit event it was built for.
+    out = tmp_path / "a.json"
+    api(tmp_path, f"""
+        from viztracer import VizTracer
+        t = VizTracer(log_audit=["open"], verbose=0, output_file="{out}")
+        for kw in [dict(log_audit=["nomatch"], output_file=5),
+                   dict(log_audit=["nomatch"], include_files=["a"], process_name=5)]:
+            try:
+                t.__init__(**kw)
+            except TypeError:
+                pass
+            else:
+                raise SystemExit("accepted " + repr(kw))
+        t.start()
+        open("{out}", "a").close()
+        t.stop()
+        t.save()
+        """)
+    assert [e["name"] for e in events(load(str(out)), "i")] == ["open"]
+
+
+def test_init_with_other_entries_after_a_session(tmp_path):
+    # Re-initializing with another tracer_entries frees the thread states;
+    # the threads that cached them register again instead of using freed
+    # memory.
+    out = tmp_path / "e.json"
+    api(tmp_path, f"""
+        import threading
+        from viztracer import VizTracer
+        def f():
+            return 1
+        t = VizTracer(tracer_entries=100, verbose=0, output_file="{out}")
+        t.start(); f(); t.stop(); t.clear()
+        t.__init__(tracer_entries=200, verbose=0, output_file="{out}")
+        t.start(); f(); t.stop(); t.save()
+        """)
+    assert [n for n in names(load(str(out))) if n.startswith("f (")] == ["f (<string>:4)"]

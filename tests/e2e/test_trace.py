@@ -157,6 +157,53 @@ def test_threads(run):
     assert pm[0]["args"]["name"] == "MainProcess"
 
 
+@pytest.mark.parametrize("flag", [[], ["--ignore_c_function"]])
+def test_thread_out_of_memory_is_counted_and_reported(run, flag):
+    # Two threads start under an address-space limit that leaves room for the
+    # threads but not for a tracer's per-thread ring (40 MB at the default
+    # tracer_entries): their registration fails for real. Each is counted
+    # once (a retry on every event would count it again), the main thread
+    # is still traced, and the save says so on stderr and in the metadata.
+    r = run(["--quiet"] + flag + ["cmdline_test.py"], script="""
+        import resource, threading
+        def work(n):
+            return sum(range(n))
+        def vmsize():
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmSize:"):
+                        return int(line.split()[1]) * 1024
+        threading.stack_size(256 * 1024)
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (vmsize() + 16 * 1024 * 1024, hard))
+        ts = [threading.Thread(target=work, args=(1000,), name=f"w{i}") for i in range(2)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        work(10)
+        """)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("viztracer: 2 threads could not be traced (out of memory)\n") == 1, \
+        r.stderr
+    data = r.load()
+    assert data["viztracer_metadata"]["untraced_threads"] == 2
+    threads = {e["args"]["name"] for e in data["traceEvents"]
+               if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert threads == {"MainThread"}
+    assert len(by_name(data, "work (")) == 1
+
+
+def test_every_thread_traced_reports_nothing(run):
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        import threading
+        t = threading.Thread(target=print, args=("x",))
+        t.start(); t.join()
+        """)
+    assert r.returncode == 0, r.stderr
+    assert "could not be traced" not in r.stderr
+    assert "untraced_threads" not in r.load()["viztracer_metadata"]
+
+
 def test_thread_started_before_tracing(tmp_path):
     from conftest import run_python
     out = tmp_path / "t.json"
