@@ -3,7 +3,8 @@
 #   make            build build/bin/viztracer and build/python/viztracer/
 #   make demo       trace examples/demo.py into result.json
 #   make test       unit (Check), end-to-end (pytest on the real binary), node and browser
-#                   tests, the fuzz replay, then `make asan`
+#                   tests, the fuzz replay, then `make asan`, then `make test-versions`
+#   make test-versions  the end-to-end tests on each CPython 3.12 / 3.13 under $PYENV_ROOT
 #   make asan       the unit and end-to-end tests on an ASan+UBSan build
 #   make bench      overhead, dump speed and memory against cProfile (bench/README.md)
 #   make deps       install what is missing (apt-get, as root); run by the targets above
@@ -28,6 +29,18 @@ Q := $(if $(V),,@)
 say = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
 
 PY_EXE := $(shell readlink -f $(PYTHON) 2>/dev/null)
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifeq ($(PY_VERSION),)
+$(error PYTHON=$(PYTHON) does not run)
+endif
+# Each interpreter builds into its own folder, so builds for several live side
+# by side: Debian's python3 (the default) in build/, any other in
+# build/py<major.minor>/ (its viztracer is build/py3.12/bin/viztracer).
+ifeq ($(PY_EXE),$(shell readlink -f /usr/bin/python3 2>/dev/null))
+PYBUILD ?= $(BUILD)
+else
+PYBUILD ?= $(BUILD)/py$(PY_VERSION)
+endif
 PY_INCLUDES := $(shell $(PYCONFIG) --includes 2>/dev/null)
 PY_LDFLAGS := $(shell $(PYCONFIG) --embed --ldflags 2>/dev/null)
 EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
@@ -52,9 +65,14 @@ CONFIG ?= release
 ifeq ($(STATIC_PYTHON)$(CONFIG),1release)
 ifneq ($(wildcard $(PY_LIBPL)/$(PY_LIBRARY)),)
 PY_LINK := -no-pie -Wl,--export-dynamic $(PY_LIBPL)/$(PY_LIBRARY) $(PY_STATIC_LIBS)
+PY_LIB_FILE := $(PY_LIBPL)/$(PY_LIBRARY)
 endif
 endif
 PY_LINK ?= $(PY_LDFLAGS)
+# The interpreter library the executable carries (the archive) or loads (the
+# shared libpython): a new one relinks, and the executable warns at start
+# when the installed one is no longer the one it was built with (pylib.c).
+PY_LIB_FILE ?= $(realpath $(shell $(PYTHON) -c 'import sysconfig as s; print(s.get_config_var("LIBDIR") + "/" + s.get_config_var("LDLIBRARY"))' 2>/dev/null))
 BIN_LIBS = $(PY_LINK) $(LIBS) $(EXTRA_BIN_LIBS)
 
 # Debian packages the build and the tests need (make deps installs the missing ones).
@@ -83,14 +101,14 @@ else
 CFLAGS_CFG := $(OPT_CFLAGS)
 LDFLAGS_CFG :=
 endif
-OBJDIR := $(BUILD)/$(CONFIG)/obj
+OBJDIR := $(PYBUILD)/$(CONFIG)/obj
 CFLAGS := $(BASE_CFLAGS) $(CFLAGS_CFG) $(EXTRA_CFLAGS)
 ifeq ($(CONFIG),release)
-BINDIR := $(BUILD)/bin
-PYDIR := $(BUILD)/python
+BINDIR := $(PYBUILD)/bin
+PYDIR := $(PYBUILD)/python
 else
-BINDIR := $(BUILD)/$(CONFIG)/bin
-PYDIR := $(BUILD)/$(CONFIG)/python
+BINDIR := $(PYBUILD)/$(CONFIG)/bin
+PYDIR := $(PYBUILD)/$(CONFIG)/python
 endif
 
 obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
@@ -102,7 +120,9 @@ UNIT_OBJ := $(call obj,$(UNIT_SRC) tests/unit/check_main.c)
 VIZTRACER := $(BINDIR)/viztracer
 EXTENSION := $(PYDIR)/viztracer/_core$(EXT_SUFFIX)
 PYGLUE := $(patsubst tracer/python/%,$(PYDIR)/%,$(GLUE))
-CHECK_UNIT := $(BUILD)/$(CONFIG)/tests/check_unit
+CHECK_UNIT := $(PYBUILD)/$(CONFIG)/tests/check_unit
+PYLIB_C := $(PYBUILD)/$(CONFIG)/gen/pylib.c
+PYLIB_O := $(OBJDIR)/gen/pylib.o
 
 # Hooks for the parts that bring their own rules (viewer/viewer.mk, vdb/vdb.mk):
 # they may append to ALL_TARGETS (built by `make`), TEST_TARGETS (run by
@@ -117,7 +137,7 @@ DEPS_NPM :=
 -include viewer/viewer.mk
 -include vdb/vdb.mk
 
-.PHONY: all deps demo test test-unit test-e2e asan bench format format-check lint tidy \
+.PHONY: all deps demo test test-unit test-e2e test-versions asan bench format format-check lint tidy \
 	cppcheck banned check-headers fuzz install clean golden
 
 all: deps
@@ -126,20 +146,38 @@ all: deps
 .PHONY: build
 build: $(VIZTRACER) $(EXTENSION) $(PYGLUE) $(ALL_TARGETS)
 
-$(OBJDIR)/%.o: %.c $(BUILD)/$(CONFIG)/.flags
+$(OBJDIR)/%.o: %.c $(PYBUILD)/$(CONFIG)/.flags
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CFLAGS) -c $< -o $@
 
 # Changing flags rebuilds everything of that configuration.
-$(BUILD)/$(CONFIG)/.flags: FORCE
+$(PYBUILD)/$(CONFIG)/.flags: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(CC) $(CFLAGS) $(BIN_LIBS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(BIN_LIBS)' > $@
 .PHONY: FORCE
 FORCE:
 
-$(VIZTRACER): $(MAIN_OBJ) $(LIB_OBJ)
+# What the executable knows of its interpreter library: path, size and
+# mtime (a package upgrade keeps the packaged mtime, which may be older than
+# our link, so the stamp's content rather than its age decides), and the
+# command that rebuilds it. Rewritten only when it changes.
+$(PYLIB_C): FORCE
 	@mkdir -p $(dir $@)
-	$(call say,LINK,$@)$(CC) $(LDFLAGS_CFG) -o $@ $^ $(BIN_LIBS)
+	$(Q)f='$(PY_LIB_FILE)'; set -- $$(stat -L -c '%s %Y' "$$f" 2>/dev/null || echo -1 -1); \
+	{ echo '/* generated by the Makefile: the interpreter library linked (launcher/pylib.h) */'; \
+	  echo '#include "launcher/pylib.h"'; \
+	  echo "const struct vt_pylib_stamp vt_pylib_built = {\"$$f\", $$1LL, $$2LL,"; \
+	  echo '    "make -C $(CURDIR) PYTHON=$(PYTHON)"};'; } > $@.tmp; \
+	cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(PYLIB_O): $(PYLIB_C)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS) -I. -c $< -o $@
+
+# The library itself is a prerequisite too (a newer file relinks), left out of $^.
+$(VIZTRACER): $(MAIN_OBJ) $(LIB_OBJ) $(PYLIB_O) $(PY_LIB_FILE)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_CFG) -o $@ $(filter-out $(PY_LIB_FILE),$^) $(BIN_LIBS)
 
 $(EXTENSION): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -154,42 +192,65 @@ $(PYDIR)/%.py: tracer/python/%.py
 # ---- tests -----------------------------------------------------------------
 
 # One SRunner for every suite: the suite list is read from the test files.
-$(BUILD)/$(CONFIG)/tests/suites.h: $(UNIT_SRC)
+$(PYBUILD)/$(CONFIG)/tests/suites.h: $(UNIT_SRC)
 	@mkdir -p $(dir $@)
 	$(Q)sed -n -E 's/^(Suite \*)?([a-z0-9_]+_suite)\(void\)$$/VT_SUITE(\2)/p' $(UNIT_SRC) > $@.tmp && mv $@.tmp $@
 
 # Suite functions are found by name, not declared in a header.
 $(OBJDIR)/tests/%.o: CFLAGS += -Wno-missing-prototypes
-$(OBJDIR)/tests/unit/check_main.o: CFLAGS += -I$(BUILD)/$(CONFIG)/tests
-$(OBJDIR)/tests/unit/check_main.o: $(BUILD)/$(CONFIG)/tests/suites.h
+$(OBJDIR)/tests/unit/check_main.o: CFLAGS += -I$(PYBUILD)/$(CONFIG)/tests
+$(OBJDIR)/tests/unit/check_main.o: $(PYBUILD)/$(CONFIG)/tests/suites.h
 
-$(CHECK_UNIT): $(UNIT_OBJ) $(LIB_OBJ)
+$(CHECK_UNIT): $(UNIT_OBJ) $(LIB_OBJ) $(PYLIB_O) $(PY_LIB_FILE)
 	@mkdir -p $(dir $@)
-	$(call say,LINK,$@)$(CC) $(LDFLAGS_CFG) -o $@ $^ $(BIN_LIBS) -lcheck -lsubunit
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_CFG) -o $@ $(filter-out $(PY_LIB_FILE),$^) $(BIN_LIBS) -lcheck -lsubunit
 
 # Everything: unit, end-to-end and browser tests, then the same unit and
-# end-to-end tests on the ASan+UBSan build.
+# end-to-end tests on the ASan+UBSan build, then the end-to-end tests on
+# every other CPython 3.12 / 3.13 found (test-versions).
 test: deps
 	$(Q)$(MAKE) --no-print-directory build
 	$(Q)$(MAKE) --no-print-directory test-unit test-e2e $(TEST_TARGETS)
 	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory test-versions
 
 test-unit: $(CHECK_UNIT)
 	$(Q)$(CHECK_UNIT)
 
-PYTEST := $(PYTHON) -m pytest -q -p no:cacheprovider
+# pytest runs on Debian's python3 (its python3-pytest) whatever PYTHON the
+# executable under test was built for: that one goes to the tests as
+# VIZTRACER_PYTHON.
+PYTEST := /usr/bin/python3 -m pytest -q -p no:cacheprovider
 test-e2e: build
 	$(Q)VIZTRACER_BIN=$(abspath $(VIZTRACER)) VIZTRACER_PYDIR=$(abspath $(PYDIR)) \
 		VIZTRACER_PYTHON=$(PYTHON) $(PYTEST) tests/e2e
 
+# The end-to-end suite on every other CPython 3.12 and 3.13 found under
+# $(PYENV_ROOT)/versions (shared-library builds, as pyenv makes them), each
+# built into its own folder. Prints which interpreters ran and which were not
+# found; fails when the suite fails on any of them.
+PYENV_ROOT ?= /root/.pyenv
+TEST_VERSIONS ?= 3.12 3.13
+.PHONY: test-versions
+test-versions:
+	$(Q)ran=""; missing=""; failed=""; for v in $(TEST_VERSIONS); do \
+		found=""; for p in $(PYENV_ROOT)/versions/$$v.*/bin/python$$v; do \
+			[ -x "$$p" ] || continue; found=1; ran="$$ran $$p"; \
+			echo "test-versions: $$p"; \
+			$(MAKE) --no-print-directory PYTHON=$$p build test-e2e || failed="$$failed $$p"; \
+		done; [ -n "$$found" ] || missing="$$missing $$v"; \
+	done; \
+	echo "test-versions: ran on:$${ran:- none}; not found:$${missing:- none}"; \
+	[ -z "$$failed" ] || { echo "test-versions: failed on:$$failed"; exit 1; }
+
 # ASan+UBSan: CPython's own at-exit allocations are suppressed (tests/unit/lsan.supp).
 asan: deps
-	$(Q)$(MAKE) --no-print-directory CONFIG=asan build $(BUILD)/asan/tests/check_unit
+	$(Q)$(MAKE) --no-print-directory CONFIG=asan build $(PYBUILD)/asan/tests/check_unit
 	$(Q)ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/unit/lsan.supp) \
-		PYTHONMALLOC=malloc CK_FORK=no $(BUILD)/asan/tests/check_unit
+		PYTHONMALLOC=malloc CK_FORK=no $(PYBUILD)/asan/tests/check_unit
 	$(Q)ASAN_OPTIONS=detect_leaks=0 PYTHONMALLOC=malloc VIZTRACER_ASAN=1 \
-		VIZTRACER_BIN=$(abspath $(BUILD)/asan/bin/viztracer) \
-		VIZTRACER_PYDIR=$(abspath $(BUILD)/asan/python) VIZTRACER_PYTHON=$(PYTHON) \
+		VIZTRACER_BIN=$(abspath $(PYBUILD)/asan/bin/viztracer) \
+		VIZTRACER_PYDIR=$(abspath $(PYBUILD)/asan/python) VIZTRACER_PYTHON=$(PYTHON) \
 		$(PYTEST) tests/e2e
 	$(Q)$(if $(ASAN_TARGETS),$(MAKE) --no-print-directory CONFIG=asan $(ASAN_TARGETS))
 
@@ -229,17 +290,29 @@ deps:
 		fi; \
 	done
 
+# Debian's python3's build installs as PREFIX/bin/viztracer (+ vizviewer,
+# vdb) with its package in PREFIX/lib/viztracer/python; any other
+# interpreter's beside it, as PREFIX/bin/viztracer3.12 -> PREFIX/lib/viztracer/py3.12/bin/viztracer
+# with that build's package in PREFIX/lib/viztracer/py3.12/python (the
+# executable finds it from its real path).
+ifeq ($(PYBUILD),$(BUILD))
+INST_BIN := $(PREFIX)/bin
+INST_PY := $(PREFIX)/lib/viztracer/python
+else
+INST_BIN := $(PREFIX)/lib/viztracer/py$(PY_VERSION)/bin
+INST_PY := $(PREFIX)/lib/viztracer/py$(PY_VERSION)/python
+endif
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer
-	install -m 755 $(VIZTRACER) $(DESTDIR)$(PREFIX)/bin/viztracer
-	ln -sf viztracer $(DESTDIR)$(PREFIX)/bin/vizviewer
-	ln -sf viztracer $(DESTDIR)$(PREFIX)/bin/vdb
-	install -m 644 $(EXTENSION) $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/
-	install -d $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/__pycache__
-	install -p -m 644 $(PYGLUE) $(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/
-	install -p -m 644 $(PYDIR)/viztracer/__pycache__/*.pyc \
-		$(DESTDIR)$(PREFIX)/lib/viztracer/python/viztracer/__pycache__/
-	@echo "installed; for the Python API: PYTHONPATH=$(PREFIX)/lib/viztracer/python"
+	install -d $(DESTDIR)$(INST_BIN) $(DESTDIR)$(INST_PY)/viztracer/__pycache__
+	install -m 755 $(VIZTRACER) $(DESTDIR)$(INST_BIN)/viztracer
+	ln -sf viztracer $(DESTDIR)$(INST_BIN)/vizviewer
+	ln -sf viztracer $(DESTDIR)$(INST_BIN)/vdb
+	install -m 644 $(EXTENSION) $(DESTDIR)$(INST_PY)/viztracer/
+	install -p -m 644 $(PYGLUE) $(DESTDIR)$(INST_PY)/viztracer/
+	install -p -m 644 $(PYDIR)/viztracer/__pycache__/*.pyc $(DESTDIR)$(INST_PY)/viztracer/__pycache__/
+	$(if $(filter $(PYBUILD),$(BUILD)),,install -d $(DESTDIR)$(PREFIX)/bin && \
+		ln -sf ../lib/viztracer/py$(PY_VERSION)/bin/viztracer $(DESTDIR)$(PREFIX)/bin/viztracer$(PY_VERSION))
+	@echo "installed; for the Python API: PYTHONPATH=$(INST_PY)"
 
 clean:
 	rm -rf $(BUILD) result.json
@@ -326,4 +399,4 @@ fuzz-replay: $(FUZZ_BIN)
 	$(Q)fail=0; for b in $(FUZZ_BIN); do \
 		sh tests/fuzz/replay.sh $$b $$(basename $$b) $(BUILD)/fuzz || fail=1; done; exit $$fail
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(OBJDIR) -name '*.d' 2>/dev/null)

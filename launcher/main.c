@@ -24,6 +24,7 @@
 #include "attach.h"
 #include "cli.h"
 #include "embed.h"
+#include "pylib.h"
 
 /* vizviewer and vdb are the same executable, chosen by the name it is called
  * by or by a first argument "view" / "vdb". Each part is dispatched to once
@@ -328,6 +329,8 @@ main(int argc, char **argv)
         vt_cli_options_fini(&o);
         return 1;
     }
+    if (o.subprocess_child == NULL)
+        vt_pylib_warn_if_changed(); /* once: a traced child would repeat it */
 #ifdef VT_HAVE_VIEWER
     vt_tracer_set_html_writer(write_html);
 #endif

@@ -85,23 +85,23 @@ vt_tracer__capture_retval(struct vt_thread *th, struct vt_frame *fr, PyObject *r
 int32_t
 vt_tracer__caller_line(struct vt_thread *th, _PyInterpreterFrame *f)
 {
-    while (f && f->owner != FRAME_OWNED_BY_GENERATOR &&
-           f->prev_instr < _PyCode_CODE(f->f_code) + f->f_code->_co_firsttraceable)
+    while (f && _PyFrame_IsIncomplete(f))
         f = f->previous;
     if (f == NULL)
         return -1;
-    int lasti = _PyInterpreterFrame_LASTI(f);
+    int lasti = vt_frame_lasti(f);
+    PyCodeObject *co = vt_frame_code(f);
     if (th->lcache == NULL) {
         th->lcache = calloc(VT_LCACHE_SIZE, sizeof(struct vt_line_cache));
         if (th->lcache == NULL)
             return -1;
     }
-    size_t h = (((uintptr_t)f->f_code >> 4) ^ (uintptr_t)lasti * 31) & (VT_LCACHE_SIZE - 1);
+    size_t h = (((uintptr_t)co >> 4) ^ (uintptr_t)lasti * 31) & (VT_LCACHE_SIZE - 1);
     struct vt_line_cache *c = &th->lcache[h];
-    if (c->code != f->f_code || c->lasti != lasti) {
-        c->code = f->f_code;
+    if (c->code != co || c->lasti != lasti) {
+        c->code = co;
         c->lasti = lasti;
-        c->line = PyCode_Addr2Line(f->f_code, lasti * (int)sizeof(_Py_CODEUNIT));
+        c->line = PyCode_Addr2Line(co, lasti * (int)sizeof(_Py_CODEUNIT));
     }
     return c->line;
 }
@@ -147,15 +147,21 @@ vt_tracer__enter_task(struct vt_tracer *t, struct vt_thread *th)
 void
 vt_tracer__task_await(struct vt_tracer *t, struct vt_thread *th, _PyInterpreterFrame *f)
 {
-    if (th->ignore || !(f->f_code->co_flags & CO_COROUTINE) ||
-        f->owner != FRAME_OWNED_BY_GENERATOR ||
-        _PyFrame_GetGenerator(f)->gi_frame_state != FRAME_SUSPENDED)
+    PyCodeObject *co = vt_frame_code(f);
+    if (th->ignore || !(co->co_flags & CO_COROUTINE) || f->owner != FRAME_OWNED_BY_GENERATOR ||
+        !vt_frame_suspended(f))
         return;
-    int line =
-        PyCode_Addr2Line(f->f_code, _PyInterpreterFrame_LASTI(f) * (int)sizeof(_Py_CODEUNIT));
-    PyObject *d = Py_BuildValue("{s:s,s:s,s:s,s:s,s:{s:O,s:i}}", "ph", "i", "cat", "INSTANT",
-                                "name", "await", "s", "t", "args", "function",
-                                f->f_code->co_qualname, "line", line); /* new ref */
+    vt_tracer__task_await_at(t, th, co,
+                             PyCode_Addr2Line(co, vt_frame_lasti(f) * (int)sizeof(_Py_CODEUNIT)));
+}
+
+void
+vt_tracer__task_await_at(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co, int line)
+{
+    (void)th;
+    PyObject *d =
+        Py_BuildValue("{s:s,s:s,s:s,s:s,s:{s:O,s:i}}", "ph", "i", "cat", "INSTANT", "name", "await",
+                      "s", "t", "args", "function", co->co_qualname, "line", line); /* new ref */
     if (d)
         vt_tracer__push_custom(t, d, 0);
     else

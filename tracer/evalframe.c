@@ -18,20 +18,26 @@ eval_frame(PyThreadState *ts, _PyInterpreterFrame *f, int throwflag)
     struct vt_thread *th = vt_tracer__thread(t);
     if (th == NULL || th->reentrant)
         return _PyEval_EvalFrameDefault(ts, f, throwflag);
+#if VT_HAVE_MONITORING
+    /* 3.12+ installs no threading bootstrap (session.c): a new thread's name
+     * is read once threading lists it, a few frames into its bootstrap. */
+    if (th->name == NULL && th->depth < 4)
+        vt_tracer__thread_name_retry(th);
+#endif
     /* Calling a generator or coroutine function only builds the generator
      * (RETURN_GENERATOR); its body runs, and is recorded, when resumed. The
      * profile hook does not report this step either. */
-    if ((f->f_code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) &&
+    PyCodeObject *code = vt_frame_code(f);
+    if ((code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) &&
         f->owner == FRAME_OWNED_BY_THREAD)
         return _PyEval_EvalFrameDefault(ts, f, throwflag);
     /* With the profile hook on, this hook is here only for --log_exception. */
     int calls = (t->flags & VT_F_IGNORE_C) != 0;
     uint64_t s = vt_tracer__hook_state.session;
     if (calls)
-        vt_tracer__hook_call(t, th, (uintptr_t)f->f_code, NULL, f->f_code, f, 0,
-                             ts->cframe->current_frame);
+        vt_tracer__hook_call(t, th, (uintptr_t)code, NULL, code, f, 0, vt_frame_current(ts));
     /* f is gone once evaluated: keep its code for the exception's event. */
-    PyCodeObject *co = (t->flags & VT_F_LOG_EXC) ? f->f_code : NULL; /* new ref below */
+    PyCodeObject *co = (t->flags & VT_F_LOG_EXC) ? code : NULL; /* new ref below */
     int gen_frame = f->owner == FRAME_OWNED_BY_GENERATOR;
     Py_XINCREF(co);
     PyObject *r = _PyEval_EvalFrameDefault(ts, f, throwflag);

@@ -116,7 +116,7 @@ vt_tracer__hook_finish(struct vt_tracer *t, int64_t now)
         while (th->depth > 0) {
             struct vt_frame *fr = &th->stack[--th->depth];
             if (fr->what == 0 || now - fr->start < t->min_dur_ticks) {
-                Py_CLEAR(fr->args);
+                vt_tracer__frame_drop(fr);
                 continue;
             }
             vt_tracer__record(th, fr, now);

@@ -22,9 +22,7 @@
 
 #include "internal.h"
 
-#define Py_BUILD_CORE 1
-#include <internal/pycore_frame.h>
-#undef Py_BUILD_CORE
+#include "pyframe.h"
 
 /* capture.c: what a call carries besides its name; each runs Python code
  * (repr, asyncio), guarded by th->reentrant and th->ignore. Need the GIL. */
@@ -44,6 +42,10 @@ void vt_tracer__enter_task(struct vt_tracer *t, struct vt_thread *th);
 /* A coroutine frame of the running task is suspended at an await: records
  * an instant event on the task's track. Call before vt_tracer__hook_return(). */
 void vt_tracer__task_await(struct vt_tracer *t, struct vt_thread *th, _PyInterpreterFrame *f);
+/* The same instant event, for a hook that knows the code and line of the
+ * await but has no suspended frame (sys.monitoring's PY_YIELD). */
+void vt_tracer__task_await_at(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co,
+                              int line);
 
 /* hook.c: the filter's slow path */
 /* Decides whether code of co's file is skipped with its whole subtree and
@@ -88,6 +90,7 @@ vt_tracer__hook_call(struct vt_tracer *t, struct vt_thread *th, uintptr_t what, 
     }
     struct vt_frame *fr = &th->stack[th->depth++];
     fr->what = what;
+    Py_XINCREF(co); /* what's reference (struct vt_frame), moved into the event */
     fr->extra = extra;
     fr->args = NULL;
     if (co && (t->flags & VT_F_LOG_ARGS))
@@ -129,8 +132,7 @@ vt_tracer__record(struct vt_thread *th, struct vt_frame *fr, int64_t end)
     e->caller_line = fr->caller_line;
     e->task = th->task;
     if ((fr->what & VT_EVENT_KIND_MASK) == VT_EVENT_PY) {
-        Py_INCREF((PyObject *)fr->what);
-        e->extra = fr->args; /* moves the reference */
+        e->extra = fr->args; /* moves both references: the code's and the args' */
     } else {
         Py_XINCREF(fr->extra);
         e->extra = fr->extra;
@@ -160,7 +162,7 @@ vt_tracer__hook_return(struct vt_tracer *t, struct vt_thread *th, PyObject *retv
             vt_tracer__capture_retval(th, fr, retval);
         vt_tracer__record(th, fr, end);
     } else {
-        Py_CLEAR(fr->args);
+        vt_tracer__frame_drop(fr);
     }
     if (th->task && th->depth == th->task_depth)
         th->task = 0; /* the frame that ran the task step is done */

@@ -65,11 +65,24 @@ vt_tracer__depth_limit(long max_stack_depth)
 /* One call that has not returned yet. */
 struct vt_frame {
     int64_t start;       /* ticks at entry */
-    uintptr_t what;      /* tagged pointer as in struct vt_event; 0 = glue, not recorded */
+    uintptr_t what;      /* tagged pointer as in struct vt_event, owning the code object of a
+                            Python call (an open call can outlive its code: on 3.11 a program
+                            that starts cProfile replaces our hook, and the returns of the
+                            calls open then never come); 0 = glue, not recorded */
     PyObject *args;      /* owned dict of logged arguments, or NULL */
     PyObject *extra;     /* borrowed C owner (module name or type) for C calls */
     int32_t caller_line; /* line of the call in the caller (vdb mode), or -1 */
 };
+
+/* Releases what an open call fr holds when it is dropped unrecorded. */
+static inline void
+vt_tracer__frame_drop(struct vt_frame *fr)
+{
+    Py_CLEAR(fr->args);
+    if (fr->what != 0 && (fr->what & VT_EVENT_KIND_MASK) == VT_EVENT_PY)
+        Py_DECREF((PyObject *)fr->what);
+    fr->what = 0;
+}
 
 /* Entries of the per-thread (code, instruction) -> line cache of vdb mode. */
 #define VT_LCACHE_SIZE 256
@@ -200,6 +213,21 @@ void vt_tracer__profile_stop(PyInterpreterState *interp);
 /* Marks our module and types: C calls bound to them are never recorded.
  * Either may be NULL. Needs the GIL. */
 void vt_tracer__hook_own(PyObject *module, PyTypeObject *type);
+/* Whether self (a builtin method's object) is our module or one of our
+ * objects, whose C calls are not recorded. */
+int vt_tracer__is_own(PyObject *self);
+
+/* hook_monitor.c: the sys.monitoring hook, the only one on 3.12 and later */
+#if PY_VERSION_HEX >= 0x030C0000
+#define VT_HAVE_MONITORING 1
+/* Registers our tool and callbacks for t's options (every thread of the
+ * interpreter). Returns 0, or -1 with an exception set. Needs the GIL. */
+int vt_tracer__monitor_start(struct vt_tracer *t);
+/* Unregisters them; keeps a pending exception. Needs the GIL. */
+void vt_tracer__monitor_stop(void);
+#else
+#define VT_HAVE_MONITORING 0
+#endif
 
 /* evalframe.c */
 /* Installs the frame-evaluation hook for interp; restores the default. */
@@ -238,6 +266,9 @@ extern _Thread_local struct vt_tls vt_tracer__tls
  * the thread's later events cost one compare and it is never retried (as
  * _lsprof.c's POF_NOMEMORY). Returns the state or NULL. Needs the GIL. */
 struct vt_thread *vt_tracer__thread_register(struct vt_tracer *t);
+/* Reads th's name from threading if it is still unknown (a thread's first
+ * event comes before threading lists it). Needs the GIL; can't fail. */
+void vt_tracer__thread_name_retry(struct vt_thread *th);
 /* Settles the calling thread's cache slot tls for the tracer of serial
  * after a registration attempt that produced th (NULL = failed, counted in
  * *untraced). Pure C, so that the unit tests check it without an

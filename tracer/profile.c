@@ -27,19 +27,23 @@ vt_tracer__hook_own(PyObject *module, PyTypeObject *type)
     }
 }
 
-/* C functions of our own module and tracer objects never show in a trace. */
-static int
-is_own(PyObject *func)
+int
+vt_tracer__is_own(PyObject *self)
 {
-    PyObject *self = PyCFunction_GET_SELF(func);
-    if (self == NULL)
-        return 0;
     if (self == own_module)
         return 1;
     for (size_t i = 0; i < sizeof(own_types) / sizeof(own_types[0]) && own_types[i]; i++)
         if (Py_TYPE(self) == own_types[i])
             return 1;
     return 0;
+}
+
+/* C functions of our own module and tracer objects never show in a trace. */
+static int
+is_own(PyObject *func)
+{
+    PyObject *self = PyCFunction_GET_SELF(func);
+    return self != NULL && vt_tracer__is_own(self);
 }
 
 int
@@ -55,7 +59,8 @@ vt_tracer__profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     case PyTrace_CALL: {
         /* A Python function starts, or a generator/coroutine resumes. */
         _PyInterpreterFrame *f = frame->f_frame;
-        vt_tracer__hook_call(t, th, (uintptr_t)f->f_code, NULL, f->f_code, f, 1, f->previous);
+        PyCodeObject *co = vt_frame_code(f);
+        vt_tracer__hook_call(t, th, (uintptr_t)co, NULL, co, f, 1, f->previous);
         break;
     }
     case PyTrace_RETURN:
@@ -83,16 +88,28 @@ vt_tracer__profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     return 0;
 }
 
+/* 3.12 has a public call for every thread (and 3.13 no longer exports
+ * _PyEval_SetProfile); 3.11 sets each thread state. */
 void
 vt_tracer__profile_start(struct vt_tracer *t, PyInterpreterState *interp)
 {
+#if PY_VERSION_HEX >= 0x030C0000
+    (void)interp;
+    PyEval_SetProfileAllThreads(vt_tracer__profile, (PyObject *)t);
+#else
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts))
         _PyEval_SetProfile(ts, vt_tracer__profile, (PyObject *)t);
+#endif
 }
 
 void
 vt_tracer__profile_stop(PyInterpreterState *interp)
 {
+#if PY_VERSION_HEX >= 0x030C0000
+    (void)interp;
+    PyEval_SetProfileAllThreads(NULL, NULL);
+#else
     for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts))
         _PyEval_SetProfile(ts, NULL, NULL);
+#endif
 }

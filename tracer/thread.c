@@ -75,6 +75,13 @@ thread_create(struct vt_tracer *t)
     return th;
 }
 
+void
+vt_tracer__thread_name_retry(struct vt_thread *th)
+{
+    if (th->name == NULL)
+        th->name = quiet_name(th->ident);
+}
+
 struct vt_thread *
 vt_tracer__thread_register(struct vt_tracer *t)
 {
@@ -136,7 +143,7 @@ static void
 thread_free(struct vt_thread *th)
 {
     for (uint32_t i = 0; i < th->depth; i++)
-        Py_CLEAR(th->stack[i].args);
+        vt_tracer__frame_drop(&th->stack[i]);
     for (size_t i = 0; i < VT_FCACHE_SIZE; i++)
         Py_CLEAR(th->fkey[i]);
     munmap(th->stack, VT_STACK_MAX * sizeof(struct vt_frame));

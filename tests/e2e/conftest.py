@@ -110,4 +110,16 @@ def run_python(code, cwd, timeout=60):
     )
 
 
-__all__ = ["BIN", "FIB", "PYTHON", "events", "names", "load", "run_python", "sys"]
+def needs_module(name):
+    """Marks a test whose program imports a Debian package (IPython, joblib).
+    Another interpreter (make test-versions) does not have it: the test is
+    skipped there with that reason. On Debian's python3 a missing package
+    fails the test."""
+    debian = os.path.realpath(PYTHON) == os.path.realpath("/usr/bin/python3")
+    have = debian or subprocess.run([PYTHON, "-c", "import " + name], capture_output=True).returncode == 0
+    return pytest.mark.skipif(
+        not have, reason=f"{name} is a Debian package, not installed for {PYTHON}"
+    )
+
+
+__all__ = ["BIN", "FIB", "PYTHON", "events", "names", "load", "needs_module", "run_python", "sys"]

@@ -1,6 +1,8 @@
 """%load_ext viztracer and %%viztracer in a real IPython InteractiveShell."""
 
-from conftest import events, load, run_python
+from conftest import events, load, needs_module, run_python
+
+pytestmark = needs_module("IPython")
 
 
 def free_port():

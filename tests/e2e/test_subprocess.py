@@ -8,7 +8,7 @@ import subprocess
 import textwrap
 import time
 
-from conftest import ASAN, BIN, _asan_runtime, python_env
+from conftest import ASAN, BIN, _asan_runtime, needs_module, python_env
 from test_multiprocess import no_leftovers, summary, with_func
 
 CHILD = """
@@ -354,6 +354,7 @@ def test_folder_of_a_killed_viztracer_is_swept(run, tmp_path):
     assert os.listdir(tmp) == []
 
 
+@needs_module("joblib")
 def test_loky_workers_follow_init_kwargs(run):
     """joblib's loky starts its workers itself (fork + exec) and builds their
     tracers from the parent's init_kwargs (VizTracer's recipe; docs/COMPAT.md, Processes)."""
@@ -384,6 +385,7 @@ def test_loky_workers_follow_init_kwargs(run):
     no_leftovers(r)
 
 
+@needs_module("joblib")
 def test_loky_with_ignore_multiprocess(run):
     r = run(
         ["--ignore_multiprocess", "cmdline_test.py"],
