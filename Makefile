@@ -30,6 +30,9 @@ say = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
 
 PY_EXE := $(shell readlink -f $(PYTHON) 2>/dev/null)
 PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# The default build's version (Debian's python3): a versioned build finds its
+# way back to it (launcher/interp.c).
+DEFAULT_PY_VERSION := $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 ifeq ($(PY_VERSION),)
 $(error PYTHON=$(PYTHON) does not run)
 endif
@@ -47,7 +50,8 @@ EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE_CFLAGS := -std=c11 $(WARN) -g -fPIC -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-DVT_PYTHON_EXE='"$(PY_EXE)"' $(PY_INCLUDES) -MMD -MP
+	-DVT_PYTHON_EXE='"$(PY_EXE)"' -DVT_PY_VERSION='"$(PY_VERSION)"' -DVT_DEFAULT_PY_VERSION='"$(DEFAULT_PY_VERSION)"' \
+	-DVT_SRC_DIR='"$(CURDIR)"' $(PY_INCLUDES) -MMD -MP
 OPT_CFLAGS ?= -O2
 SAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LIBS := -lcjson -lz -lzstd -lpthread -lm
@@ -237,7 +241,8 @@ test-versions:
 		found=""; for p in $(PYENV_ROOT)/versions/$$v.*/bin/python$$v; do \
 			[ -x "$$p" ] || continue; found=1; ran="$$ran $$p"; \
 			echo "test-versions: $$p"; \
-			$(MAKE) --no-print-directory PYTHON=$$p build test-e2e || failed="$$failed $$p"; \
+			PATH=$$(dirname $$p):$$PATH $(MAKE) --no-print-directory PYTHON=$$p build test-e2e \
+				|| failed="$$failed $$p"; \
 		done; [ -n "$$found" ] || missing="$$missing $$v"; \
 	done; \
 	echo "test-versions: ran on:$${ran:- none}; not found:$${missing:- none}"; \
@@ -335,7 +340,7 @@ banned:
 
 cppcheck:
 	$(Q)cppcheck -q --enable=warning,performance,portability --error-exitcode=1 \
-		--suppress=missingIncludeSystem --suppress=missingInclude --inline-suppr -D__GNUC__ -D__x86_64__ -D__linux__ -D__LP64__ -DVT_PYTHON_EXE='""' \
+		--suppress=missingIncludeSystem --suppress=missingInclude --inline-suppr -D__GNUC__ -D__x86_64__ -D__linux__ -D__LP64__ -DVT_PYTHON_EXE='""' -DVT_PY_VERSION='""' -DVT_DEFAULT_PY_VERSION='""' -DVT_SRC_DIR='""' \
 		'-DPy_RETURN_NONE=return Py_None' '-DPy_RETURN_FALSE=return Py_False' \
 		$(LIB_SRC) launcher/main.c && echo "cppcheck: clean"
 

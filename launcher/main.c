@@ -24,6 +24,7 @@
 #include "attach.h"
 #include "cli.h"
 #include "embed.h"
+#include "interp.h"
 #include "pylib.h"
 
 /* vizviewer and vdb are the same executable, chosen by the name it is called
@@ -305,6 +306,13 @@ main(int argc, char **argv)
         vt_cli_print_help();
         vt_cli_options_fini(&o);
         return 0;
+    }
+    /* The environment's interpreter, when it is another version, runs the
+     * program through its own build; a traced child runs the build its
+     * parent chose. */
+    if (o.subprocess_child == NULL && vt_interp_dispatch(argv) != VT_OK) {
+        vt_cli_options_fini(&o);
+        return 1;
     }
     char *script = NULL;
     if (o.run == VT_CLI_RUN_SCRIPT) {
