@@ -93,7 +93,7 @@ LAUNCHER_SRC := $(filter-out launcher/main.c,$(wildcard launcher/*.c))
 VIEWER_SRC := $(wildcard viewer/*.c)
 VDB_SRC := $(wildcard vdb/*.c)
 LIB_SRC := $(BASE_SRC) $(FORMAT_SRC) $(TRACER_SRC) $(LAUNCHER_SRC) $(VIEWER_SRC) $(VDB_SRC)
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
 GLUE := $(wildcard tracer/python/viztracer/*.py)
 
 # Each configuration builds into its own folder, so switching never mixes objects.

@@ -5,7 +5,7 @@
  * viztracer/_attach_step.py, sends signals and waits. The target's side is
  * viztracer/attach.py (start_attach, stop_attach, uninstall_attach) and
  * VizTracer.install() (tracer/install.c).
- * The pure helpers below are public for tests/unit/test_attach.c.
+ * The pure helpers below are public for tests/unit/launcher/test_attach.c.
  */
 #ifndef VT_LAUNCHER_ATTACH_H
 #define VT_LAUNCHER_ATTACH_H

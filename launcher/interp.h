@@ -10,7 +10,7 @@
  * is started to ask an interpreter its version: file names, pyvenv.cfg and
  * pyenv's version files say it, so the check costs a few stat() calls.
  *
- * The parsers below are pure, for tests/unit/test_interp.c.
+ * The parsers below are pure, for tests/unit/launcher/test_interp.c.
  */
 #ifndef VT_LAUNCHER_INTERP_H
 #define VT_LAUNCHER_INTERP_H

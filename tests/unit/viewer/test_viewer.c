@@ -20,9 +20,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../../tracer/base/buf.h"
-#include "../../viewer/internal.h"
-#include "../../viewer/viewer.h"
+#include "../../../tracer/base/buf.h"
+#include "../../../viewer/internal.h"
+#include "../../../viewer/viewer.h"
 
 static char tmpdir[256];   /* the fixture's folder; owned by the fixture */
 static char tracedir[300]; /* tmpdir/traces: what folder mode serves */

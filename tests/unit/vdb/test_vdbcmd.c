@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../vdb/internal.h"
+#include "../../../vdb/internal.h"
 
 /* /t/s.py, carried in file_info:
  *  1 def g(x):        6     # note

@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../../tracer/format/format.h"
+#include "../../../tracer/format/format.h"
 
 static char err[256];
 

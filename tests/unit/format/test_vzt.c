@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../tracer/base/buf.h"
-#include "../../tracer/format/format.h"
+#include "../../../tracer/base/buf.h"
+#include "../../../tracer/format/format.h"
 
 #define MAX ((size_t)1 << 28)
 

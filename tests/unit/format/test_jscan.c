@@ -3,7 +3,7 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
-#include "../../tracer/format/format.h"
+#include "../../../tracer/format/format.h"
 
 /* 1 when text is exactly one valid value. */
 static int

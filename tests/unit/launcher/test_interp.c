@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../launcher/interp.h"
+#include "../../../launcher/interp.h"
 
 START_TEST(test_interp_version_of_name)
 {

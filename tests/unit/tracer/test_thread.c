@@ -4,7 +4,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "../../tracer/internal.h"
+#include "../../../tracer/internal.h"
 
 START_TEST(test_thread_failed_registration_counted_once)
 {

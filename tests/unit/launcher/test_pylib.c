@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../launcher/pylib.h"
+#include "../../../launcher/pylib.h"
 
 START_TEST(test_pylib_same_file_does_not_differ)
 {

@@ -2,7 +2,7 @@
 #include <check.h>
 #include <string.h>
 
-#include "../../launcher/cli.h"
+#include "../../../launcher/cli.h"
 
 static struct vt_options o;
 static char msg[256];

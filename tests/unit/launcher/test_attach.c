@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../launcher/attach.h"
-#include "../../launcher/cli.h"
+#include "../../../launcher/attach.h"
+#include "../../../launcher/cli.h"
 
 static void
 check_b64(const char *in, const char *want)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../launcher/termkick.h"
+#include "../../../launcher/termkick.h"
 
 static volatile sig_atomic_t noted;
 

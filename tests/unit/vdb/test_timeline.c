@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tracer/base/buf.h"
-#include "../../tracer/format/format.h"
-#include "../../vdb/timeline.h"
+#include "../../../tracer/base/buf.h"
+#include "../../../tracer/format/format.h"
+#include "../../../vdb/timeline.h"
 
 #define EV(name, ts, dur, pid, tid)                                                                \
     "{\"ph\":\"X\",\"name\":\"" name "\",\"ts\":" #ts ",\"dur\":" #dur ",\"pid\":" #pid            \

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../../tracer/format/format.h"
+#include "../../../tracer/format/format.h"
 
 static char dir[64];
 

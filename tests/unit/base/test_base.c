@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../tracer/base/buf.h"
-#include "../../tracer/base/err.h"
-#include "../../tracer/base/fs.h"
-#include "../../tracer/tracer.h"
+#include "../../../tracer/base/buf.h"
+#include "../../../tracer/base/err.h"
+#include "../../../tracer/base/fs.h"
+#include "../../../tracer/tracer.h"
 
 START_TEST(test_err_messages)
 {

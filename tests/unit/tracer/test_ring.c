@@ -2,8 +2,8 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "../../tracer/clock.h"
-#include "../../tracer/ring.h"
+#include "../../../tracer/clock.h"
+#include "../../../tracer/ring.h"
 
 static void
 push(struct vt_ring *r, int64_t end, int *evicted)

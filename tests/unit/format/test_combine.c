@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../tracer/format/format.h"
-#include "../../tracer/tracer.h"
+#include "../../../tracer/format/format.h"
+#include "../../../tracer/tracer.h"
 
 static char dir[64];
 static char out[128];

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../launcher/children.h"
+#include "../../../launcher/children.h"
 
 static void
 touch(const char *dir, const char *name)
