@@ -6,7 +6,11 @@ taking turns, and the median of REPEAT runs is kept. The inputs are copies of
 standard-library files made in a private folder, so every run does the same
 work: a formatter (black), a linter (pylint), a type checker (mypy, compiled
 with mypyc: mostly C calls) and a documentation generator (sphinx, autodoc over
-four standard modules). Caches are kept out of the way (black's cache folder
+four standard modules). On an interpreter other than Debian's python3 (the
+pyenv builds), Debian's pure-Python packages are put on PYTHONPATH
+(/usr/lib/python3/dist-packages: compiled modules built for 3.11 are not
+loaded there, so mypy runs as plain Python), the same for every mode.
+Caches are kept out of the way (black's cache folder
 is private, mypy runs without incremental mode, sphinx rebuilds its
 environment with -E).
 """
@@ -20,19 +24,35 @@ import sys
 import time
 
 STDLIB = "/usr/lib/python3.11"
+DEBIAN_PACKAGES = "/usr/lib/python3/dist-packages"
 
-# name -> (Debian package, module run with -m, its arguments, exit codes that mean success).
+
+def program_env(python):
+    """The environment the programs run in under every mode."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    # The interpreter is the environment's python3, so that viztracer runs
+    # its build for it (launcher/interp.c).
+    env["PATH"] = os.path.dirname(python) + os.pathsep + env.get("PATH", "")
+    if os.path.realpath(python) != os.path.realpath("/usr/bin/python3"):
+        env["PYTHONPATH"] = DEBIAN_PACKAGES
+    return env
+
+# name -> (Debian package, module run with -m, its arguments, exit codes that mean success,
+# the module whose import says the program can run on this interpreter).
 # Paths in the arguments are relative to the private folder.
 PROGRAMS = {
-    "black": ("black", "black", ["-q", "--diff", "src/_pydecimal.py"], (0,)),
+    "black": ("black", "black", ["-q", "--diff", "src/_pydecimal.py"], (0,), "black"),
     "pylint": ("pylint", "pylint", ["--exit-zero", "src/decoder.py",
                                     "src/encoder.py", "src/shlex_copy.py", "src/textwrap_copy.py"],
-               (0,)),
+               (0,), "pylint.lint"),
     # mypy exits 1 when it finds type errors in the standard library's code, as it does here.
     "mypy": ("python3-mypy", "mypy", ["--no-incremental", "--cache-dir=/dev/null",
                                       "src/argparse_copy.py", "src/shlex_copy.py",
-                                      "src/textwrap_copy.py", "src/decoder.py"], (0, 1)),
-    "sphinx": ("python3-sphinx", "sphinx", ["-q", "-E", "-b", "html", "doc", "out"], (0,)),
+                                      "src/textwrap_copy.py", "src/decoder.py"], (0, 1),
+             "mypy.main"),
+    "sphinx": ("python3-sphinx", "sphinx", ["-q", "-E", "-b", "html", "doc", "out"], (0,),
+               "sphinx.cmd.build"),
 }
 
 SPHINX_INDEX = """Bench
@@ -71,8 +91,9 @@ def prepare(folder):
 def available(python):
     """The programs whose module the interpreter can import."""
     names = []
-    for name, (_, module, _, _) in PROGRAMS.items():
-        r = subprocess.run([python, "-c", f"import {module}"], capture_output=True)
+    for name, (_, _, _, _, check) in PROGRAMS.items():
+        r = subprocess.run([python, "-c", f"import {check}"], capture_output=True,
+                           env=program_env(python))
         if r.returncode == 0:
             names.append(name)
     return names
@@ -93,8 +114,7 @@ def bench_real(python, viztracer, repeat, tmp):
     """Whole-process times per program and mode: {program: {mode: seconds}}."""
     folder = os.path.join(tmp, "real")
     prepare(folder)
-    env = dict(os.environ, BLACK_CACHE_DIR=os.path.join(folder, "black-cache"))
-    env.pop("PYTHONPATH", None)
+    env = dict(program_env(python), BLACK_CACHE_DIR=os.path.join(folder, "black-cache"))
     out = os.path.join(folder, "t.json")
     modes = {
         "untraced": lambda m, a: [python, "-m", m, *a],
@@ -106,7 +126,7 @@ def bench_real(python, viztracer, repeat, tmp):
     }
     results = {}
     for name in available(python):
-        _, module, argv, ok = PROGRAMS[name]
+        _, module, argv, ok, _ = PROGRAMS[name]
         runs = {mode: [] for mode in modes}
         for _ in range(repeat):
             for mode, cmd in modes.items():
@@ -121,7 +141,7 @@ def bench_real(python, viztracer, repeat, tmp):
 
 def print_table(results):
     if not results:
-        print("\nReal programs: none of black, pylint, mypy, sphinx is importable here.")
+        print("\nReal programs: none of black, pylint, mypy, sphinx runs on this interpreter.")
         return
     print("\nReal programs, whole process (start to exit, output written), median of the runs:\n")
     print("| program | untraced | cProfile | viztracer | viztracer / cProfile | "

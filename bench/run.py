@@ -96,9 +96,18 @@ def bench(args):
         shutil.rmtree(tmp, ignore_errors=True)  # its last trace is 100 MB or more
 
 
-def bench_in(args, tmp):
+def bench_env(python):
+    """The workloads' environment: no PYTHONPATH, and the interpreter first
+    on PATH, so that it is the environment's python3 and viztracer runs its
+    build for it (launcher/interp.c)."""
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
+    env["PATH"] = os.path.dirname(python) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def bench_in(args, tmp):
+    env = bench_env(args.python)
     py = args.python
     out = os.path.join(tmp, "t.json")
     modes = {
@@ -168,8 +177,7 @@ def callgrind_in(args, tmp):
     with open(script, "w") as f:
         f.write("def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
                 "import sys\nfib(int(sys.argv[1]))\n")
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
+    env = bench_env(args.python)
 
     def instructions(cmd):
         out = os.path.join(tmp, "cg.out")
