@@ -150,7 +150,7 @@ check_output(const char *path)
     }
     enum vt_err err = VT_OK;
     struct stat st;
-    if (vt_fs_mkdirs(dir, NULL) != 0 || stat(dir, &st) != 0 || access(dir, W_OK) != 0) {
+    if (vt_fs_mkdirs(dir, NULL) != VT_OK || stat(dir, &st) != 0 || access(dir, W_OK) != 0) {
         vt_log_error("viztracer: cannot write %s: %s", path, strerror(errno));
         err = VT_ERR_IO;
     } else if (!S_ISDIR(st.st_mode)) {

@@ -51,17 +51,17 @@ on_term(int sig, siginfo_t *info, void *ctx)
     errno = saved;
 }
 
-int
+enum vt_err
 vt_termkick_install(void)
 {
     struct sigaction cur;
     if (sigaction(SIGTERM, NULL, &cur) != 0)
-        return -1;
+        return VT_ERR_IO;
     /* After fork the wrapper may be inherited: keep the handler it wraps. */
     int wrapped = (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_term;
     if (!wrapped && (cur.sa_handler == SIG_DFL || cur.sa_handler == SIG_IGN)) {
         errno = EINVAL;
-        return -1;
+        return VT_ERR_IO;
     }
     struct sigevent ev;
     memset(&ev, 0, sizeof(ev));
@@ -70,7 +70,7 @@ vt_termkick_install(void)
     ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
     timer_t t;
     if (timer_create(CLOCK_MONOTONIC, &ev, &t) != 0)
-        return -1;
+        return VT_ERR_IO;
     /* Nothing of this runs in the handler yet: SIGTERM is blocked here. */
     sigset_t term, old;
     sigemptyset(&term);
@@ -88,7 +88,7 @@ vt_termkick_install(void)
         sigaction(SIGTERM, &sa, NULL);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return 0;
+    return VT_OK;
 }
 
 void

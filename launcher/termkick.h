@@ -16,11 +16,13 @@
 #ifndef VT_LAUNCHER_TERMKICK_H
 #define VT_LAUNCHER_TERMKICK_H
 
+#include "../tracer/base/err.h"
+
 /* Wraps the current SIGTERM handler (call it after Python installed its
  * own) and creates the timer aimed at the calling thread (the main one).
- * Again after fork: the wrapper is inherited, the timer is not. Returns 0,
- * or -1 with errno set (SIGTERM is then left as it was). */
-int vt_termkick_install(void);
+ * Again after fork: the wrapper is inherited, the timer is not. Returns
+ * VT_OK, or VT_ERR_IO with errno set (SIGTERM is then left as it was). */
+enum vt_err vt_termkick_install(void);
 
 /* Our Python handler ran: the timer stops, and its own signals are no
  * longer passed on to CPython. A real SIGTERM arriving later is. */

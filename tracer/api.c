@@ -285,7 +285,7 @@ tracer_save(struct vt_tracer *t, PyObject *args, PyObject *kw)
         goto out;
     }
     char *failed;
-    if (vt_fs_mkparents(path, &failed) < 0) {
+    if (vt_fs_mkparents(path, &failed) != VT_OK) {
         PyErr_Format(PyExc_OSError, "cannot create folder %s: %s", failed ? failed : path,
                      strerror(errno));
         free(failed);

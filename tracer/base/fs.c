@@ -8,7 +8,7 @@
 
 #include "mem.h"
 
-int
+enum vt_err
 vt_fs_mkdirs(const char *dir, char **failed)
 {
     if (failed)
@@ -26,26 +26,26 @@ vt_fs_mkdirs(const char *dir, char **failed)
             else
                 free(p);
             errno = e;
-            return -1;
+            return VT_ERR_IO;
         }
         *s = c;
         if (c == '\0')
             break;
     }
     free(p);
-    return 0;
+    return VT_OK;
 }
 
-int
+enum vt_err
 vt_fs_mkparents(const char *path, char **failed)
 {
     if (failed)
         *failed = NULL;
     const char *slash = strrchr(path, '/');
     if (slash == NULL || slash == path)
-        return 0;
+        return VT_OK;
     char *dir = vt_xstrndup(path, (size_t)(slash - path));
-    int rc = vt_fs_mkdirs(dir, failed);
+    enum vt_err rc = vt_fs_mkdirs(dir, failed);
     int e = errno;
     free(dir);
     errno = e;

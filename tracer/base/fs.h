@@ -2,14 +2,17 @@
 #ifndef VT_TRACER_BASE_FS_H
 #define VT_TRACER_BASE_FS_H
 
-/* mkdir -p of dir (mode 0777 before umask). Returns 0, or -1 with errno set;
+#include "err.h"
+
+/* mkdir -p of dir (mode 0777 before umask). Returns VT_OK, or VT_ERR_IO with
+ * errno set;
  * *failed (when not NULL) receives an owned copy of the folder that could not
  * be made (free it), or NULL. */
-int vt_fs_mkdirs(const char *dir, char **failed);
+enum vt_err vt_fs_mkdirs(const char *dir, char **failed);
 
 /* mkdir -p of the folder holding path ("a/b/c.json" -> "a/b"); nothing for a
  * bare file name. Same return convention as vt_fs_mkdirs(). */
-int vt_fs_mkparents(const char *path, char **failed);
+enum vt_err vt_fs_mkparents(const char *path, char **failed);
 
 /* 1 when path ends in ".html" (a standalone report), else 0. */
 int vt_fs_is_html(const char *path);

@@ -99,16 +99,16 @@ START_TEST(test_fs_mkdirs_and_parents)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[128];
     snprintf(path, sizeof(path), "%s/a/b/c", dir);
-    ck_assert_int_eq(vt_fs_mkdirs(path, NULL), 0);
-    ck_assert_int_eq(vt_fs_mkdirs(path, NULL), 0); /* already there */
+    ck_assert_int_eq(vt_fs_mkdirs(path, NULL), VT_OK);
+    ck_assert_int_eq(vt_fs_mkdirs(path, NULL), VT_OK); /* already there */
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert(S_ISDIR(st.st_mode));
     snprintf(path, sizeof(path), "%s/x/y/out.json", dir);
-    ck_assert_int_eq(vt_fs_mkparents(path, NULL), 0);
+    ck_assert_int_eq(vt_fs_mkparents(path, NULL), VT_OK);
     snprintf(path, sizeof(path), "%s/x/y", dir);
     ck_assert_int_eq(stat(path, &st), 0);
-    ck_assert_int_eq(vt_fs_mkparents("bare.json", NULL), 0);
+    ck_assert_int_eq(vt_fs_mkparents("bare.json", NULL), VT_OK);
     /* a file where a folder is needed */
     snprintf(path, sizeof(path), "%s/afile", dir);
     FILE *f = fopen(path, "w");
@@ -116,7 +116,7 @@ START_TEST(test_fs_mkdirs_and_parents)
     fclose(f);
     snprintf(path, sizeof(path), "%s/afile/sub/t.json", dir);
     char *failed;
-    ck_assert_int_eq(vt_fs_mkparents(path, &failed), -1);
+    ck_assert_int_eq(vt_fs_mkparents(path, &failed), VT_ERR_IO);
     ck_assert_int_eq(errno, ENOTDIR);
     ck_assert_ptr_nonnull(failed);
     ck_assert(strstr(failed, "/afile/sub") != NULL);

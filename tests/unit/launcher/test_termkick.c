@@ -35,7 +35,7 @@ START_TEST(test_termkick_interrupts_the_wait_until_handled)
     sigemptyset(&sa.sa_mask);
     ck_assert_int_eq(sigaction(SIGTERM, &sa, &old), 0);
     noted = 0;
-    ck_assert_int_eq(vt_termkick_install(), 0);
+    ck_assert_int_eq(vt_termkick_install(), VT_OK);
     /* The signal comes first; the wait starts afterwards and would never
      * end: nothing posts the semaphore. */
     raise(SIGTERM);
@@ -67,7 +67,7 @@ START_TEST(test_termkick_needs_a_handler)
     sa.sa_handler = SIG_DFL;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, &old);
-    ck_assert_int_eq(vt_termkick_install(), -1);
+    ck_assert_int_eq(vt_termkick_install(), VT_ERR_IO);
     sigaction(SIGTERM, &old, NULL);
 }
 END_TEST
