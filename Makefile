@@ -59,7 +59,7 @@ BIN_LIBS = $(PY_LINK) $(LIBS) $(EXTRA_BIN_LIBS)
 
 # Debian packages the build and the tests need (make deps installs the missing ones).
 DEPS_APT := python3-dev libpython3-dev libcjson-dev libmicrohttpd-dev check zlib1g-dev libzstd-dev \
-	libedit-dev pkg-config python3-pytest python3-ipython python3-joblib
+	libedit-dev pkg-config python3-pytest python3-ipython python3-joblib libpython3.11-testsuite
 DEPS_LINT_APT := clang-format clang-tidy cppcheck bear clang libclang-rt-14-dev
 DEPS_BENCH_APT := valgrind black pylint python3-mypy python3-sphinx
 

@@ -268,9 +268,10 @@ call_method(PyObject *obj, const char *name)
 
 /* Waits for non-daemon threads, as interpreter shutdown would, while
  * tracing still runs so their events are kept; the waiting itself is not
- * the program's and is paused out of the trace. */
+ * the program's and is paused out of the trace. SIGTERM while waiting
+ * ends the wait, and the process dies by it after saving (*signo). */
 static void
-join_threads(PyObject *tracer)
+join_threads(PyObject *tracer, int *signo)
 {
     PyObject *threading = PyImport_ImportModule("threading"); /* new ref */
     if (threading == NULL) {
@@ -278,8 +279,17 @@ join_threads(PyObject *tracer)
         return;
     }
     call_method(tracer, "pause");
-    if (call_method(threading, "_shutdown") < 0)
-        PyErr_Clear(); /* Ctrl+C while waiting: stop waiting, still save */
+    if (call_method(threading, "_shutdown") < 0) {
+        /* Ctrl+C or SIGTERM while waiting: stop waiting, still save */
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        PyErr_NormalizeException(&et, &ev, &tb);
+        if (vt_embed__is_sigterm_exit(ev))
+            *signo = SIGTERM;
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
+    }
     call_method(tracer, "resume");
     Py_DECREF(threading);
 }
@@ -385,7 +395,7 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
          * folder (nothing under --patch_only), the parent owns the trace
          * file. */
         if (fork_ns) {
-            join_threads(tracer);
+            join_threads(tracer, signo);
             if (!o->log_exit && call_method(tracer, "stop") < 0)
                 PyErr_Clear();
             if (run_atexit() < 0)
@@ -398,7 +408,7 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         Py_DECREF(tracer);
         return status;
     }
-    join_threads(tracer);
+    join_threads(tracer, signo);
     if (!o->log_exit && call_method(tracer, "stop") < 0)
         PyErr_Clear();
     if (run_atexit() < 0)

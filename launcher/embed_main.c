@@ -170,8 +170,9 @@ drop_runner_frame(void)
 }
 
 /* The exit status python3 would give for the pending exception, which is
- * consumed: SystemExit's code, 130 for KeyboardInterrupt (re-raised as a
- * signal by main), 1 after printing any other traceback. */
+ * consumed: SystemExit's code, 130 for KeyboardInterrupt and 143 for our
+ * SIGTERM handler's SystemExit (both re-raised as signals by main), 1 after
+ * printing any other traceback. */
 int
 vt_embed__status_of_exception(int *signo)
 {
@@ -182,6 +183,8 @@ vt_embed__status_of_exception(int *signo)
         PyErr_NormalizeException(&et, &ev, &tb);
         PyObject *code = ev ? PyObject_GetAttrString(ev, "code") : NULL; /* new ref */
         int status = 0;
+        if (vt_embed__is_sigterm_exit(ev))
+            *signo = SIGTERM;
         if (code == NULL || code == Py_None) {
             status = 0;
         } else if (PyLong_Check(code)) {

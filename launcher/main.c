@@ -349,9 +349,15 @@ main(int argc, char **argv)
     free(script);
     vt_cli_options_fini(&o);
     if (signo) {
+        /* Killed by signo (SIGINT, SIGTERM) with the trace saved: die by it,
+         * as python3 would have, so shells and parents see the signal. */
         fflush(NULL);
         signal(signo, SIG_DFL);
-        raise(signo);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, signo);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        kill(getpid(), signo);
     }
     return status;
 }
