@@ -273,7 +273,10 @@ call_method(PyObject *obj, const char *name)
 static void
 join_threads(PyObject *tracer, int *signo)
 {
-    PyObject *threading = PyImport_ImportModule("threading"); /* new ref */
+    /* As Py_FinalizeEx: only a program that imported threading has threads to wait for. */
+    PyObject *name = PyUnicode_FromString("threading");           /* new ref */
+    PyObject *threading = name ? PyImport_GetModule(name) : NULL; /* new ref */
+    Py_XDECREF(name);
     if (threading == NULL) {
         PyErr_Clear();
         return;

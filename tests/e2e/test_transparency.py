@@ -79,3 +79,33 @@ def test_children_die_by_sigterm(tmp_path):
     assert plain.stdout == "fork -15\nspawn -15\nsubprocess -15\n", plain.stderr
     assert traced.stdout == plain.stdout, traced.stderr
     assert traced.returncode == plain.returncode == 0
+
+
+# ---- start-up --------------------------------------------------------------
+
+
+def test_startup_imports_nothing_python3_does_not(tmp_path):
+    # test_threading's children (python3 -c) check that threading is not
+    # imported before they run; only our own package may be added.
+    code = "import sys; print('\\n'.join(sorted(sys.modules)))"
+    plain, traced = both(tmp_path, ["-c", code])
+    extra = set(traced.stdout.split()) - set(plain.stdout.split())
+    assert extra and all(m == "viztracer" or m.startswith("viztracer.") for m in extra), extra
+    assert set(plain.stdout.split()) <= set(traced.stdout.split())
+
+
+def test_threads_traced_when_the_program_imports_threading(tmp_path):
+    path = write(tmp_path, "thr.py", """
+        import threading
+        def work():
+            return sum(range(10))
+        t = threading.Thread(target=work)
+        t.start(); t.join()
+        print(type(threading.__loader__).__name__, type(threading.__spec__.loader).__name__)
+        """)
+    plain, traced = both(tmp_path, [path])
+    assert traced.stdout == plain.stdout == "SourceFileLoader SourceFileLoader\n", traced.stderr
+    from conftest import load, events
+    evs = events(load(str(tmp_path / "t.json")))
+    work = [e for e in evs if e["name"].startswith("work (")]
+    assert len(work) == 1 and work[0]["tid"] != work[0]["pid"]  # in its own thread

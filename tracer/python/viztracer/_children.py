@@ -237,6 +237,13 @@ def install(tracer, folder, vt_argv):
     _when_imported("multiprocessing.util", lambda: _patch_spawn(rw))
 
 
+def on_import(name, attr, arg):
+    """Calls module name's attr(arg) now if it is loaded, else right after
+    the program imports it (the tracer's threading.setprofile: importing
+    threading ourselves would put it in sys.modules before the program)."""
+    _when_imported(name, lambda: getattr(sys.modules[name], attr)(arg))
+
+
 def _when_imported(name, patch):
     """Runs patch() now if module name is loaded, else right after the
     program imports it: a meta path finder wraps the module's loader. No
@@ -255,6 +262,9 @@ def _when_imported(name, patch):
             return self.loader.create_module(spec)
 
         def exec_module(self, module):
+            # The module keeps its own loader, as without us.
+            spec = module.__spec__
+            spec.loader = module.__loader__ = self.loader
             self.loader.exec_module(module)
             try:
                 patch()

@@ -19,11 +19,11 @@ makes subprocess and spawn run children under ``vt_argv`` (the launcher,
 its options, --subprocess_child folder); _exit.py writes the same marker
 for processes the launcher did not start.
 
-Only os, signal and sys are imported: every traced process loads this.
+Only os, _signal and sys are imported: every traced process loads this.
 """
 
 import os
-import signal
+import _signal as signal  # not signal, which imports enum: python3 -c imports neither
 import sys
 
 

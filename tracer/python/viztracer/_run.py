@@ -3,12 +3,12 @@ embed_children.c): __main__ prepared as python3 would for a script, -c or
 -m, and the SIGTERM handler installed. Nothing here is traced: it runs
 before tracing starts, and our files are filtered out of the trace.
 
-Only os, signal and sys are imported (runpy only for -m): every traced
+Only os, _signal and sys are imported (runpy only for -m): every traced
 process loads this.
 """
 
 import os
-import signal
+import _signal as signal  # not signal, which imports enum: python3 -c imports neither
 import sys
 
 
