@@ -72,18 +72,17 @@ compile_program(PyObject *source, const char *filename, PyObject *opts)
     return code;
 }
 
-/* 1 when a child's python3 flags ask for no sys.path[0] (-P, -I). */
+/* 1 when python3 would put no sys.path[0] (-P, -I, PYTHONSAFEPATH):
+ * sys.flags.safe_path, as the configuration (embed.c) set it. */
 static int
-safe_path(const struct vt_options *o)
+safe_path(void)
 {
-    for (size_t i = 0; i < o->interp_flags.n; i++) {
-        const char *f = o->interp_flags.items[i];
-        if (f[1] == 'X' || f[1] == 'W')
-            i++; /* skip the value */
-        else if (f[1] == 'P' || f[1] == 'I')
-            return 1;
-    }
-    return 0;
+    PyObject *flags = PySys_GetObject("flags");                              /* borrowed */
+    PyObject *v = flags ? PyObject_GetAttrString(flags, "safe_path") : NULL; /* new ref */
+    int r = v ? PyObject_IsTrue(v) == 1 : 0;
+    Py_XDECREF(v);
+    PyErr_Clear(); /* without sys.flags.safe_path (before 3.11): python3 puts one */
+    return r;
 }
 
 /* Prepares __main__ and returns the code to run, through viztracer/_run.py.
@@ -93,11 +92,11 @@ safe_path(const struct vt_options *o)
 PyObject *
 vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyObject *main_dict)
 {
-    PyObject *path0 = safe_path(o) ? Py_False : Py_True; /* borrowed */
-    PyObject *code = NULL;                               /* new ref: the result */
-    PyObject *run = NULL;                                /* new ref */
-    PyObject *r = NULL;                                  /* new ref */
-    PyObject *opts = instrumentation(o);                 /* new ref or NULL */
+    PyObject *path0 = safe_path() ? Py_False : Py_True; /* borrowed */
+    PyObject *code = NULL;                              /* new ref: the result */
+    PyObject *run = NULL;                               /* new ref */
+    PyObject *r = NULL;                                 /* new ref */
+    PyObject *opts = instrumentation(o);                /* new ref or NULL */
     if (opts == NULL && PyErr_Occurred())
         return NULL;
     if (opts) {
@@ -124,6 +123,23 @@ vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyOb
         PyObject *file = PyDict_GetItemString(main_dict, "__file__"); /* borrowed */
         if (src && file)
             code = compile_program(src, PyUnicode_AsUTF8(file), opts);
+        if (code == NULL && src && file && PyErr_ExceptionMatches(PyExc_SyntaxError)) {
+            /* python3's own message for a source it cannot decode */
+            PyObject *et, *ev, *tb;
+            PyErr_Fetch(&et, &ev, &tb);
+            PyObject *mine =
+                PyObject_CallMethod(run, "source_error", "OO", src, file); /* new ref */
+            if (mine == Py_None) {
+                PyErr_Restore(et, ev, tb);
+            } else {
+                Py_XDECREF(et);
+                Py_XDECREF(ev);
+                Py_XDECREF(tb);
+                if (mine)
+                    PyErr_SetObject((PyObject *)Py_TYPE(mine), mine);
+            }
+            Py_XDECREF(mine);
+        }
         Py_XDECREF(src);
     } else if (o->run == VT_CLI_RUN_STRING) {
         r = PyObject_CallMethod(run, "prepare_string", "O", path0);
@@ -190,10 +206,15 @@ vt_embed__status_of_exception(int *signo)
         } else if (PyLong_Check(code)) {
             status = (int)PyLong_AsLong(code);
         } else {
-            PyObject *s = PyObject_Str(code); /* new ref */
-            if (s)
-                vt_log_error("%s", PyUnicode_AsUTF8(s));
-            Py_XDECREF(s);
+            /* As python3: through sys.stderr, after what the program left in
+             * its buffer; C's stderr only when there is none. */
+            PyObject *err = PySys_GetObject("stderr"); /* borrowed */
+            if (err == NULL || err == Py_None || PyFile_WriteObject(code, err, Py_PRINT_RAW) < 0) {
+                PyErr_Clear();
+                PyObject_Print(code, stderr, Py_PRINT_RAW);
+                fflush(stderr);
+            }
+            PySys_WriteStderr("\n");
             status = 1;
         }
         PyErr_Clear();

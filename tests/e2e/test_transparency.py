@@ -109,3 +109,90 @@ def test_threads_traced_when_the_program_imports_threading(tmp_path):
     evs = events(load(str(tmp_path / "t.json")))
     work = [e for e in evs if e["name"].startswith("work (")]
     assert len(work) == 1 and work[0]["tid"] != work[0]["pid"]  # in its own thread
+
+
+# ---- children started with subprocess ----------------------------------------
+
+
+def test_popen_of_a_missing_python_fails_as_untraced(tmp_path):
+    # test_subprocess: a relative python path resolves against the child's
+    # cwd, and a missing cwd or interpreter raises FileNotFoundError.
+    path = write(tmp_path, "pop.py", """
+        import os, subprocess, sys
+        here, base = os.path.split(os.path.realpath(sys.executable))
+        rel = os.path.join(os.curdir, base)
+        for args, kw in (([rel, "-c", "pass"], {}), ([sys.executable, "-c", "pass"],
+                         {"cwd": "/no/such/dir"}), (["python3.99", "-c", "pass"], {})):
+            try:
+                subprocess.Popen(args, **kw).wait()
+                print("ran")
+            except FileNotFoundError as e:
+                print("FileNotFoundError", e.filename)
+        r = subprocess.run([rel, "-c", "import os; print(os.getcwd())"], cwd=here,
+                           capture_output=True, text=True)
+        print(r.returncode, r.stdout.strip())
+        """)
+    plain, traced = both(tmp_path, [path])
+    assert plain.stdout.count("FileNotFoundError") == 3, plain.stderr
+    assert traced.stdout == plain.stdout, traced.stderr
+
+
+def test_orig_argv(tmp_path):
+    # test_sys.test_orig_argv: a child's sys.orig_argv is the command the
+    # program ran; the traced program's own is python3's for its command.
+    path = write(tmp_path, "oa.py", """
+        import subprocess, sys
+        print(sys.orig_argv[1:])
+        code = "import sys; print(sys.argv); print(sys.orig_argv)"
+        args = [sys.executable, "-I", "-X", "utf8", "-c", code, "arg"]
+        out = subprocess.run(args, capture_output=True, text=True).stdout.splitlines()
+        print(out == [repr(["-c", "arg"]), repr(args)], out)
+        """)
+    plain, traced = both(tmp_path, [path, "x"])
+    assert plain.stdout.splitlines()[1].startswith("True"), plain.stdout
+    assert traced.stdout.splitlines()[0] == plain.stdout.splitlines()[0] == repr([path, "x"])
+    assert traced.stdout.splitlines()[1].startswith("True"), traced.stdout
+
+
+FLAGS = ("import sys, faulthandler; f = sys.flags; print(f.utf8_mode, f.dev_mode, f.safe_path,"
+         " f.isolated, f.ignore_environment, f.no_user_site, f.optimize, f.bytes_warning,"
+         " f.warn_default_encoding, faulthandler.is_enabled(), sys.warnoptions, sys.path[0],"
+         " sys.argv, 'PYTHONWARNDEFAULTENCODING' in __import__('os').environ)")
+
+
+@pytest.mark.parametrize("flags", [["-X", "utf8"], ["-X", "utf8=0"], ["-X", "dev"], ["-P"],
+                                   ["-I"], ["-E"], ["-s"], ["-Wd"], ["-O"], ["-b"],
+                                   ["-X", "faulthandler"], ["-X", "warn_default_encoding"]])
+def test_interpreter_flags_of_a_child(tmp_path, flags):
+    # A child's python3 flags mean there what they mean to python3.
+    path = write(tmp_path, "fl.py", """
+        import subprocess, sys
+        r = subprocess.run([sys.executable] + sys.argv[1:], capture_output=True, text=True)
+        print(r.stdout, r.stderr)
+        """)
+    plain, traced = both(tmp_path, [path] + flags + ["-c", FLAGS, "a"])
+    assert plain.returncode == 0 and "-c" in plain.stdout, plain.stderr
+    assert traced.stdout == plain.stdout, traced.stderr
+
+
+# ---- how the program ends ------------------------------------------------------
+
+
+def test_exit_message_after_unflushed_stderr(tmp_path):
+    code = 'import sys; sys.stderr.write("unflushed,"); sys.exit("message")'
+    plain, traced = both(tmp_path, ["-c", code])
+    assert plain.stderr == "unflushed,message\n"
+    assert (traced.returncode, traced.stderr) == (plain.returncode, plain.stderr) == (1, plain.stderr)
+
+
+@pytest.mark.parametrize("source", [b"\x89", b"x = 1\ny = 2\nz = '\xe9'\n",
+                                    b"# coding: ascii\nz = '\xe9'\n", b"# coding: foo\nz = 1\n",
+                                    b"#!/usr/bin/python\n# vim: set fileencoding=cp1252 :\nz = '\x81'\n",
+                                    b"# coding: latin-1\nz = (\n", b"x = (\nz = '\xe9'\n"])
+def test_undecodable_source_gives_python3s_syntax_error(tmp_path, source):
+    # test_exceptions.test_non_utf8: python3 reads a script through its
+    # file tokenizer, whose messages compile() of the bytes does not give.
+    (tmp_path / "bad.py").write_bytes(source)
+    plain, traced = both(tmp_path, [str(tmp_path / "bad.py")])
+    assert plain.returncode == 1 and "SyntaxError" in plain.stderr
+    assert (traced.returncode, traced.stderr) == (plain.returncode, plain.stderr)

@@ -62,3 +62,61 @@ def prepare_module(g, mod, path0):
         sys.argv[0] = spec.origin
     sys.modules["__mp_main__"] = sys.modules["__main__"]
     return code
+
+
+def source_error(src, filename):
+    """python3 reads a script through its file tokenizer, whose errors for
+    a source it cannot decode differ from compile()'s of the bytes ("(unicode
+    error) ..."). Returns python3's SyntaxError when src (the script's bytes,
+    which compile() refused) is such a source, else None; the launcher
+    raises it, without frames of ours."""
+    import re
+
+    if src.startswith(b"\xef\xbb\xbf"):
+        return None
+    lines = src.split(b"\n")
+    cookie = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+    for k, line in enumerate(lines[:2]):
+        # PEP 263, as tokenize.detect_encoding reads it: line 2 only after
+        # a blank or comment line 1
+        m = cookie.match(line)
+        if m:
+            name = m.group(1).decode("ascii", "replace")
+            try:
+                src.decode(name)
+            except (LookupError, UnicodeDecodeError):
+                return SyntaxError("encoding problem: %s" % name)
+            return None
+        if k == 0 and not re.match(rb"^[ \t\f]*(?:[#\r]|$)", line):
+            break
+    try:
+        src.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    for lineno, line in enumerate(lines, 1):
+        i = 0
+        while i < len(line):
+            n = _utf8_length(line, i)
+            if n == 0:
+                return SyntaxError(
+                    "Non-UTF-8 code starting with '\\x%.2x' in file %s on line %d, but no encoding"
+                    " declared; see https://peps.python.org/pep-0263/ for details"
+                    % (line[i], filename, lineno))
+            i += n
+    return None
+
+
+def _utf8_length(s, i):
+    """The tokenizer's own check (Parser/tokenizer.c, valid_utf8): the length
+    of the sequence at s[i], 0 when it is not UTF-8."""
+    c = s[i]
+    if c < 0x80:
+        return 1
+    if c < 0xC0 or c >= 0xF8:
+        return 0
+    expected = 1 if c < 0xE0 else 2 if c < 0xF0 else 3
+    for k in range(1, expected + 1):
+        if i + k >= len(s) or not 0x80 <= s[i + k] < 0xC0:
+            return 0
+    return expected + 1
