@@ -27,7 +27,8 @@ CC ?= gcc
 Q := $(if $(V),,@)
 say = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
 
-PY_EXE := $(shell readlink -f $(PYTHON) 2>/dev/null)
+# sys.executable as python3 itself reports it (not the symlink resolved).
+PY_EXE := $(shell $(PYTHON) -c "import sys; print(sys.executable)" 2>/dev/null)
 PY_INCLUDES := $(shell $(PYCONFIG) --includes 2>/dev/null)
 PY_LDFLAGS := $(shell $(PYCONFIG) --embed --ldflags 2>/dev/null)
 EXT_SUFFIX := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)

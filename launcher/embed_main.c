@@ -119,6 +119,11 @@ vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyOb
         free(real);
         if (r == NULL)
             goto out;
+        if (r != Py_None) {
+            code = r; /* a directory or zip file's __main__ */
+            r = NULL;
+            goto out;
+        }
         PyObject *src = read_source(script_path);                     /* new ref */
         PyObject *file = PyDict_GetItemString(main_dict, "__file__"); /* borrowed */
         if (src && file)

@@ -44,12 +44,14 @@ is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The script as given, or found on PATH (console scripts such as `flask`).
- * Returns an owned path or NULL. */
+/* The script as given (a file, or a directory with __main__.py as python3
+ * runs it), or found on PATH (console scripts such as `flask`). Returns an
+ * owned path or NULL. */
 static char *
 find_script(const char *name)
 {
-    if (is_file(name))
+    struct stat st;
+    if (is_file(name) || (stat(name, &st) == 0 && S_ISDIR(st.st_mode)))
         return vt_xstrdup(name);
     if (strchr(name, '/'))
         return NULL;

@@ -196,3 +196,44 @@ def test_undecodable_source_gives_python3s_syntax_error(tmp_path, source):
     plain, traced = both(tmp_path, [str(tmp_path / "bad.py")])
     assert plain.returncode == 1 and "SyntaxError" in plain.stderr
     assert (traced.returncode, traced.stderr) == (plain.returncode, plain.stderr)
+
+
+# ---- every way python3 runs code ------------------------------------------------
+
+SHOW = ("import sys; print(__name__, __file__, sys.path[0], sys.argv, __spec__ and __spec__.name,"
+        " type(__loader__).__name__, __package__)\n")
+
+
+def test_directory_and_zip_with_main(tmp_path):
+    import zipfile
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__main__.py").write_text(SHOW)
+    with zipfile.ZipFile(tmp_path / "app.pyz", "w") as z:
+        z.writestr("__main__.py", SHOW)
+    (tmp_path / "empty").mkdir()
+    for target in ("app", "app.pyz", "empty"):
+        plain, traced = both(tmp_path, [target, "a"])
+        assert (traced.returncode, traced.stdout, traced.stderr) == \
+            (plain.returncode, plain.stdout, plain.stderr), target
+    assert "can't find '__main__' module" in plain.stderr
+
+
+def test_script_module_and_string_metadata(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "mod.py").write_text(SHOW)
+    (tmp_path / "s.py").write_text(SHOW)
+    for argv in (["s.py", "a"], [str(tmp_path / "s.py")], ["-m", "pkg.mod", "a"]):
+        plain, traced = both(tmp_path, argv)
+        assert plain.returncode == 0, plain.stderr
+        assert traced.stdout == plain.stdout, argv
+
+
+def test_compiled_script(tmp_path):
+    # test_cmd_line_script.test_script_compiled: python3 runs a .pyc file.
+    import py_compile
+    (tmp_path / "c.py").write_text(SHOW)
+    py_compile.compile(str(tmp_path / "c.py"), cfile=str(tmp_path / "c.pyc"))
+    plain, traced = both(tmp_path, ["c.pyc", "a"])
+    assert plain.returncode == 0 and "SourcelessFileLoader" in plain.stdout, plain.stderr
+    assert traced.stdout == plain.stdout, traced.stderr

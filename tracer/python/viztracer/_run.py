@@ -31,14 +31,62 @@ def install_sigterm(handler, kick, untraced):
         os.register_at_fork(after_in_child=default_term)
 
 
+def _main_importer(path):
+    """True when python3 runs path as a directory or zip file holding a
+    __main__ module (it has an importer: a folder, or a zip such as a .pyz)."""
+    if os.path.isdir(path):
+        return True
+    import zipimport  # loaded at start-up: the zip path hook
+
+    try:
+        zipimport.zipimporter(path)
+    except (zipimport.ZipImportError, OSError):
+        return False
+    return True
+
+
 def prepare_script(g, path, real, path0):
     """__main__'s globals g for the script at path (real: its resolved
-    path); with path0, the script's folder is sys.path[0]."""
+    path); with path0, the script's folder is sys.path[0]. Returns None
+    (the launcher compiles the script), or for a directory or zip file the
+    code of its __main__ module, prepared as python3 does: path first on
+    sys.path (even with -P), runpy's metadata, sys.argv[0] as given."""
+    if _main_importer(path):
+        import runpy
+
+        sys.path.insert(0, os.path.abspath(path))
+        try:
+            name, spec, code = runpy._get_main_module_details()
+        except ImportError as exc:
+            raise SystemExit("%s: %s" % (sys.executable, exc)) from None
+        g.update(__name__="__main__", __file__=spec.origin, __cached__=spec.cached,
+                 __doc__=None, __loader__=spec.loader, __package__=spec.parent, __spec__=spec)
+        sys.modules["__mp_main__"] = sys.modules["__main__"]
+        return code
     if path0:
         sys.path.insert(0, os.path.dirname(real))
     g["__file__"] = os.path.abspath(path)
     g["__cached__"] = None
     sys.modules["__mp_main__"] = sys.modules["__main__"]
+    # As python3's runner: the loader that would load the file, and a
+    # compiled script (.pyc, or the magic number first) run from its code.
+    machinery = sys.modules["_frozen_importlib_external"]
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if not (path.endswith(".pyc") or head == machinery.MAGIC_NUMBER[:2]):
+        g["__loader__"] = machinery.SourceFileLoader("__main__", g["__file__"])
+        return None
+    g["__loader__"] = machinery.SourcelessFileLoader("__main__", g["__file__"])
+    import marshal
+
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != machinery.MAGIC_NUMBER:
+        raise RuntimeError("Bad magic number in .pyc file")
+    code = marshal.loads(data[16:])
+    if type(code) is not type(prepare_script.__code__):
+        raise RuntimeError("Bad code object in .pyc file")
+    return code
 
 
 def prepare_string(path0):
