@@ -444,10 +444,6 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         Py_DECREF(core);
         if (!PyErr_Occurred())
             return 1; /* already reported */
-        if (o->run == VT_CLI_RUN_MODULE && PyErr_ExceptionMatches(PyExc_ImportError)) {
-            vt_embed__report(o->target);
-            return 1;
-        }
         return vt_embed__status_of_exception(signo);
     }
     PyObject *tracer = create_tracer(core, o, output); /* new ref */

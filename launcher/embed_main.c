@@ -14,6 +14,7 @@
 
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
+#include "embed.h"
 #include "internal.h"
 
 static PyObject *
@@ -157,7 +158,8 @@ vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyOb
     } else {
         PyObject *mod = PyUnicode_DecodeFSDefault(o->target); /* new ref */
         if (mod)
-            code = PyObject_CallMethod(run, "prepare_module", "OOO", main_dict, mod, path0);
+            code = PyObject_CallMethod(run, "prepare_module", "OOOO", main_dict, mod, path0,
+                                       o->python_argv ? Py_True : Py_False);
         Py_XDECREF(mod);
     }
 out:
@@ -167,26 +169,45 @@ out:
     return code;
 }
 
-/* Removes our runner's frame from the head of the pending traceback, so
- * the user sees only their program's frames. */
+/* 1 when code is ours: the runner ("<viztracer>") or a file of the glue
+ * package (folder glue, its length n). */
+static int
+our_code(PyCodeObject *co, const char *glue, size_t n)
+{
+    const char *file = PyUnicode_AsUTF8(co->co_filename);
+    if (file == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    return strcmp(file, "<viztracer>") == 0 ||
+           (n > 0 && strncmp(file, glue, n) == 0 && file[n] == '/');
+}
+
+/* Removes our frames (the runner's, our package's) from the head of the
+ * pending traceback, so the user sees only what python3 would show. */
 static void
 drop_runner_frame(void)
 {
+    char glue[PATH_MAX];
+    size_t n = vt_embed_find_glue(glue, sizeof(glue)) == VT_OK ? strlen(glue) : 0;
     PyObject *et, *ev, *tb;
     PyErr_Fetch(&et, &ev, &tb);
     PyErr_NormalizeException(&et, &ev, &tb);
-    if (tb && PyTraceBack_Check(tb)) {
+    int changed = 0;
+    while (tb && PyTraceBack_Check(tb) && ((PyTracebackObject *)tb)->tb_next) {
         PyTracebackObject *t = (PyTracebackObject *)tb;
         PyCodeObject *co = PyFrame_GetCode(t->tb_frame); /* new ref */
-        if (PyUnicode_CompareWithASCIIString(co->co_filename, "<viztracer>") == 0 && t->tb_next) {
-            PyObject *next = (PyObject *)t->tb_next;
-            Py_INCREF(next);
-            Py_SETREF(tb, next);
-            if (ev)
-                PyException_SetTraceback(ev, tb);
-        }
+        int ours = our_code(co, glue, n);
         Py_DECREF(co);
+        if (!ours)
+            break;
+        PyObject *next = (PyObject *)t->tb_next;
+        Py_INCREF(next);
+        Py_SETREF(tb, next);
+        changed = 1;
     }
+    if (changed && ev)
+        PyException_SetTraceback(ev, tb);
     PyErr_Restore(et, ev, tb);
 }
 

@@ -308,7 +308,21 @@ main(int argc, char **argv)
         return 0;
     }
     char *script = NULL;
-    if (o.run == VT_CLI_RUN_SCRIPT) {
+    if (o.run == VT_CLI_RUN_SCRIPT && o.python_argv) {
+        /* A child's python3 command line: python3's lookup and message. */
+        struct stat st;
+        if (stat(o.target, &st) != 0) {
+            int errnum = errno;
+            char cwd[PATH_MAX], exe[PATH_MAX];
+            int rel = o.target[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL;
+            vt_log_error("%s: can't open file '%s%s%s': [Errno %d] %s",
+                         vt_embed_python_executable(exe, sizeof(exe)), rel ? cwd : "",
+                         rel ? "/" : "", o.target, errnum, strerror(errnum));
+            vt_cli_options_fini(&o);
+            return 2;
+        }
+        script = vt_xstrdup(o.target);
+    } else if (o.run == VT_CLI_RUN_SCRIPT) {
         script = find_script(o.target);
         if (script == NULL) {
             size_t n = strlen(o.target);

@@ -237,3 +237,24 @@ def test_compiled_script(tmp_path):
     plain, traced = both(tmp_path, ["c.pyc", "a"])
     assert plain.returncode == 0 and "SourcelessFileLoader" in plain.stdout, plain.stderr
     assert traced.stdout == plain.stdout, traced.stderr
+
+
+def test_start_up_errors_of_a_child_read_as_python3s(tmp_path):
+    # test_cmd_line_script: a missing script, a missing module, and an
+    # error raised by the package of -m (with its traceback, none of ours).
+    (tmp_path / "bad_pkg").mkdir()
+    (tmp_path / "bad_pkg" / "__init__.py").write_text("raise ImportError('in __init__')\n")
+    (tmp_path / "arg0_pkg").mkdir()
+    (tmp_path / "arg0_pkg" / "__init__.py").write_text("import sys; print('init', sys.argv[0])\n")
+    (tmp_path / "arg0_pkg" / "m.py").write_text("import sys; print('run', sys.argv[0])\n")
+    path = write(tmp_path, "kids.py", """
+        import subprocess, sys
+        for args in (["nonexisting.py"], ["-m", "no_such_mod"], ["-m", "bad_pkg"],
+                     ["-m", "arg0_pkg.m"]):
+            r = subprocess.run([sys.executable] + args, capture_output=True, text=True)
+            print(r.returncode, r.stdout, r.stderr.splitlines()[-1:],
+                  "viztracer" in r.stderr, "Traceback" in r.stderr)
+        """)
+    plain, traced = both(tmp_path, [path])
+    assert "can't open file" in plain.stdout and "init -m" in plain.stdout, plain.stdout
+    assert traced.stdout == plain.stdout, traced.stderr

@@ -56,8 +56,8 @@ def prepare_script(g, path, real, path0):
 
         sys.path.insert(0, os.path.abspath(path))
         try:
-            name, spec, code = runpy._get_main_module_details()
-        except ImportError as exc:
+            name, spec, code = runpy._get_main_module_details(runpy._Error)
+        except runpy._Error as exc:
             raise SystemExit("%s: %s" % (sys.executable, exc)) from None
         g.update(__name__="__main__", __file__=spec.origin, __cached__=spec.cached,
                  __doc__=None, __loader__=spec.loader, __package__=spec.parent, __spec__=spec)
@@ -95,19 +95,26 @@ def prepare_string(path0):
         sys.path.insert(0, "")
 
 
-def prepare_module(g, mod, path0):
+def prepare_module(g, mod, path0, child):
     """For -m mod: __main__'s globals g get runpy's metadata of mod (with
-    path0, the current folder is sys.path[0] first). Returns the module's
-    code object; raises ImportError when there is no such module."""
+    path0, the current folder is sys.path[0] first), and sys.argv[0] is
+    "-m" while the module is found, then its file, as runpy does. Returns
+    the module's code object. No such module: SystemExit with python3's
+    message in a child (child), with ours otherwise; an error raised while
+    importing its package propagates, with its traceback, as under python3."""
     import runpy
 
     if path0:
         sys.path.insert(0, os.getcwd())
-    name, spec, code = runpy._get_module_details(mod)
+    sys.argv[0] = "-m"
+    try:
+        name, spec, code = runpy._get_module_details(mod, runpy._Error)
+    except runpy._Error as exc:
+        raise SystemExit("%s: %s" % (sys.executable, exc) if child else
+                         "viztracer: %s: %s" % (mod, exc)) from None
     g.update(__name__="__main__", __file__=spec.origin, __cached__=spec.cached, __doc__=None,
              __loader__=spec.loader, __package__=spec.parent, __spec__=spec)
-    if spec.has_location:
-        sys.argv[0] = spec.origin
+    sys.argv[0] = spec.origin
     sys.modules["__mp_main__"] = sys.modules["__main__"]
     return code
 
