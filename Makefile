@@ -327,4 +327,24 @@ fuzz-replay: $(FUZZ_BIN)
 	$(Q)fail=0; for b in $(FUZZ_BIN); do \
 		sh tests/fuzz/replay.sh $$b $$(basename $$b) $(BUILD)/fuzz || fail=1; done; exit $$fail
 
+# ---- CPython's own tests, traced and untraced -----------------------------
+#
+# Each module of CPYTHON_TESTS (Debian's libpython3.11-testsuite) runs under
+# plain python3 and under the tracer; their "Tests result:" lines must be the
+# same. These are modules that pass traced, fast ones (about a minute in all
+# here); see docs/COMPAT.md for the others.
+CPYTHON_TESTS ?= test_sys test_exceptions test_atexit test_runpy test_traceback \
+	test_cmd_line_script test_threading test_subprocess
+TEST_TARGETS += test-cpython
+.PHONY: test-cpython
+
+test-cpython: build
+	$(Q)fail=0; tmp=$$(mktemp -d); for m in $(CPYTHON_TESTS); do \
+		plain=$$(cd $$tmp && $(PYTHON) -m test $$m 2>&1 | grep '^Tests result:'); \
+		traced=$$(cd $$tmp && $(abspath $(VIZTRACER)) --quiet -o $$tmp/$$m.json -m test $$m \
+			> $$tmp/$$m.log 2>&1; grep '^Tests result:' $$tmp/$$m.log); \
+		if [ -n "$$plain" ] && [ "$$plain" = "$$traced" ]; then echo "test-cpython: $$m: $$plain"; \
+		else echo "test-cpython: $$m: python3 '$$plain', traced '$$traced' ($$tmp/$$m.log)"; fail=1; fi; \
+	done; [ $$fail = 1 ] || rm -rf $$tmp; exit $$fail
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

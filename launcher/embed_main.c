@@ -52,23 +52,23 @@ instrumentation(const struct vt_options *o)
 }
 
 static PyObject *
-compile_source(PyObject *source, const char *filename)
+compile_source(PyObject *source, PyObject *filename)
 {
     PyObject *builtins = PyEval_GetBuiltins();                     /* borrowed */
     PyObject *compile = PyDict_GetItemString(builtins, "compile"); /* borrowed */
-    return PyObject_CallFunction(compile, "Oss", source, filename, "exec");
+    return PyObject_CallFunction(compile, "OOs", source, filename, "exec");
 }
 
 /* Compiles the program: through viztracer.codemonkey when instrumentation
  * is asked for (opts not NULL), else with the builtin compile(). */
 static PyObject *
-compile_program(PyObject *source, const char *filename, PyObject *opts)
+compile_program(PyObject *source, PyObject *filename, PyObject *opts)
 {
     if (opts == NULL)
         return compile_source(source, filename);
     PyObject *cm = PyImport_ImportModule("viztracer.codemonkey"); /* new ref */
     PyObject *code =
-        cm ? PyObject_CallMethod(cm, "compile_source", "OsO", source, filename, opts) : NULL;
+        cm ? PyObject_CallMethod(cm, "compile_source", "OOO", source, filename, opts) : NULL;
     Py_XDECREF(cm);
     return code;
 }
@@ -115,9 +115,15 @@ vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyOb
         goto out;
     if (o->run == VT_CLI_RUN_SCRIPT) {
         char *real = realpath(script_path, NULL); /* owned */
-        r = PyObject_CallMethod(run, "prepare_script", "OssO", main_dict, script_path,
-                                real ? real : script_path, path0);
+        /* Paths as the file system encodes them: a name need not be UTF-8. */
+        PyObject *given = PyUnicode_DecodeFSDefault(script_path);                  /* new ref */
+        PyObject *resolved = PyUnicode_DecodeFSDefault(real ? real : script_path); /* new ref */
         free(real);
+        r = given && resolved ? PyObject_CallMethod(run, "prepare_script", "OOOO", main_dict, given,
+                                                    resolved, path0)
+                              : NULL;
+        Py_XDECREF(given);
+        Py_XDECREF(resolved);
         if (r == NULL)
             goto out;
         if (r != Py_None) {
@@ -128,7 +134,7 @@ vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyOb
         PyObject *src = read_source(script_path);                     /* new ref */
         PyObject *file = PyDict_GetItemString(main_dict, "__file__"); /* borrowed */
         if (src && file)
-            code = compile_program(src, PyUnicode_AsUTF8(file), opts);
+            code = compile_program(src, file, opts);
         if (code == NULL && src && file && PyErr_ExceptionMatches(PyExc_SyntaxError)) {
             /* python3's own message for a source it cannot decode */
             PyObject *et, *ev, *tb;
@@ -152,8 +158,10 @@ vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyOb
         if (r == NULL)
             goto out;
         PyObject *src = PyUnicode_DecodeFSDefault(o->target); /* new ref */
-        if (src)
-            code = compile_program(src, "<string>", opts);
+        PyObject *name = PyUnicode_FromString("<string>");    /* new ref */
+        if (src && name)
+            code = compile_program(src, name, opts);
+        Py_XDECREF(name);
         Py_XDECREF(src);
     } else {
         PyObject *mod = PyUnicode_DecodeFSDefault(o->target); /* new ref */

@@ -258,3 +258,20 @@ def test_start_up_errors_of_a_child_read_as_python3s(tmp_path):
     plain, traced = both(tmp_path, [path])
     assert "can't open file" in plain.stdout and "init -m" in plain.stdout, plain.stdout
     assert traced.stdout == plain.stdout, traced.stderr
+
+
+def test_encoding_warning_names_the_programs_line(tmp_path):
+    # test_subprocess.test_encoding_warning: Popen's EncodingWarning points
+    # at the program's call, not at our patched Popen.
+    code = ("from subprocess import *\nimport sys\nrun('echo hello', shell=True, text=True)\n"
+            "check_output('echo hello', shell=True, text=True)\n"
+            "Popen([sys.executable, '-c', 'pass'], text=True).wait()\n")
+    path = write(tmp_path, "ew.py", f"""
+        import subprocess, sys
+        r = subprocess.run([sys.executable, "-Xwarn_default_encoding", "-c", {code!r}],
+                           capture_output=True, text=True, encoding="utf-8")
+        print(r.returncode, r.stderr)
+        """)
+    plain, traced = both(tmp_path, [path])
+    assert plain.stdout.count("EncodingWarning") == 3, plain.stdout
+    assert traced.stdout == plain.stdout, traced.stderr

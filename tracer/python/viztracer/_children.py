@@ -198,12 +198,32 @@ def _patch_popen(rw):
                     new = rw.argv([os.fsdecode(args)], env, cwd=cwd)
         except Exception:
             new = None  # an unusual call is run as given, untraced
+        if sys.flags.warn_default_encoding and kw.get("encoding") is None and (
+                kw.get("errors") or kw.get("text")
+                or kw.get("universal_newlines", a[10] if len(a) > 10 else None)):
+            # Popen's own EncodingWarning would name this frame: it is given
+            # for the program's line, and the encoding it would choose passed.
+            _warn_encoding(subprocess.__file__)
+            kw["encoding"] = "utf-8" if sys.flags.utf8_mode else "locale"
         original(self, args if new is None else new, *a, **kw)
         if new is not None:
             self.args = args  # the program sees the command it asked for
 
     __init__.__wrapped__ = original
     subprocess.Popen.__init__ = __init__
+
+
+def _warn_encoding(skip):
+    """subprocess's EncodingWarning, for the first caller of our Popen
+    __init__ outside the file skip (subprocess.py), as subprocess does."""
+    import warnings
+
+    f = sys._getframe(2)  # the caller of our __init__
+    level = 3
+    while f is not None and f.f_code.co_filename == skip:
+        f = f.f_back
+        level += 1
+    warnings.warn("'encoding' argument not specified.", EncodingWarning, level)
 
 
 def _patch_spawn(rw):
