@@ -10,6 +10,7 @@
 #   make fuzz       libFuzzer on each target (tests/fuzz/), FUZZ_SECONDS=20 each; longer runs
 #                   (FUZZ_SECONDS=600 make fuzz) grow the corpora in tests/fuzz/corpus/
 #   make fuzz-replay  every kept corpus and regression input once (part of `make test`)
+#   make test-cpython  CPython's own test modules, traced and untraced (part of `make test`)
 #   make format | format-check | lint | tidy | cppcheck | check-headers | install | clean
 #
 # V=1 shows full command lines. PYTHON=/path/to/python3 builds against another
