@@ -11,6 +11,7 @@
 #   make fuzz       libFuzzer on each target (tests/fuzz/), FUZZ_SECONDS=20 each; longer runs
 #                   (FUZZ_SECONDS=600 make fuzz) grow the corpora in tests/fuzz/corpus/
 #   make fuzz-replay  every kept corpus and regression input once (part of `make test`)
+#   make test-cpython  CPython's own test modules, traced and untraced (part of `make test`)
 #   make format | format-check | lint | tidy | cppcheck | check-headers | install | clean
 #
 # V=1 shows full command lines. PYTHON=/path/to/python3 builds against another
@@ -28,7 +29,8 @@ CC ?= gcc
 Q := $(if $(V),,@)
 say = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
 
-PY_EXE := $(shell readlink -f $(PYTHON) 2>/dev/null)
+# sys.executable as python3 itself reports it (not the symlink resolved).
+PY_EXE := $(shell $(PYTHON) -c "import sys; print(sys.executable)" 2>/dev/null)
 PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 # The default build's version (Debian's python3): a versioned build finds its
 # way back to it (launcher/interp.c).
@@ -39,7 +41,7 @@ endif
 # Each interpreter builds into its own folder, so builds for several live side
 # by side: Debian's python3 (the default) in build/, any other in
 # build/py<major.minor>/ (its viztracer is build/py3.12/bin/viztracer).
-ifeq ($(PY_EXE),$(shell readlink -f /usr/bin/python3 2>/dev/null))
+ifeq ($(shell readlink -f $(PY_EXE) 2>/dev/null),$(shell readlink -f /usr/bin/python3 2>/dev/null))
 PYBUILD ?= $(BUILD)
 else
 PYBUILD ?= $(BUILD)/py$(PY_VERSION)
@@ -81,7 +83,7 @@ BIN_LIBS = $(PY_LINK) $(LIBS) $(EXTRA_BIN_LIBS)
 
 # Debian packages the build and the tests need (make deps installs the missing ones).
 DEPS_APT := python3-dev libpython3-dev libcjson-dev libmicrohttpd-dev check zlib1g-dev libzstd-dev \
-	libedit-dev pkg-config python3-pytest python3-ipython python3-joblib
+	libedit-dev pkg-config python3-pytest python3-ipython python3-joblib libpython3.11-testsuite
 DEPS_LINT_APT := clang-format clang-tidy cppcheck bear clang libclang-rt-14-dev
 DEPS_BENCH_APT := valgrind black pylint python3-mypy python3-sphinx
 
@@ -403,5 +405,25 @@ fuzz: $(FUZZ_BIN)
 fuzz-replay: $(FUZZ_BIN)
 	$(Q)fail=0; for b in $(FUZZ_BIN); do \
 		sh tests/fuzz/replay.sh $$b $$(basename $$b) $(BUILD)/fuzz || fail=1; done; exit $$fail
+
+# ---- CPython's own tests, traced and untraced -----------------------------
+#
+# Each module of CPYTHON_TESTS (Debian's libpython3.11-testsuite) runs under
+# plain python3 and under the tracer; their "Tests result:" lines must be the
+# same. These are modules that pass traced, fast ones (about a minute in all
+# here); see docs/COMPAT.md for the others.
+CPYTHON_TESTS ?= test_sys test_exceptions test_atexit test_runpy test_traceback \
+	test_cmd_line_script test_threading test_subprocess
+TEST_TARGETS += test-cpython
+.PHONY: test-cpython
+
+test-cpython: build
+	$(Q)fail=0; tmp=$$(mktemp -d); for m in $(CPYTHON_TESTS); do \
+		plain=$$(cd $$tmp && $(PYTHON) -m test $$m 2>&1 | grep '^Tests result:'); \
+		traced=$$(cd $$tmp && $(abspath $(VIZTRACER)) --quiet -o $$tmp/$$m.json -m test $$m \
+			> $$tmp/$$m.log 2>&1; grep '^Tests result:' $$tmp/$$m.log); \
+		if [ -n "$$plain" ] && [ "$$plain" = "$$traced" ]; then echo "test-cpython: $$m: $$plain"; \
+		else echo "test-cpython: $$m: python3 '$$plain', traced '$$traced' ($$tmp/$$m.log)"; fail=1; fi; \
+	done; [ $$fail = 1 ] || rm -rf $$tmp; exit $$fail
 
 -include $(shell find $(OBJDIR) -name '*.d' 2>/dev/null)

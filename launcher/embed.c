@@ -96,9 +96,13 @@ apply_flags(PyConfig *c, const struct vt_cli_list *flags)
             c->isolated = 1;
             c->use_environment = 0;
             c->user_site_directory = 0;
+            c->safe_path = 1;
             break;
         case 'O':
             c->optimization_level++;
+            break;
+        case 'P':
+            c->safe_path = 1;
             break;
         case 'q':
             c->quiet = 1;
@@ -122,13 +126,111 @@ apply_flags(PyConfig *c, const struct vt_cli_list *flags)
     return PyStatus_Ok();
 }
 
+static PyStatus
+append_bytes(PyWideStringList *list, const char *s)
+{
+    wchar_t *w = Py_DecodeLocale(s, NULL);
+    if (w == NULL)
+        return PyStatus_NoMemory();
+    PyStatus st = PyWideStringList_Append(list, w);
+    PyMem_RawFree(w);
+    return st;
+}
+
+/* sys.orig_argv as python3 would have it for the program: the interpreter,
+ * then a child's own python3 command line (--python), or the python3
+ * command that runs the script, -c or -m with the program's arguments. */
+static PyStatus
+set_orig_argv(PyConfig *c, const char *python, const struct vt_options *o)
+{
+    PyStatus st = append_bytes(&c->orig_argv, python);
+    if (o->python_argv) {
+        for (char **p = o->python_argv; *p && !PyStatus_Exception(st); p++)
+            st = append_bytes(&c->orig_argv, *p);
+        return st;
+    }
+    if (!PyStatus_Exception(st) && o->run != VT_CLI_RUN_SCRIPT)
+        st = append_bytes(&c->orig_argv, o->run == VT_CLI_RUN_STRING ? "-c" : "-m");
+    if (!PyStatus_Exception(st))
+        st = append_bytes(&c->orig_argv, o->target);
+    for (int i = 1; i < o->argc && !PyStatus_Exception(st); i++)
+        st = append_bytes(&c->orig_argv, o->argv[i]);
+    return st;
+}
+
+static int
+has_xoption(const struct vt_cli_list *flags, const char *name)
+{
+    for (size_t i = 0; i + 1 < flags->n; i++)
+        if (strcmp(flags->items[i], "-X") == 0 && strcmp(flags->items[++i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Removes name from os.environ (when os is loaded) and posix.environ, which
+ * the interpreter copied from the process's environment at start-up. */
+static void
+forget_env(const char *name)
+{
+    PyObject *key = PyUnicode_FromString(name); /* new ref */
+    PyObject *bkey = PyBytes_FromString(name);  /* new ref */
+    static const char *const mods[] = {"os", "posix"};
+    for (size_t i = 0; key && bkey && i < 2; i++) {
+        PyObject *mname = PyUnicode_FromString(mods[i]);                     /* new ref */
+        PyObject *mod = mname ? PyImport_GetModule(mname) : NULL;            /* new ref */
+        PyObject *env = mod ? PyObject_GetAttrString(mod, "environ") : NULL; /* new ref */
+        PyObject *r = env ? PyObject_CallMethod(env, "pop", "OO", i == 0 ? key : bkey, Py_None)
+                          : NULL; /* new ref */
+        Py_XDECREF(r);
+        Py_XDECREF(env);
+        Py_XDECREF(mod);
+        Py_XDECREF(mname);
+    }
+    Py_XDECREF(key);
+    Py_XDECREF(bkey);
+    PyErr_Clear(); /* nothing to remove */
+}
+
+/* The flags python3 reads before its configuration (-X utf8, -X dev, -E,
+ * -I): the pre-initialization, done before anything decodes a byte string. */
+static int
+pre_initialize(const struct vt_cli_list *flags)
+{
+    PyPreConfig pre;
+    PyPreConfig_InitPythonConfig(&pre);
+    pre.parse_argv = 0;
+    for (size_t i = 0; i < flags->n; i++) {
+        char f = flags->items[i][1];
+        if ((f == 'X' || f == 'W') && i + 1 < flags->n) {
+            const char *value = flags->items[++i];
+            if (f == 'X' && strcmp(value, "utf8") == 0)
+                pre.utf8_mode = 1;
+            else if (f == 'X' && strncmp(value, "utf8=", 5) == 0)
+                pre.utf8_mode = strcmp(value + 5, "0") != 0;
+            else if (f == 'X' && strcmp(value, "dev") == 0)
+                pre.dev_mode = 1;
+        } else if (f == 'E' || f == 'I') {
+            pre.use_environment = 0;
+            pre.isolated = f == 'I';
+        }
+    }
+    PyStatus st = Py_PreInitialize(&pre);
+    if (!PyStatus_Exception(st))
+        return 0;
+    vt_log_error("viztracer: cannot start Python: %s", st.err_msg ? st.err_msg : "unknown error");
+    return -1;
+}
+
 static int
 start_python(const struct vt_options *o)
 {
+    if (pre_initialize(&o->interp_flags) < 0)
+        return -1;
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
     config.parse_argv = 0;
-    config.safe_path = 1; /* sys.path[0] is set below, as python3 would for the target */
+    /* sys.path[0] is set later (embed_main.c), as python3 would for the
+     * target, unless -P, -I or PYTHONSAFEPATH ask for none (sys.flags.safe_path). */
     char exe[PATH_MAX];
     const char *python = vt_embed_python_executable(exe, sizeof(exe));
     PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, python);
@@ -140,10 +242,24 @@ start_python(const struct vt_options *o)
     st = PyConfig_SetBytesArgv(&config, o->argc, o->argv);
     if (check(st, &config) < 0)
         return -1;
+    st = set_orig_argv(&config, python, o);
+    if (check(st, &config) < 0)
+        return -1;
     st = apply_flags(&config, &o->interp_flags);
     if (check(st, &config) < 0)
         return -1;
+    /* -X warn_default_encoding is read from the command line only when
+     * PyConfig parses it (CPython's pre-command line), else from the
+     * environment: it goes there for the start-up alone. */
+    int wde = has_xoption(&o->interp_flags, "warn_default_encoding") &&
+              getenv("PYTHONWARNDEFAULTENCODING") == NULL;
+    if (wde)
+        setenv("PYTHONWARNDEFAULTENCODING", "1", 1);
     st = Py_InitializeFromConfig(&config);
+    if (wde) {
+        unsetenv("PYTHONWARNDEFAULTENCODING");
+        forget_env("PYTHONWARNDEFAULTENCODING");
+    }
     if (check(st, &config) < 0)
         return -1;
     PyConfig_Clear(&config);
@@ -268,18 +384,31 @@ call_method(PyObject *obj, const char *name)
 
 /* Waits for non-daemon threads, as interpreter shutdown would, while
  * tracing still runs so their events are kept; the waiting itself is not
- * the program's and is paused out of the trace. */
+ * the program's and is paused out of the trace. SIGTERM while waiting
+ * ends the wait, and the process dies by it after saving (*signo). */
 static void
-join_threads(PyObject *tracer)
+join_threads(PyObject *tracer, int *signo)
 {
-    PyObject *threading = PyImport_ImportModule("threading"); /* new ref */
+    /* As Py_FinalizeEx: only a program that imported threading has threads to wait for. */
+    PyObject *name = PyUnicode_FromString("threading");           /* new ref */
+    PyObject *threading = name ? PyImport_GetModule(name) : NULL; /* new ref */
+    Py_XDECREF(name);
     if (threading == NULL) {
         PyErr_Clear();
         return;
     }
     call_method(tracer, "pause");
-    if (call_method(threading, "_shutdown") < 0)
-        PyErr_Clear(); /* Ctrl+C while waiting: stop waiting, still save */
+    if (call_method(threading, "_shutdown") < 0) {
+        /* Ctrl+C or SIGTERM while waiting: stop waiting, still save */
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        PyErr_NormalizeException(&et, &ev, &tb);
+        if (vt_embed__is_sigterm_exit(ev))
+            *signo = SIGTERM;
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
+    }
     call_method(tracer, "resume");
     Py_DECREF(threading);
 }
@@ -315,10 +444,6 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         Py_DECREF(core);
         if (!PyErr_Occurred())
             return 1; /* already reported */
-        if (o->run == VT_CLI_RUN_MODULE && PyErr_ExceptionMatches(PyExc_ImportError)) {
-            vt_embed__report(o->target);
-            return 1;
-        }
         return vt_embed__status_of_exception(signo);
     }
     PyObject *tracer = create_tracer(core, o, output); /* new ref */
@@ -385,7 +510,7 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
          * folder (nothing under --patch_only), the parent owns the trace
          * file. */
         if (fork_ns) {
-            join_threads(tracer);
+            join_threads(tracer, signo);
             if (!o->log_exit && call_method(tracer, "stop") < 0)
                 PyErr_Clear();
             if (run_atexit() < 0)
@@ -398,7 +523,7 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         Py_DECREF(tracer);
         return status;
     }
-    join_threads(tracer);
+    join_threads(tracer, signo);
     if (!o->log_exit && call_method(tracer, "stop") < 0)
         PyErr_Clear();
     if (run_atexit() < 0)

@@ -18,20 +18,34 @@
 #include "internal.h"
 #include "termkick.h"
 
+/* The SystemExit our handler raised last (owned), so the end of the run
+ * knows the program was terminated and dies by SIGTERM after saving, as it
+ * would have without us. */
+static PyObject *sigterm_exit;
+
 /* SIGTERM stops the program as an exception would, so the trace is saved:
- * the handler raises SystemExit(143), the status of a terminated process. */
+ * the handler raises SystemExit(143), which vt_embed__is_sigterm_exit()
+ * recognizes. */
 static PyObject *
 on_sigterm(PyObject *self, PyObject *args)
 {
     (void)self;
     (void)args;
     vt_termkick_handled();
-    PyObject *code = PyLong_FromLong(128 + SIGTERM); /* new ref */
-    if (code) {
-        PyErr_SetObject(PyExc_SystemExit, code);
-        Py_DECREF(code);
+    PyObject *code = PyLong_FromLong(128 + SIGTERM);                           /* new ref */
+    PyObject *exc = code ? PyObject_CallOneArg(PyExc_SystemExit, code) : NULL; /* new ref */
+    Py_XDECREF(code);
+    if (exc) {
+        PyErr_SetObject(PyExc_SystemExit, exc);
+        Py_XSETREF(sigterm_exit, exc);
     }
     return NULL;
+}
+
+int
+vt_embed__is_sigterm_exit(PyObject *exc)
+{
+    return exc != NULL && exc == sigterm_exit;
 }
 
 static PyMethodDef sigterm_def = {"_viztracer_sigterm", on_sigterm, METH_VARARGS, NULL};

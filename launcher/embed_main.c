@@ -14,6 +14,7 @@
 
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
+#include "embed.h"
 #include "internal.h"
 
 static PyObject *
@@ -51,39 +52,38 @@ instrumentation(const struct vt_options *o)
 }
 
 static PyObject *
-compile_source(PyObject *source, const char *filename)
+compile_source(PyObject *source, PyObject *filename)
 {
     PyObject *builtins = PyEval_GetBuiltins();                     /* borrowed */
     PyObject *compile = PyDict_GetItemString(builtins, "compile"); /* borrowed */
-    return PyObject_CallFunction(compile, "Oss", source, filename, "exec");
+    return PyObject_CallFunction(compile, "OOs", source, filename, "exec");
 }
 
 /* Compiles the program: through viztracer.codemonkey when instrumentation
  * is asked for (opts not NULL), else with the builtin compile(). */
 static PyObject *
-compile_program(PyObject *source, const char *filename, PyObject *opts)
+compile_program(PyObject *source, PyObject *filename, PyObject *opts)
 {
     if (opts == NULL)
         return compile_source(source, filename);
     PyObject *cm = PyImport_ImportModule("viztracer.codemonkey"); /* new ref */
     PyObject *code =
-        cm ? PyObject_CallMethod(cm, "compile_source", "OsO", source, filename, opts) : NULL;
+        cm ? PyObject_CallMethod(cm, "compile_source", "OOO", source, filename, opts) : NULL;
     Py_XDECREF(cm);
     return code;
 }
 
-/* 1 when a child's python3 flags ask for no sys.path[0] (-P, -I). */
+/* 1 when python3 would put no sys.path[0] (-P, -I, PYTHONSAFEPATH):
+ * sys.flags.safe_path, as the configuration (embed.c) set it. */
 static int
-safe_path(const struct vt_options *o)
+safe_path(void)
 {
-    for (size_t i = 0; i < o->interp_flags.n; i++) {
-        const char *f = o->interp_flags.items[i];
-        if (f[1] == 'X' || f[1] == 'W')
-            i++; /* skip the value */
-        else if (f[1] == 'P' || f[1] == 'I')
-            return 1;
-    }
-    return 0;
+    PyObject *flags = PySys_GetObject("flags");                              /* borrowed */
+    PyObject *v = flags ? PyObject_GetAttrString(flags, "safe_path") : NULL; /* new ref */
+    int r = v ? PyObject_IsTrue(v) == 1 : 0;
+    Py_XDECREF(v);
+    PyErr_Clear(); /* without sys.flags.safe_path (before 3.11): python3 puts one */
+    return r;
 }
 
 /* Prepares __main__ and returns the code to run, through viztracer/_run.py.
@@ -93,11 +93,11 @@ safe_path(const struct vt_options *o)
 PyObject *
 vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyObject *main_dict)
 {
-    PyObject *path0 = safe_path(o) ? Py_False : Py_True; /* borrowed */
-    PyObject *code = NULL;                               /* new ref: the result */
-    PyObject *run = NULL;                                /* new ref */
-    PyObject *r = NULL;                                  /* new ref */
-    PyObject *opts = instrumentation(o);                 /* new ref or NULL */
+    PyObject *path0 = safe_path() ? Py_False : Py_True; /* borrowed */
+    PyObject *code = NULL;                              /* new ref: the result */
+    PyObject *run = NULL;                               /* new ref */
+    PyObject *r = NULL;                                 /* new ref */
+    PyObject *opts = instrumentation(o);                /* new ref or NULL */
     if (opts == NULL && PyErr_Occurred())
         return NULL;
     if (opts) {
@@ -115,28 +115,59 @@ vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyOb
         goto out;
     if (o->run == VT_CLI_RUN_SCRIPT) {
         char *real = realpath(script_path, NULL); /* owned */
-        r = PyObject_CallMethod(run, "prepare_script", "OssO", main_dict, script_path,
-                                real ? real : script_path, path0);
+        /* Paths as the file system encodes them: a name need not be UTF-8. */
+        PyObject *given = PyUnicode_DecodeFSDefault(script_path);                  /* new ref */
+        PyObject *resolved = PyUnicode_DecodeFSDefault(real ? real : script_path); /* new ref */
         free(real);
+        r = given && resolved ? PyObject_CallMethod(run, "prepare_script", "OOOO", main_dict, given,
+                                                    resolved, path0)
+                              : NULL;
+        Py_XDECREF(given);
+        Py_XDECREF(resolved);
         if (r == NULL)
             goto out;
+        if (r != Py_None) {
+            code = r; /* a directory or zip file's __main__ */
+            r = NULL;
+            goto out;
+        }
         PyObject *src = read_source(script_path);                     /* new ref */
         PyObject *file = PyDict_GetItemString(main_dict, "__file__"); /* borrowed */
         if (src && file)
-            code = compile_program(src, PyUnicode_AsUTF8(file), opts);
+            code = compile_program(src, file, opts);
+        if (code == NULL && src && file && PyErr_ExceptionMatches(PyExc_SyntaxError)) {
+            /* python3's own message for a source it cannot decode */
+            PyObject *et, *ev, *tb;
+            PyErr_Fetch(&et, &ev, &tb);
+            PyObject *mine =
+                PyObject_CallMethod(run, "source_error", "OO", src, file); /* new ref */
+            if (mine == Py_None) {
+                PyErr_Restore(et, ev, tb);
+            } else {
+                Py_XDECREF(et);
+                Py_XDECREF(ev);
+                Py_XDECREF(tb);
+                if (mine)
+                    PyErr_SetObject((PyObject *)Py_TYPE(mine), mine);
+            }
+            Py_XDECREF(mine);
+        }
         Py_XDECREF(src);
     } else if (o->run == VT_CLI_RUN_STRING) {
         r = PyObject_CallMethod(run, "prepare_string", "O", path0);
         if (r == NULL)
             goto out;
         PyObject *src = PyUnicode_DecodeFSDefault(o->target); /* new ref */
-        if (src)
-            code = compile_program(src, "<string>", opts);
+        PyObject *name = PyUnicode_FromString("<string>");    /* new ref */
+        if (src && name)
+            code = compile_program(src, name, opts);
+        Py_XDECREF(name);
         Py_XDECREF(src);
     } else {
         PyObject *mod = PyUnicode_DecodeFSDefault(o->target); /* new ref */
         if (mod)
-            code = PyObject_CallMethod(run, "prepare_module", "OOO", main_dict, mod, path0);
+            code = PyObject_CallMethod(run, "prepare_module", "OOOO", main_dict, mod, path0,
+                                       o->python_argv ? Py_True : Py_False);
         Py_XDECREF(mod);
     }
 out:
@@ -146,32 +177,52 @@ out:
     return code;
 }
 
-/* Removes our runner's frame from the head of the pending traceback, so
- * the user sees only their program's frames. */
+/* 1 when code is ours: the runner ("<viztracer>") or a file of the glue
+ * package (folder glue, its length n). */
+static int
+our_code(PyCodeObject *co, const char *glue, size_t n)
+{
+    const char *file = PyUnicode_AsUTF8(co->co_filename);
+    if (file == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    return strcmp(file, "<viztracer>") == 0 ||
+           (n > 0 && strncmp(file, glue, n) == 0 && file[n] == '/');
+}
+
+/* Removes our frames (the runner's, our package's) from the head of the
+ * pending traceback, so the user sees only what python3 would show. */
 static void
 drop_runner_frame(void)
 {
+    char glue[PATH_MAX];
+    size_t n = vt_embed_find_glue(glue, sizeof(glue)) == VT_OK ? strlen(glue) : 0;
     PyObject *et, *ev, *tb;
     PyErr_Fetch(&et, &ev, &tb);
     PyErr_NormalizeException(&et, &ev, &tb);
-    if (tb && PyTraceBack_Check(tb)) {
+    int changed = 0;
+    while (tb && PyTraceBack_Check(tb) && ((PyTracebackObject *)tb)->tb_next) {
         PyTracebackObject *t = (PyTracebackObject *)tb;
         PyCodeObject *co = PyFrame_GetCode(t->tb_frame); /* new ref */
-        if (PyUnicode_CompareWithASCIIString(co->co_filename, "<viztracer>") == 0 && t->tb_next) {
-            PyObject *next = (PyObject *)t->tb_next;
-            Py_INCREF(next);
-            Py_SETREF(tb, next);
-            if (ev)
-                PyException_SetTraceback(ev, tb);
-        }
+        int ours = our_code(co, glue, n);
         Py_DECREF(co);
+        if (!ours)
+            break;
+        PyObject *next = (PyObject *)t->tb_next;
+        Py_INCREF(next);
+        Py_SETREF(tb, next);
+        changed = 1;
     }
+    if (changed && ev)
+        PyException_SetTraceback(ev, tb);
     PyErr_Restore(et, ev, tb);
 }
 
 /* The exit status python3 would give for the pending exception, which is
- * consumed: SystemExit's code, 130 for KeyboardInterrupt (re-raised as a
- * signal by main), 1 after printing any other traceback. */
+ * consumed: SystemExit's code, 130 for KeyboardInterrupt and 143 for our
+ * SIGTERM handler's SystemExit (both re-raised as signals by main), 1 after
+ * printing any other traceback. */
 int
 vt_embed__status_of_exception(int *signo)
 {
@@ -182,15 +233,22 @@ vt_embed__status_of_exception(int *signo)
         PyErr_NormalizeException(&et, &ev, &tb);
         PyObject *code = ev ? PyObject_GetAttrString(ev, "code") : NULL; /* new ref */
         int status = 0;
+        if (vt_embed__is_sigterm_exit(ev))
+            *signo = SIGTERM;
         if (code == NULL || code == Py_None) {
             status = 0;
         } else if (PyLong_Check(code)) {
             status = (int)PyLong_AsLong(code);
         } else {
-            PyObject *s = PyObject_Str(code); /* new ref */
-            if (s)
-                vt_log_error("%s", PyUnicode_AsUTF8(s));
-            Py_XDECREF(s);
+            /* As python3: through sys.stderr, after what the program left in
+             * its buffer; C's stderr only when there is none. */
+            PyObject *err = PySys_GetObject("stderr"); /* borrowed */
+            if (err == NULL || err == Py_None || PyFile_WriteObject(code, err, Py_PRINT_RAW) < 0) {
+                PyErr_Clear();
+                PyObject_Print(code, stderr, Py_PRINT_RAW);
+                fflush(stderr);
+            }
+            PySys_WriteStderr("\n");
             status = 1;
         }
         PyErr_Clear();

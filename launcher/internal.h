@@ -40,7 +40,8 @@ PyObject *vt_embed__prepare_main(const struct vt_options *o, const char *script_
                                  PyObject *main_dict);
 
 /* The exit status python3 would give for the pending exception, which is
- * consumed (printing its traceback); *signo gets SIGINT for Ctrl+C. */
+ * consumed (printing its traceback); *signo gets SIGINT for Ctrl+C and
+ * SIGTERM for our SIGTERM handler's SystemExit: main dies by it after saving. */
 int vt_embed__status_of_exception(int *signo);
 
 /* children (embed_children.c) */
@@ -49,6 +50,9 @@ int vt_embed__status_of_exception(int *signo);
  * when SIGTERM has its default action; with untraced_children, forked
  * children get the default back. Returns 0, or -1 with an exception set. */
 int vt_embed__install_sigterm(int untraced_children);
+
+/* 1 when exc (borrowed) is the SystemExit our SIGTERM handler raised. */
+int vt_embed__is_sigterm_exit(PyObject *exc);
 
 /* Sets up the children scheme (children.h, viztracer/_fork.py) for
  * tracer: in a child (--subprocess_child) with its parent's folder, else

@@ -46,12 +46,14 @@ is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The script as given, or found on PATH (console scripts such as `flask`).
- * Returns an owned path or NULL. */
+/* The script as given (a file, or a directory with __main__.py as python3
+ * runs it), or found on PATH (console scripts such as `flask`). Returns an
+ * owned path or NULL. */
 static char *
 find_script(const char *name)
 {
-    if (is_file(name))
+    struct stat st;
+    if (is_file(name) || (stat(name, &st) == 0 && S_ISDIR(st.st_mode)))
         return vt_xstrdup(name);
     if (strchr(name, '/'))
         return NULL;
@@ -315,7 +317,21 @@ main(int argc, char **argv)
         return 1;
     }
     char *script = NULL;
-    if (o.run == VT_CLI_RUN_SCRIPT) {
+    if (o.run == VT_CLI_RUN_SCRIPT && o.python_argv) {
+        /* A child's python3 command line: python3's lookup and message. */
+        struct stat st;
+        if (stat(o.target, &st) != 0) {
+            int errnum = errno;
+            char cwd[PATH_MAX], exe[PATH_MAX];
+            int rel = o.target[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL;
+            vt_log_error("%s: can't open file '%s%s%s': [Errno %d] %s",
+                         vt_embed_python_executable(exe, sizeof(exe)), rel ? cwd : "",
+                         rel ? "/" : "", o.target, errnum, strerror(errnum));
+            vt_cli_options_fini(&o);
+            return 2;
+        }
+        script = vt_xstrdup(o.target);
+    } else if (o.run == VT_CLI_RUN_SCRIPT) {
         script = find_script(o.target);
         if (script == NULL) {
             size_t n = strlen(o.target);
@@ -360,9 +376,15 @@ main(int argc, char **argv)
     free(script);
     vt_cli_options_fini(&o);
     if (signo) {
+        /* Killed by signo (SIGINT, SIGTERM) with the trace saved: die by it,
+         * as python3 would have, so shells and parents see the signal. */
         fflush(NULL);
         signal(signo, SIG_DFL);
-        raise(signo);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, signo);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        kill(getpid(), signo);
     }
     return status;
 }

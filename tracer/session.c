@@ -82,10 +82,28 @@ vt_tracer__hook_thread(struct vt_tracer *t)
 
 /* ---- start / stop --------------------------------------------------- */
 
+/* threading.setprofile(func), at once when the program has imported
+ * threading, else when it does (viztracer._children.on_import): importing it
+ * ourselves would leave it in sys.modules before the program runs, where
+ * python3 -c does not put it. Without our package (it is the glue), it is
+ * imported now. */
 static int
 set_threading_profile(PyObject *func)
 {
-    PyObject *threading = PyImport_ImportModule("threading"); /* new ref */
+    PyObject *threading = vt_tracer__loaded_module("threading"); /* new ref */
+    if (threading == NULL && !PyErr_Occurred()) {
+        PyObject *glue = PyImport_ImportModule("viztracer._children"); /* new ref */
+        PyObject *r =
+            glue ? PyObject_CallMethod(glue, "on_import", "ssO", "threading", "setprofile", func)
+                 : NULL; /* new ref */
+        Py_XDECREF(glue);
+        if (r != NULL) {
+            Py_DECREF(r);
+            return 0;
+        }
+        PyErr_Clear();
+        threading = PyImport_ImportModule("threading");
+    }
     if (threading == NULL)
         return -1;
     PyObject *r = PyObject_CallMethod(threading, "setprofile", "O", func); /* new ref */

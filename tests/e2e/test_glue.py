@@ -57,7 +57,7 @@ n = len(sys.path)
 _run.prepare_string(False)
 print(len(sys.path) == n)
 g = {{}}
-code = _run.prepare_module(g, 'json.tool', False)
+code = _run.prepare_module(g, 'json.tool', False, False)
 print(g['__name__'], g['__package__'], sys.argv[0] == g['__file__'], code.co_filename == g['__file__'])
 """
     r = run_python(code, tmp_path)

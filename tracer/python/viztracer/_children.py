@@ -41,9 +41,13 @@ def _env_assignment(word):
     return bool(eq) and name.replace("_", "a").isalnum() and not name[0].isdigit()
 
 
-def _which(prog, env):
+def _which(prog, env, cwd=None):
+    """The file prog names, as the child's exec would find it (a path
+    relative to the child's cwd, a name on PATH), or None."""
     if os.sep in prog:
-        return prog
+        if cwd is not None:
+            prog = os.path.join(os.fsdecode(cwd), prog)
+        return prog if os.path.isfile(prog) and os.access(prog, os.X_OK) else None
     path = (env or os.environ).get("PATH", os.defpath)
     for folder in path.split(os.pathsep):
         cand = os.path.join(folder or ".", prog)
@@ -68,25 +72,26 @@ def _venv_of(path):
     return None
 
 
-def _is_python(prog, env):
+def _is_python(prog, env, cwd=None):
     """True when prog (a command word) starts a python we can stand in for:
     python/python3/python3.X by name (as VizTracer rewrites them), or this
     interpreter under another name; not the python of another virtualenv,
-    whose packages this process cannot give it."""
-    found = _which(prog, env)
-    if not _python_name(os.path.basename(prog)):
-        return found is not None and _same_file(found, sys.executable)
+    whose packages this process cannot give it, nor one that does not
+    exist (Popen then fails as it would without us)."""
+    found = _which(prog, env, cwd)
     if found is None:
-        return True
+        return False
+    if not _python_name(os.path.basename(prog)):
+        return _same_file(found, sys.executable)
     venv = _venv_of(found)
     mine = os.path.realpath(sys.prefix) if sys.prefix != sys.base_prefix else None
     return venv is None or venv == mine
 
 
-def _shebang_args(prog, env):
+def _shebang_args(prog, env, cwd=None):
     """[flags..., path] when prog is a script whose #! line names python
     (console scripts), else None."""
-    found = _which(prog, env)
+    found = _which(prog, env, cwd)
     if found is None or not os.path.isfile(found):
         return None
     try:
@@ -122,16 +127,17 @@ class _Rewriter:
     def __init__(self, vt_argv):
         self.vt_argv = list(vt_argv)
 
-    def argv(self, args, env, patch_only=False):
-        """The traced command line for args (a list), or None to leave it."""
+    def argv(self, args, env, patch_only=False, cwd=None):
+        """The traced command line for args (a list) run in cwd, or None to
+        leave it."""
         if not args or not isinstance(args[0], str):
             return None
         head = self.vt_argv + (["--patch_only"] if patch_only else []) + ["--python"]
-        if _is_python(args[0], env):
+        if _is_python(args[0], env, cwd):
             if _runs_viztracer(args[1:]):
                 return None
             return head + list(args[1:])
-        script = _shebang_args(args[0], env)
+        script = _shebang_args(args[0], env, cwd)
         if script is not None:
             return head + script + list(args[1:])
         return None
@@ -179,6 +185,7 @@ def _patch_popen(rw):
         try:
             shell = kw.get("shell", a[7] if len(a) > 7 else False)
             env = kw.get("env", a[9] if len(a) > 9 else None)
+            cwd = kw.get("cwd", a[8] if len(a) > 8 else None)
             executable = kw.get("executable", a[1] if len(a) > 1 else None)
             new = None
             if executable is None:
@@ -186,17 +193,37 @@ def _patch_popen(rw):
                     new = rw.shell(args, env)
                 elif not shell and isinstance(args, (list, tuple)):
                     new = rw.argv([os.fsdecode(x) if isinstance(x, (bytes, os.PathLike))
-                                   else x for x in args], env)
+                                   else x for x in args], env, cwd=cwd)
                 elif not shell and isinstance(args, (str, bytes, os.PathLike)):
-                    new = rw.argv([os.fsdecode(args)], env)
+                    new = rw.argv([os.fsdecode(args)], env, cwd=cwd)
         except Exception:
             new = None  # an unusual call is run as given, untraced
+        if sys.flags.warn_default_encoding and kw.get("encoding") is None and (
+                kw.get("errors") or kw.get("text")
+                or kw.get("universal_newlines", a[10] if len(a) > 10 else None)):
+            # Popen's own EncodingWarning would name this frame: it is given
+            # for the program's line, and the encoding it would choose passed.
+            _warn_encoding(subprocess.__file__)
+            kw["encoding"] = "utf-8" if sys.flags.utf8_mode else "locale"
         original(self, args if new is None else new, *a, **kw)
         if new is not None:
             self.args = args  # the program sees the command it asked for
 
     __init__.__wrapped__ = original
     subprocess.Popen.__init__ = __init__
+
+
+def _warn_encoding(skip):
+    """subprocess's EncodingWarning, for the first caller of our Popen
+    __init__ outside the file skip (subprocess.py), as subprocess does."""
+    import warnings
+
+    f = sys._getframe(2)  # the caller of our __init__
+    level = 3
+    while f is not None and f.f_code.co_filename == skip:
+        f = f.f_back
+        level += 1
+    warnings.warn("'encoding' argument not specified.", EncodingWarning, level)
 
 
 def _patch_spawn(rw):
@@ -229,12 +256,22 @@ def install(tracer, folder, vt_argv):
     # get PYTHONPATH, or (workers that copy their parent's sys.path) the
     # end of sys.path, where only this package is found.
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if here not in sys.path:
-        sys.path.append(here)
+    # Last, never first: a child of ours finds it on PYTHONPATH, which
+    # would put it where python3 puts the program's own folders.
+    while here in sys.path:
+        sys.path.remove(here)
+    sys.path.append(here)
     old = os.environ.get("PYTHONPATH")
     if here not in (old or "").split(os.pathsep):
         os.environ["PYTHONPATH"] = here + (os.pathsep + old if old else "")
     _when_imported("multiprocessing.util", lambda: _patch_spawn(rw))
+
+
+def on_import(name, attr, arg):
+    """Calls module name's attr(arg) now if it is loaded, else right after
+    the program imports it (the tracer's threading.setprofile: importing
+    threading ourselves would put it in sys.modules before the program)."""
+    _when_imported(name, lambda: getattr(sys.modules[name], attr)(arg))
 
 
 def _when_imported(name, patch):
@@ -255,6 +292,9 @@ def _when_imported(name, patch):
             return self.loader.create_module(spec)
 
         def exec_module(self, module):
+            # The module keeps its own loader, as without us.
+            spec = module.__spec__
+            spec.loader = module.__loader__ = self.loader
             self.loader.exec_module(module)
             try:
                 patch()

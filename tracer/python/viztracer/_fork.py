@@ -6,8 +6,8 @@ a marker "<pid>.viztmp" in the folder says the child runs, and os._exit (how
 multiprocessing and pool workers end) first saves the child's trace as
 "result_<pid>.json". SIGTERM is blocked across fork, and in the child the
 launcher's SIGTERM handler (which raises SystemExit, and can be swallowed,
-leaving a pool's join hanging) is replaced by one that saves and exits at
-once, as SIG_DFL would; a child's save blocks SIGTERM, so a pool's
+leaving a pool's join hanging) is replaced by one that saves and dies by
+SIGTERM at once, as SIG_DFL would; a child's save blocks SIGTERM, so a pool's
 terminate() cannot cut it short. A forked child that replaces itself with
 os.exec* saves first (an audit hook), so the parent does not wait for the
 program it became.
@@ -19,11 +19,11 @@ makes subprocess and spawn run children under ``vt_argv`` (the launcher,
 its options, --subprocess_child folder); _exit.py writes the same marker
 for processes the launcher did not start.
 
-Only os, signal and sys are imported: every traced process loads this.
+Only os, _signal and sys are imported: every traced process loads this.
 """
 
 import os
-import signal
+import _signal as signal  # not signal, which imports enum: python3 -c imports neither
 import sys
 
 
@@ -96,6 +96,10 @@ class _Scheme:
             return  # a repeated SIGTERM while the first one saves
         self.terminating = True
         self.save_child()
+        # Dies by the signal, as it would have without us (the save blocked it).
+        signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+        os.kill(os.getpid(), signum)
         self.real_exit(128 + signum)
 
     def unblock(self):
