@@ -292,18 +292,21 @@ vt_embed_find_glue(char *out, size_t len)
 
 /* Loads the glue package in folder glue as sys.modules["viztracer"], as
  * importlib.util.spec_from_file_location() and module_from_spec() do for a
- * package, without touching sys.path. Returns 0, or -1 with an exception
- * set. */
+ * package, without touching sys.path. Both come from the import system's
+ * frozen modules, which every interpreter has loaded: importing
+ * importlib.util would add modules python3 -c does not import (3.12+).
+ * Returns 0, or -1 with an exception set. */
 static int
 load_glue(const char *glue)
 {
     int rc = -1;
     PyObject *fn = NULL, *args = NULL, *kw = NULL, *spec = NULL, *mod = NULL; /* new refs */
     PyObject *r = NULL;                                                       /* new ref */
-    PyObject *util = PyImport_ImportModule("importlib.util");                 /* new ref */
-    if (util == NULL)
+    PyObject *ext = PyImport_ImportModule("_frozen_importlib_external");      /* new ref */
+    PyObject *util = PyImport_ImportModule("_frozen_importlib");              /* new ref */
+    if (ext == NULL || util == NULL)
         goto out;
-    fn = PyObject_GetAttrString(util, "spec_from_file_location");
+    fn = PyObject_GetAttrString(ext, "spec_from_file_location");
     args = Py_BuildValue("(sN)", "viztracer", PyUnicode_FromFormat("%s/__init__.py", glue));
     kw = Py_BuildValue("{s:[s]}", "submodule_search_locations", glue);
     if (fn == NULL || args == NULL || kw == NULL)
@@ -324,6 +327,7 @@ out:
     Py_XDECREF(args);
     Py_XDECREF(fn);
     Py_XDECREF(util);
+    Py_XDECREF(ext);
     return rc;
 }
 

@@ -161,6 +161,12 @@ vt_embed__prepare_main(const struct vt_options *o, const char *script_path, PyOb
         PyObject *name = PyUnicode_FromString("<string>");    /* new ref */
         if (src && name)
             code = compile_program(src, name, opts);
+        /* python3 -c keeps the source for warnings and tracebacks (3.13+). */
+        PyObject *rr = code ? PyObject_CallMethod(run, "register_string_source", "O", src)
+                            : NULL; /* new ref */
+        if (code && rr == NULL)
+            PyErr_Clear(); /* only the lines shown with a warning are lost */
+        Py_XDECREF(rr);
         Py_XDECREF(name);
         Py_XDECREF(src);
     } else {

@@ -140,9 +140,9 @@ vt_tracer__hook_start(struct vt_tracer *t)
         PyErr_SetString(PyExc_RuntimeError, "another VizTracer is already tracing");
         return -1;
     }
-    /* sys.monitoring covers every thread; 3.11's hooks are per thread. Both
-     * import threading now, not while tracing (the launcher's wait for the
-     * program's threads would import it as the program's own call). */
+    /* sys.monitoring covers every thread, threading or not; 3.11's hooks
+     * are per thread, set for threading's threads when the program imports
+     * it. Neither imports threading itself: python3 -c does not. */
     if (!VT_HAVE_MONITORING) {
         PyObject *bs = PyCFunction_New(&vt_tracer__bootstrap_def, NULL); /* new ref */
         if (bs == NULL)
@@ -151,11 +151,6 @@ vt_tracer__hook_start(struct vt_tracer *t)
         Py_DECREF(bs);
         if (rc < 0)
             return -1;
-    } else {
-        PyObject *threading = PyImport_ImportModule("threading"); /* new ref */
-        if (threading == NULL)
-            return -1;
-        Py_DECREF(threading);
     }
     struct vt_thread *me = vt_tracer__thread(t);
     if (me == NULL) {
@@ -163,6 +158,13 @@ vt_tracer__hook_start(struct vt_tracer *t)
         return -1;
     }
     learn_name(me);
+    /* Without threading loaded (python3 -c does not load it) the thread
+     * that starts tracing is the main one, which threading would name so;
+     * under sys.monitoring its calls count once it has a name. */
+    if (me->name == NULL && VT_HAVE_MONITORING) {
+        me->name = PyUnicode_FromString("MainThread");
+        PyErr_Clear(); /* out of memory: the default name at dump */
+    }
     for (struct vt_thread *th = t->threads; th; th = th->next) {
         while (th->depth > 0) /* left open by a fork (after_fork keeps them) */
             vt_tracer__frame_drop(&th->stack[--th->depth]);

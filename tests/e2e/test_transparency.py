@@ -231,9 +231,11 @@ def test_script_module_and_string_metadata(tmp_path):
 
 def test_compiled_script(tmp_path):
     # test_cmd_line_script.test_script_compiled: python3 runs a .pyc file.
-    import py_compile
     (tmp_path / "c.py").write_text(SHOW)
-    py_compile.compile(str(tmp_path / "c.py"), cfile=str(tmp_path / "c.pyc"))
+    # Compiled by the interpreter under test: a .pyc is that version's own.
+    subprocess.run([PYTHON, "-c", "import py_compile, sys; py_compile.compile(sys.argv[1], "
+                    "cfile=sys.argv[2], doraise=True)", str(tmp_path / "c.py"),
+                    str(tmp_path / "c.pyc")], check=True)
     plain, traced = both(tmp_path, ["c.pyc", "a"])
     assert plain.returncode == 0 and "SourcelessFileLoader" in plain.stdout, plain.stderr
     assert traced.stdout == plain.stdout, traced.stderr

@@ -282,7 +282,9 @@ def _when_imported(name, patch):
     if name in sys.modules:
         patch()
         return
-    from importlib.machinery import PathFinder
+    # The import system's own frozen module, loaded in every interpreter:
+    # importlib.machinery is not imported by python3 -c on 3.12+.
+    PathFinder = sys.modules["_frozen_importlib_external"].PathFinder
 
     class Loader:
         def __init__(self, loader):

@@ -95,6 +95,15 @@ def prepare_string(path0):
         sys.path.insert(0, "")
 
 
+def register_string_source(source):
+    """For -c, from 3.13 on: python3 keeps the source of "<string>" in
+    linecache, so warnings and tracebacks show its lines."""
+    if sys.version_info >= (3, 13):
+        import linecache  # python3 -c has it loaded on 3.13
+        lines = [line + "\n" for line in source.splitlines()]
+        linecache.cache["<string>"] = (len(source), None, lines, "<string>")
+
+
 def prepare_module(g, mod, path0, child):
     """For -m mod: __main__'s globals g get runpy's metadata of mod (with
     path0, the current folder is sys.path[0] first), and sys.argv[0] is
