@@ -58,6 +58,31 @@ def test_double_dash_ends_options(run):
     assert events(r.load("out.json.gz"))
 
 
+def test_options_after_the_script(run, tmp_path):
+    """As VizTracer: its options anywhere before "--", the rest the script's."""
+    r = run(["cmdline_test.py", "x", "-o", "out.json", "--its-own", "--quiet", "--log_exit",
+             "--", "-o", "y"],
+            script="""
+            import atexit, sys
+            def bye():
+                pass
+            atexit.register(bye)
+            print(sys.argv)
+            """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "['cmdline_test.py', 'x', '--its-own', '-o', 'y']"
+    assert r.stderr == ""
+    assert not os.path.exists(os.path.join(r.cwd, "result.json"))
+    assert "bye (" + str(tmp_path / "cmdline_test.py") + ":3)" in names(r.load("out.json"))
+    r = run(["-m", "timeit", "-n", "1", "--quiet", "pass"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("1 loop")
+    r = run(["cmdline_test.py", "-o", "result.txt"], script="print('ran')")
+    assert r.returncode == 1
+    assert "ran" not in r.stdout
+    assert "Only html, json and gz are supported" in r.stderr
+
+
 def test_run_separator(run):
     r = run(["--quiet", "--run", "cmdline_test.py"], script=FIB)
     assert r.returncode == 0
