@@ -103,6 +103,25 @@ output_path(const struct vt_options *o)
     return vt_buf_take(&b, NULL);
 }
 
+/* path made absolute, so that a program that changes its folder still
+ * writes where the user asked (VizTracer: its output path is absolute from
+ * the start). Takes and returns an owned string. */
+static char *
+absolute(char *path)
+{
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+        return path;
+    struct vt_buf b;
+    vt_buf_init(&b, PATH_MAX);
+    if (vt_buf_printf(&b, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", path) != VT_OK) {
+        vt_buf_fini(&b);
+        return path; /* longer than a path can be: left as given */
+    }
+    free(path);
+    return vt_buf_take(&b, NULL);
+}
+
 #ifdef VT_HAVE_VIEWER
 /* The tracer's HTML writer: the viewer's page with the trace inline. */
 static int
@@ -328,6 +347,7 @@ main(int argc, char **argv)
         vt_cli_options_fini(&o);
         return 1;
     }
+    output = absolute(output);
 #ifdef VT_HAVE_VIEWER
     vt_tracer_set_html_writer(write_html);
 #endif

@@ -269,3 +269,16 @@ def test_quiet(run):
 
 def test_binary_exists():
     assert os.access(BIN, os.X_OK)
+
+
+def test_output_path_is_absolute_from_the_start(run, tmp_path):
+    """A script that changes its folder still writes where the user asked."""
+    (tmp_path / "sub").mkdir()
+    script = "import os\nos.chdir('sub')\ndef f():\n    pass\nf()\n"
+    for args, where in ((["-o", "o.json"], "o.json"), (["--output_dir", "d"], "d/result.json"),
+                        ([], "result.json")):
+        r = run(args + ["cmdline_test.py"], script=script)
+        assert r.returncode == 0, r.stderr
+        assert f"vizviewer {tmp_path}/{where}" in r.stdout
+        assert "f (" in " ".join(names(r.load(where))), where
+    assert os.listdir(tmp_path / "sub") == []
