@@ -70,6 +70,20 @@ find_script(const char *name)
     return found;
 }
 
+static int
+ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n > k && strcmp(s + n - k, tail) == 0;
+}
+
+/* A trace file's name: what vizviewer opens, not a program. */
+static int
+is_trace(const char *name)
+{
+    return ends_with(name, ".json") || ends_with(name, ".json.gz") || ends_with(name, ".vzt");
+}
+
 static const char *
 base_name(const char *path)
 {
@@ -146,12 +160,14 @@ check_output(const char *path)
     enum vt_writer_format fmt;
 #ifdef VT_HAVE_VIEWER
     if (!vt_fs_is_html(path) && vt_writer_format_of(path, &fmt) != VT_OK) {
-        vt_log_error("viztracer: Only html, json and gz are supported: %s", path);
+        printf("Only html, json and gz are supported: %s\n", path); /* stdout, as VizTracer */
+        fflush(stdout);
         return VT_ERR_FORMAT;
     }
 #else
     if (vt_writer_format_of(path, &fmt) != VT_OK || vt_fs_is_html(path)) {
-        vt_log_error("viztracer: Only json and gz are supported: %s", path);
+        printf("Only json and gz are supported: %s\n", path);
+        fflush(stdout);
         return VT_ERR_FORMAT;
     }
 #endif
@@ -326,15 +342,17 @@ main(int argc, char **argv)
     }
     char *script = NULL;
     if (o.run == VT_CLI_RUN_SCRIPT) {
+        /* VizTracer's order and words, on stdout as VizTracer prints them:
+         * a missing file first, then a trace given as the program. */
         script = find_script(o.target);
-        if (script == NULL) {
-            size_t n = strlen(o.target);
-            if (n > 5 && strcmp(o.target + n - 5, ".json") == 0)
-                vt_log_error("viztracer: %s is a trace, not a program; open it with "
-                             "`vizviewer %s`",
-                             o.target, o.target);
-            else
-                vt_log_error("No such file as %s", o.target);
+        const char *msg_fmt = script == NULL       ? "No such file as %s\n"
+                              : is_trace(o.target) ? "viztracer can't run json file, did you mean "
+                                                     "\"vizviewer %s\"?\n"
+                                                   : NULL;
+        if (msg_fmt) {
+            printf(msg_fmt, o.target);
+            fflush(stdout);
+            free(script);
             vt_cli_options_fini(&o);
             return 1;
         }

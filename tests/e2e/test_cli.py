@@ -80,7 +80,7 @@ def test_options_after_the_script(run, tmp_path):
     r = run(["cmdline_test.py", "-o", "result.txt"], script="print('ran')")
     assert r.returncode == 1
     assert "ran" not in r.stdout
-    assert "Only html, json and gz are supported" in r.stderr
+    assert "Only html, json and gz are supported" in r.stdout
 
 
 def test_run_separator(run):
@@ -123,14 +123,21 @@ def test_console_script_on_path(run, tmp_path):
 def test_missing_script(run):
     r = run(["nosuch.py"])
     assert r.returncode == 1
-    assert r.stderr.strip() == "No such file as nosuch.py"
+    assert r.stdout == "No such file as nosuch.py\n"  # stdout, as VizTracer
+    assert r.stderr == ""
     assert not os.path.exists(os.path.join(r.cwd, "result.json"))
 
 
-def test_json_given_as_script(run, tmp_path):
-    r = run(["trace.json"])
+def test_trace_given_as_script(run, tmp_path):
+    """VizTracer's words, on stdout; the file is not run."""
+    for name in ("trace.json", "t.json.gz", "t.vzt"):
+        r = run([name], script="print('ran')", name=name)
+        assert r.returncode == 1
+        assert r.stdout == f"viztracer can't run json file, did you mean \"vizviewer {name}\"?\n"
+        assert r.stderr == ""
+    r = run(["missing.json"])
     assert r.returncode == 1
-    assert "vizviewer trace.json" in r.stderr
+    assert r.stdout == "No such file as missing.json\n"
 
 
 def test_unknown_option(run):
@@ -156,8 +163,7 @@ def test_bad_values(run):
 def test_bad_output_extension_refused_before_running(run):
     r = run(["-o", "out.txt", "cmdline_test.py"], script="print('ran')")
     assert r.returncode == 1
-    assert r.stdout == ""
-    assert r.stderr.strip() == "viztracer: Only html, json and gz are supported: out.txt"
+    assert r.stdout == "Only html, json and gz are supported: out.txt\n"  # as VizTracer
 
 
 def test_unwritable_output(run, tmp_path):
