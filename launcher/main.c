@@ -320,6 +320,14 @@ main(int argc, char **argv)
         vt_cli_options_fini(&o);
         return err == VT_ERR_USAGE ? 2 : 1;
     }
+    if (o.log_multiprocess || o.log_subprocess) {
+        /* VizTracer's words and stream (its color_print: stdout, any --quiet). */
+        int color = isatty(STDOUT_FILENO);
+        printf("%s--log_multiprocess and --log_subprocess are no longer needed to trace "
+               "multi-process program%s\n",
+               color ? "\033[93m" : "", color ? "\033[0m" : "");
+        fflush(stdout);
+    }
     if (o.version) {
         printf("%s\n", VT_VERSION);
         vt_cli_options_fini(&o);

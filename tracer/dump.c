@@ -213,7 +213,7 @@ vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
     write_meta(w, pid, pid, "process_name", pname, "MainProcess");
     Py_XDECREF(pname);
 
-    struct vt_names *names = vt_names_create();
+    struct vt_names *names = vt_names_create(t->sanitize_function_name);
     for (struct vt_thread *th = t->threads; th; th = th->next) {
         uint64_t first = vt_ring_lower_bound(&th->ring, cut);
         uint64_t n = vt_ring_len(&th->ring);

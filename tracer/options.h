@@ -128,6 +128,16 @@
         VT_OPT_CHILD | VT_OPT_INSTR)                                                               \
     OPTKW(log_exception, 0, FLAG, 0, NULL, "exceptions leaving a function become instant events",  \
           VT_OPT_RUN, 21, 'p')                                                                     \
+    OPTKW(sanitize_function_name, 0, FLAG, 0, NULL,                                                \
+          "leave out the name of a builtin function that is not printable ASCII",                  \
+          VT_OPT_ALL | VT_OPT_INIT, 24, 'p')                                                       \
+    OPTKW(minimize_memory, 0, FLAG, 0, NULL,                                                       \
+          "(accepted; the trace is always written as it is read, never held whole)", VT_OPT_INIT,  \
+          25, 'p')                                                                                 \
+    OPTKW(dump_raw, 0, FLAG, 0, NULL, "(accepted; each process always writes its trace itself)",   \
+          VT_OPT_INIT, 26, 'p')                                                                    \
+    OPT(log_multiprocess, 0, FLAG, 0, NULL, "(deprecated; child processes are always traced)", 0)  \
+    OPT(log_subprocess, 0, FLAG, 0, NULL, "(deprecated; child processes are always traced)", 0)    \
     OPT(ignore_multiprocess, 0, FLAG, 0, NULL, "do not trace forked child processes",              \
         VT_OPT_CHILD)                                                                              \
     OPT(subprocess_child, 0, STR, 0, "DIR",                                                        \

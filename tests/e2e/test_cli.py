@@ -288,3 +288,61 @@ def test_output_path_is_absolute_from_the_start(run, tmp_path):
         assert f"vizviewer {tmp_path}/{where}" in r.stdout
         assert "f (" in " ".join(names(r.load(where))), where
     assert os.listdir(tmp_path / "sub") == []
+
+
+SANITIZE = r"""
+import ctypes, sys
+
+class MethodDef(ctypes.Structure):
+    _fields_ = [("ml_name", ctypes.c_char_p), ("ml_meth", ctypes.c_void_p),
+                ("ml_flags", ctypes.c_int), ("ml_doc", ctypes.c_void_p)]
+
+# A copy of len's PyMethodDef under a name with bytes that are not printable.
+ml = MethodDef.from_address(ctypes.c_void_p.from_address(id(len) + 2 * ctypes.sizeof(ctypes.c_void_p)).value)
+odd = MethodDef(b"l\x01en\xff", ml.ml_meth, ml.ml_flags, None)
+new = ctypes.pythonapi.PyCFunction_NewEx
+new.restype = ctypes.py_object
+new.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.py_object]
+f = new(ctypes.addressof(odd), sys.modules["builtins"], "builtins")
+print(f([1, 2, 3]))
+"""
+
+
+def test_sanitize_function_name(run, tmp_path):
+    """VizTracer's: a builtin whose name is not printable ASCII keeps only its
+    owner ("builtins."); other names are untouched."""
+    def builtin_names(path):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            import json
+            return [e["name"] for e in json.load(f)["traceEvents"]
+                    if e["name"].startswith("builtins.")]
+    r = run(["--quiet", "cmdline_test.py", "--sanitize_function_name", "-o", "a.json"],
+            script=SANITIZE)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "3\n"
+    got = builtin_names(tmp_path / "a.json")
+    assert "builtins." in got and "builtins.print" in got
+    r = run(["--quiet", "cmdline_test.py", "-o", "b.json"], script=SANITIZE)
+    assert "builtins.l\x01en\ufffd" in builtin_names(tmp_path / "b.json")
+
+
+def test_accepted_viztracer_options(run):
+    """--minimize_memory and --dump_raw change nothing here (docs/COMPAT.md);
+    the deprecated two print VizTracer's warning on stdout, even with --quiet."""
+    r = run(["--quiet", "--minimize_memory", "--dump_raw", "cmdline_test.py"], script=FIB)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "" and r.stderr == ""
+    assert len(events(r.load())) == 17
+    for opt in ("--log_multiprocess", "--log_subprocess"):
+        r = run(["--quiet", opt, "cmdline_test.py"], script=FIB)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == ("--log_multiprocess and --log_subprocess are no longer needed to "
+                            "trace multi-process program\n")
+        assert len(events(r.load())) == 17
+    r = run(["--quiet", "-c",
+             "import viztracer; t = viztracer.VizTracer(sanitize_function_name=True, "
+             "minimize_memory=True, dump_raw=True); "
+             "k = t.init_kwargs; print(k['sanitize_function_name'], k['minimize_memory'], "
+             "k['dump_raw'])"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "True True True\n"
