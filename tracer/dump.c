@@ -160,7 +160,8 @@ static char *
 metadata_json(struct vt_tracer *t, const struct vt_clock_anchor *end)
 {
     cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "version", VT_VERSION);
+    cJSON_AddStringToObject(m, "version", VT_FORMAT_VIZTRACER_VERSION);
+    cJSON_AddStringToObject(m, "viztracer_c_version", VT_VERSION);
     cJSON_AddBoolToObject(m, "overflow", t->overflow);
     if (t->dropped)
         cJSON_AddNumberToObject(m, "dropped_events", (double)t->dropped);

@@ -37,6 +37,12 @@
  * the merge finds traceEvents with vt_jscan_member. */
 
 /* Deeper nesting is refused (cJSON's own limit is 1000). */
+/* viztracer_metadata.version: the VizTracer release whose format we write,
+ * so that VizTracer's tools take our traces (0.15's vdb refuses a version
+ * below 0.9.5 and warns above its own); our own version goes in
+ * viztracer_metadata.viztracer_c_version (FORMAT.md). */
+#define VT_FORMAT_VIZTRACER_VERSION "0.15.6"
+
 #define VT_JSCAN_MAX_DEPTH 512
 
 /* Skips whitespace from *p (not past end). Can't fail. */
