@@ -4,7 +4,7 @@ exit statuses, option errors and the rcfile."""
 import os
 import stat
 
-from conftest import BIN, FIB, PYTHON, events, names, python_env
+from conftest import BIN, FIB, PYTHON, events, load, names, python_env
 import subprocess
 
 
@@ -346,3 +346,55 @@ def test_accepted_viztracer_options(run):
              "k['dump_raw'])"])
     assert r.returncode == 0, r.stderr
     assert r.stdout == "True True True\n"
+
+
+FORK_OUTLIVES = """
+import os, sys, time
+def child():
+    time.sleep(float(sys.argv[1]))
+if os.fork() == 0:
+    child()
+    os._exit(0)
+"""
+
+
+def test_progress_lines(run, tmp_path):
+    """VizTracer's progress lines on stdout (its same_line_print: "\\r", 80
+    spaces, "\\r", the line), the summary clearing the last; none with --quiet."""
+    (tmp_path / "cmdline_test.py").write_text(FIB)
+    raw = subprocess.run([BIN, "cmdline_test.py"], cwd=tmp_path, capture_output=True).stdout
+    clear = b"\r" + b" " * 80 + b"\r"
+    assert raw.startswith(clear + b"Saving trace data, this could take a while" + clear
+                          + b"Total Entries: ")
+    clear = "\n" + " " * 80 + "\n"  # run() reads text: its universal newlines make "\r" "\n"
+    r = run(["cmdline_test.py", "1"], script=FORK_OUTLIVES)
+    assert r.returncode == 0, r.stderr
+    assert (clear + "Saving trace data, this could take a while" + clear
+            + "Wait for child processes to finish, Ctrl+C to skip" + clear
+            + "Total Entries:") in r.stdout
+    assert len({e["pid"] for e in events(r.load())}) == 2
+    r = run(["--quiet", "cmdline_test.py", "1"], script=FORK_OUTLIVES)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+
+
+def test_ctrl_c_skips_the_wait_for_children(tmp_path):
+    """"Ctrl+C to skip": SIGINT while waiting saves without the child."""
+    import signal
+    import time
+    (tmp_path / "cmdline_test.py").write_text(FORK_OUTLIVES)
+    out = open(tmp_path / "out.txt", "w+")
+    p = subprocess.Popen([BIN, "cmdline_test.py", "2.5"], cwd=tmp_path, stdout=out,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while "Wait for child" not in (tmp_path / "out.txt").read_text():
+        assert time.time() < deadline and p.poll() is None
+        time.sleep(0.02)
+    start = time.time()
+    p.send_signal(signal.SIGINT)
+    assert p.wait(timeout=20) == 0, p.stderr.read()
+    assert time.time() - start < 1.5
+    assert "Total Entries:" in (tmp_path / "out.txt").read_text()
+    pids = {e["pid"] for e in events(load(str(tmp_path / "result.json")))}
+    assert pids == {p.pid}
+    out.close()

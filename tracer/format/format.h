@@ -302,8 +302,15 @@ enum vt_err vt_format_load(const char *path, char **text, size_t *len, int *errn
  * without extension suffixed at its end. Returns an owned string. Can't fail. */
 char *vt_format_pid_path(const char *path, long pid);
 
+/* VizTracer's same_line_print: "\r", 80 spaces, "\r", then line, with no
+ * newline, on stdout, flushed: a progress line the next one (or the summary)
+ * overwrites on a terminal, and that scripts reading stdout find. Can't
+ * fail. */
+void vt_format_progress(const char *line);
+
 /* Prints to stdout, after a trace was saved at path (shown absolute, quoted
- * when it holds a space, green on a terminal):
+ * when it holds a space, green on a terminal), first clearing a progress
+ * line as VizTracer does (vt_format_progress("")):
  *   Total Entries: COUNT
  *   Use the following command to open the report:
  *   vizviewer PATH
