@@ -199,10 +199,11 @@ live_children(const char *dir)
 }
 
 void
-vt_children_wait(const char *dir, double timeout_s)
+vt_children_wait(const char *dir, double timeout_s, int quiet, int (*interrupted)(void))
 {
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
+    int shown = quiet;
     for (;;) {
         clock_gettime(CLOCK_MONOTONIC, &now);
         double spent = (double)(now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9;
@@ -216,6 +217,12 @@ vt_children_wait(const char *dir, double timeout_s)
         int live = live_children(dir);
         if (live == 0 && unmarked == 0)
             return;
+        if (interrupted && interrupted())
+            return; /* Ctrl+C: skip the wait, as VizTracer */
+        if (live > 0 && !shown) {
+            vt_format_progress("Wait for child processes to finish, Ctrl+C to skip");
+            shown = 1;
+        }
         if (spent >= timeout_s) {
             vt_log_error("viztracer: %d child process%s still running after %.0f s; "
                          "%s not in the trace",

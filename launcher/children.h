@@ -32,9 +32,11 @@ enum vt_err vt_children_dir_create(char **out);
 int vt_children_forked(const char *dir);
 
 /* Waits while a marker names a child that is alive (not a zombie), at most
- * timeout_s seconds; then prints one warning line when some still are.
- * Can't fail. */
-void vt_children_wait(const char *dir, double timeout_s);
+ * timeout_s seconds, or until interrupted (may be NULL) returns nonzero
+ * (Ctrl+C); then prints one warning line when some still are. Unless quiet,
+ * the wait shows VizTracer's progress line "Wait for child processes to
+ * finish, Ctrl+C to skip". Can't fail. */
+void vt_children_wait(const char *dir, double timeout_s, int quiet, int (*interrupted)(void));
 
 /* Merges parent_json (first) and every child result in dir into output
  * (.json, .gz, or .html through html), as vt_merge_run does, printing the

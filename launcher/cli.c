@@ -229,8 +229,8 @@ set_value(struct vt_options *o, const struct opt *op, const char *value, char *m
 }
 
 static void
-set_command(struct vt_options *o, enum vt_cli_run run, const char *target, int argc, char **argv,
-            const char *argv0)
+set_command(struct vt_options *o, enum vt_cli_run run, const char *target, int argc,
+            char *const *argv, const char *argv0)
 {
     o->run = run;
     free(o->target);
@@ -366,10 +366,96 @@ find_rcfile(int argc, char **argv, int *child)
     return NULL;
 }
 
+/* An option-like token, as argparse sees one: "-x...", but not "-" and not
+ * a negative number ("-1", "-.5"), which are values. */
 static int
 is_option(const char *s)
 {
-    return s[0] == '-' && s[1] != '\0';
+    if (s[0] != '-' || s[1] == '\0')
+        return 0;
+    const char *p = s + 1;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (*p == '.' && p[1] != '\0') {
+        p++;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return !(*p == '\0' && p > s + 1 && p[-1] != '.');
+}
+
+/* The program's command line as the parser collects it: borrowed tokens. */
+struct prog {
+    enum vt_cli_run run; /* VT_CLI_RUN_NONE until -c, -m or the script */
+    const char *target;  /* borrowed: the code, module or script */
+    const char **args;   /* owned array of borrowed tokens: the program's arguments */
+    int n;               /* number of args */
+};
+
+static void
+prog_add(struct prog *p, const char *s)
+{
+    p->args = vt_xrealloc(p->args, ((size_t)p->n + 1) * sizeof(char *));
+    p->args[p->n++] = s;
+}
+
+/* One option token a at argv[*i] (already past it in *i), op found.
+ * Returns VT_OK, or an error with msg set. *done is set when the parse ends
+ * here (--python). */
+static enum vt_err
+take_option(struct vt_options *o, struct prog *p, const struct opt *op, const char *inline_value,
+            int argc, char **argv, int *i, unsigned char *cleared, int *done, char *msg,
+            size_t msglen)
+{
+    if (op->kind == K_FLAG) {
+        if (inline_value)
+            return fail(VT_ERR_USAGE, msg, msglen, "option --%s takes no value", op->name);
+        return set_value(o, op, NULL, msg, msglen);
+    }
+    if (op->kind == K_LIST) {
+        struct vt_cli_list *l = (struct vt_cli_list *)((char *)o + op->offset);
+        size_t k = (size_t)(op - opts);
+        if (!cleared[k]) {
+            list_fini(l);
+            cleared[k] = (op->use & VT_OPT_ADD) != 0;
+        }
+        l->set = 1;
+        if (inline_value)
+            list_add(l, inline_value);
+        while (*i < argc && !is_option(argv[*i]))
+            list_add(l, argv[(*i)++]);
+        return VT_OK;
+    }
+    if (op->kind == K_HELP || op->kind == K_VERSION) {
+        *(int *)((char *)o + op->offset) = 1;
+        return VT_OK;
+    }
+    if (op->kind == K_PYTHON) {
+        if (inline_value)
+            return fail(VT_ERR_USAGE, msg, msglen, "option --python takes no value");
+        vt_cli_parse_python(o, argc - *i, argv + *i);
+        *done = 1;
+        return VT_OK;
+    }
+    const char *value = inline_value;
+    if (value == NULL) {
+        if (*i >= argc)
+            return fail(VT_ERR_USAGE, msg, msglen, "option --%s needs a value", op->name);
+        value = argv[(*i)++];
+    }
+    if (op->kind == K_RCFILE)
+        return VT_OK; /* read before the command line */
+    if (op->kind == K_CMD || op->kind == K_MODULE) {
+        if (p->run != VT_CLI_RUN_NONE)
+            return fail(VT_ERR_USAGE, msg, msglen,
+                        "argument -%c: the program is already given; put -- before its "
+                        "own arguments",
+                        op->shortname);
+        p->run = op->kind == K_CMD ? VT_CLI_RUN_STRING : VT_CLI_RUN_MODULE;
+        p->target = value;
+        return VT_OK;
+    }
+    return set_value(o, op, value, msg, msglen);
 }
 
 enum vt_err
@@ -385,18 +471,38 @@ vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg, size_t msgl
         return err;
     if (rc)
         o->rcfile = vt_xstrdup(rc);
-    /* The command-line lists replace the rcfile's: those that add up are
-     * cleared at their first occurrence, the others at each. */
+    /* As VizTracer (argparse's parse_known_args): viztracer's own options
+     * are read anywhere up to "--" or "--run"; the first other token is the
+     * script, and the other tokens, unknown options among them, are its
+     * arguments in their order. The command-line lists replace the
+     * rcfile's: those that add up are cleared at their first occurrence,
+     * the others at each. */
     unsigned char cleared[NOPTS] = {0};
-    int i = 1;
-    while (i < argc) {
+    struct prog p = {VT_CLI_RUN_NONE, NULL, NULL, 0};
+    int i = 1, done = 0;
+    while (i < argc && !done && err == VT_OK) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0 || strcmp(a, "--run") == 0) {
-            i++;
+            for (i++; i < argc; i++) {
+                if (p.run == VT_CLI_RUN_NONE) {
+                    p.run = VT_CLI_RUN_SCRIPT;
+                    p.target = argv[i];
+                } else {
+                    prog_add(&p, argv[i]);
+                }
+            }
             break;
         }
-        if (!is_option(a))
-            break;
+        i++;
+        if (!is_option(a)) {
+            if (p.run == VT_CLI_RUN_NONE) {
+                p.run = VT_CLI_RUN_SCRIPT;
+                p.target = a;
+            } else {
+                prog_add(&p, a);
+            }
+            continue;
+        }
         const struct opt *op;
         const char *inline_value = NULL;
         if (a[1] == '-') {
@@ -410,63 +516,24 @@ vt_cli_parse(struct vt_options *o, int argc, char **argv, char *msg, size_t msgl
             if (op && a[2] != '\0')
                 inline_value = a + 2;
         }
+        /* Once the program is known, what viztracer does not know is the
+         * program's, and so are the options viztracer sets for its
+         * children, which only ever come first. */
+        if (p.run != VT_CLI_RUN_NONE && (op == NULL || (op->use & VT_OPT_LEAD))) {
+            prog_add(&p, a);
+            continue;
+        }
         if (op == NULL)
-            return fail(VT_ERR_USAGE, msg, msglen, "unrecognized option: %s", a);
-        i++;
-        if (op->kind == K_FLAG) {
-            if (inline_value)
-                return fail(VT_ERR_USAGE, msg, msglen, "option --%s takes no value", op->name);
-            set_value(o, op, NULL, msg, msglen);
-            continue;
-        }
-        if (op->kind == K_LIST) {
-            struct vt_cli_list *l = (struct vt_cli_list *)((char *)o + op->offset);
-            size_t k = (size_t)(op - opts);
-            if (!cleared[k]) {
-                list_fini(l);
-                cleared[k] = (op->use & VT_OPT_ADD) != 0;
-            }
-            l->set = 1;
-            if (inline_value)
-                list_add(l, inline_value);
-            while (i < argc && !is_option(argv[i]))
-                list_add(l, argv[i++]);
-            continue;
-        }
-        if (op->kind == K_HELP || op->kind == K_VERSION) {
-            *(int *)((char *)o + op->offset) = 1;
-            continue;
-        }
-        if (op->kind == K_PYTHON) {
-            if (inline_value)
-                return fail(VT_ERR_USAGE, msg, msglen, "option --python takes no value");
-            vt_cli_parse_python(o, argc - i, argv + i);
-            return VT_OK;
-        }
-        const char *value = inline_value;
-        if (value == NULL) {
-            if (i >= argc)
-                return fail(VT_ERR_USAGE, msg, msglen, "option --%s needs a value", op->name);
-            value = argv[i++];
-        }
-        if (op->kind == K_RCFILE)
-            continue; /* read above */
-        if (op->kind == K_CMD) {
-            set_command(o, VT_CLI_RUN_STRING, value, argc - i, argv + i, "-c");
-            return VT_OK;
-        }
-        if (op->kind == K_MODULE) {
-            set_command(o, VT_CLI_RUN_MODULE, value, argc - i, argv + i, value);
-            return VT_OK;
-        }
-        err = set_value(o, op, value, msg, msglen);
-        if (err != VT_OK)
-            return err;
+            err = fail(VT_ERR_USAGE, msg, msglen, "unrecognized option: %s", a);
+        else
+            err = take_option(o, &p, op, inline_value, argc, argv, &i, cleared, &done, msg, msglen);
     }
-    if (o->help || o->version)
-        return VT_OK;
-    if (i < argc)
-        set_command(o, VT_CLI_RUN_SCRIPT, argv[i], argc - i - 1, argv + i + 1, argv[i]);
+    if (err == VT_OK && !done && p.run != VT_CLI_RUN_NONE && !o->help && !o->version)
+        set_command(o, p.run, p.target, p.n, (char *const *)p.args,
+                    p.run == VT_CLI_RUN_STRING ? "-c" : p.target);
+    free(p.args);
+    if (err != VT_OK || done || o->help || o->version)
+        return err;
     if (o->unique_output_file && o->output_file)
         return fail(VT_ERR_USAGE, msg, msglen,
                     "argument -u/--unique_output_file: not allowed with argument -o/--output_file");

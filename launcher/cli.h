@@ -1,9 +1,9 @@
 /* cli.h: the viztracer command line and .viztracerrc -> struct vt_options.
  *
  * No Python here, so its tests need no interpreter. Spellings follow
- * VizTracer's (docs/COMPAT.md, Command line). Parsing stops at the
- * first token that is not an option (the script) or at "--" / "--run";
- * everything after is the traced program's own command line.
+ * VizTracer's (docs/COMPAT.md, Command line). As in VizTracer, options are
+ * read anywhere up to "--" / "--run"; the first other token is the script
+ * and the rest, unknown options among them, its arguments.
  */
 #ifndef VT_LAUNCHER_CLI_H
 #define VT_LAUNCHER_CLI_H

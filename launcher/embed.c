@@ -24,6 +24,7 @@
 
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
+#include "../tracer/format/format.h"
 #include "../tracer/tracer.h"
 #include "children.h"
 #include "internal.h"
@@ -534,6 +535,8 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         PyErr_Clear(); /* atexit reports its handlers' errors itself */
     if (o->log_exit && call_method(tracer, "stop") < 0)
         PyErr_Clear();
+    if (!o->quiet) /* VizTracer's line before its save (stdout, overwritten by the summary) */
+        vt_format_progress("Saving trace data, this could take a while");
     if (fork_ns && vt_children_forked(dir)) {
         if (vt_embed__save_with_children(o, fork_ns, dir, output, html) < 0 && status == 0)
             status = 1;

@@ -163,7 +163,7 @@ vt_embed__save_with_children(const struct vt_options *o, PyObject *fork_ns, cons
     if (vt_embed__call_helper(fork_ns, "save_parent", mine) < 0) {
         vt_embed__report("cannot save the trace");
     } else {
-        vt_children_wait(dir, VT_CHILDREN_WAIT_S);
+        vt_children_wait(dir, VT_CHILDREN_WAIT_S, o->quiet, PyOS_InterruptOccurred);
         char *final = /* owned */
             o->pid_suffix ? vt_format_pid_path(output, (long)getpid()) : vt_xstrdup(output);
         rc = vt_children_collect(dir, mine, final, html, o->quiet) == VT_OK ? 0 : -1;

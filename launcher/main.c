@@ -74,6 +74,20 @@ find_script(const char *name)
     return found;
 }
 
+static int
+ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n > k && strcmp(s + n - k, tail) == 0;
+}
+
+/* A trace file's name: what vizviewer opens, not a program. */
+static int
+is_trace(const char *name)
+{
+    return ends_with(name, ".json") || ends_with(name, ".json.gz") || ends_with(name, ".vzt");
+}
+
 static const char *
 base_name(const char *path)
 {
@@ -107,6 +121,25 @@ output_path(const struct vt_options *o)
     return vt_buf_take(&b, NULL);
 }
 
+/* path made absolute, so that a program that changes its folder still
+ * writes where the user asked (VizTracer: its output path is absolute from
+ * the start). Takes and returns an owned string. */
+static char *
+absolute(char *path)
+{
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+        return path;
+    struct vt_buf b;
+    vt_buf_init(&b, PATH_MAX);
+    if (vt_buf_printf(&b, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", path) != VT_OK) {
+        vt_buf_fini(&b);
+        return path; /* longer than a path can be: left as given */
+    }
+    free(path);
+    return vt_buf_take(&b, NULL);
+}
+
 #ifdef VT_HAVE_VIEWER
 /* The tracer's HTML writer: the viewer's page with the trace inline. */
 static int
@@ -131,12 +164,14 @@ check_output(const char *path)
     enum vt_writer_format fmt;
 #ifdef VT_HAVE_VIEWER
     if (!vt_fs_is_html(path) && vt_writer_format_of(path, &fmt) != VT_OK) {
-        vt_log_error("viztracer: Only html, json and gz are supported: %s", path);
+        printf("Only html, json and gz are supported: %s\n", path); /* stdout, as VizTracer */
+        fflush(stdout);
         return VT_ERR_FORMAT;
     }
 #else
     if (vt_writer_format_of(path, &fmt) != VT_OK || vt_fs_is_html(path)) {
-        vt_log_error("viztracer: Only json and gz are supported: %s", path);
+        printf("Only json and gz are supported: %s\n", path);
+        fflush(stdout);
         return VT_ERR_FORMAT;
     }
 #endif
@@ -289,6 +324,14 @@ main(int argc, char **argv)
         vt_cli_options_fini(&o);
         return err == VT_ERR_USAGE ? 2 : 1;
     }
+    if (o.log_multiprocess || o.log_subprocess) {
+        /* VizTracer's words and stream (its color_print: stdout, any --quiet). */
+        int color = isatty(STDOUT_FILENO);
+        printf("%s--log_multiprocess and --log_subprocess are no longer needed to trace "
+               "multi-process program%s\n",
+               color ? "\033[93m" : "", color ? "\033[0m" : "");
+        fflush(stdout);
+    }
     if (o.version) {
         printf("%s\n", VT_VERSION);
         vt_cli_options_fini(&o);
@@ -332,15 +375,17 @@ main(int argc, char **argv)
         }
         script = vt_xstrdup(o.target);
     } else if (o.run == VT_CLI_RUN_SCRIPT) {
+        /* VizTracer's order and words, on stdout as VizTracer prints them:
+         * a missing file first, then a trace given as the program. */
         script = find_script(o.target);
-        if (script == NULL) {
-            size_t n = strlen(o.target);
-            if (n > 5 && strcmp(o.target + n - 5, ".json") == 0)
-                vt_log_error("viztracer: %s is a trace, not a program; open it with "
-                             "`vizviewer %s`",
-                             o.target, o.target);
-            else
-                vt_log_error("No such file as %s", o.target);
+        const char *msg_fmt = script == NULL       ? "No such file as %s\n"
+                              : is_trace(o.target) ? "viztracer can't run json file, did you mean "
+                                                     "\"vizviewer %s\"?\n"
+                                                   : NULL;
+        if (msg_fmt) {
+            printf(msg_fmt, o.target);
+            fflush(stdout);
+            free(script);
             vt_cli_options_fini(&o);
             return 1;
         }
@@ -355,6 +400,7 @@ main(int argc, char **argv)
     }
     if (o.subprocess_child == NULL)
         vt_pylib_warn_if_changed(); /* once: a traced child would repeat it */
+    output = absolute(output);
 #ifdef VT_HAVE_VIEWER
     vt_tracer_set_html_writer(write_html);
 #endif

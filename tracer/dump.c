@@ -160,7 +160,8 @@ static char *
 metadata_json(struct vt_tracer *t, const struct vt_clock_anchor *end)
 {
     cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "version", VT_VERSION);
+    cJSON_AddStringToObject(m, "version", VT_FORMAT_VIZTRACER_VERSION);
+    cJSON_AddStringToObject(m, "viztracer_c_version", VT_VERSION);
     cJSON_AddBoolToObject(m, "overflow", t->overflow);
     if (t->dropped)
         cJSON_AddNumberToObject(m, "dropped_events", (double)t->dropped);
@@ -213,7 +214,7 @@ vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
     write_meta(w, pid, pid, "process_name", pname, "MainProcess");
     Py_XDECREF(pname);
 
-    struct vt_names *names = vt_names_create();
+    struct vt_names *names = vt_names_create(t->sanitize_function_name);
     for (struct vt_thread *th = t->threads; th; th = th->next) {
         uint64_t first = vt_ring_lower_bound(&th->ring, cut);
         uint64_t n = vt_ring_len(&th->ring);

@@ -124,28 +124,31 @@ struct vt_tracer {
     int collecting;        /* 1 between start() and stop() */
     uint64_t serial;       /* unique per tracer object; matches the thread-local cache */
     /* settings */
-    uint64_t entries;        /* ring capacity in events (tracer_entries) */
-    long max_stack_depth;    /* as given, -1 = unlimited */
-    double min_duration_us;  /* as given, microseconds */
-    int verbose;             /* 0 = silent */
-    int pid_suffix;          /* append _<pid> to the output stem */
-    int file_info;           /* write file_info on save */
-    int register_global;     /* set builtins.__viz_tracer__ */
-    int log_sparse;          /* only @log_sparse functions are recorded */
-    int trace_self;          /* also trace our own code */
-    int log_print;           /* print() becomes instant events */
-    int log_gc;              /* garbage collections become counter events */
-    PyObject *log_audit;     /* owned list of compiled patterns ([] = all), or NULL = off */
-    PyObject *plugins;       /* owned viztracer.vizplugin.PluginManager, or NULL */
-    PyObject *task_names;    /* owned dict: task track (int) -> task name, or NULL */
-    PyObject *include_files; /* owned list of str, or NULL */
-    PyObject *exclude_files; /* owned list of str, or NULL */
-    PyObject *output_file;   /* owned str */
-    PyObject *process_name;  /* owned str, or NULL for the default */
-    PyObject *child_output;  /* owned str: init_kwargs' output_file in the launcher's scheme for
-                                child processes (their own results folder), "" when the launcher
-                                traces no children (init_kwargs then raises), or NULL */
-    PyObject *data;          /* owned dict from parse(), or NULL */
+    uint64_t entries;           /* ring capacity in events (tracer_entries) */
+    long max_stack_depth;       /* as given, -1 = unlimited */
+    double min_duration_us;     /* as given, microseconds */
+    int verbose;                /* 0 = silent */
+    int pid_suffix;             /* append _<pid> to the output stem */
+    int file_info;              /* write file_info on save */
+    int register_global;        /* set builtins.__viz_tracer__ */
+    int log_sparse;             /* only @log_sparse functions are recorded */
+    int trace_self;             /* also trace our own code */
+    int log_print;              /* print() becomes instant events */
+    int log_gc;                 /* garbage collections become counter events */
+    int sanitize_function_name; /* drop builtin names with non-printable bytes (names.c) */
+    int minimize_memory;        /* accepted as VizTracer's; the dump always streams */
+    int dump_raw;               /* accepted as VizTracer's; each process writes its own trace */
+    PyObject *log_audit;        /* owned list of compiled patterns ([] = all), or NULL = off */
+    PyObject *plugins;          /* owned viztracer.vizplugin.PluginManager, or NULL */
+    PyObject *task_names;       /* owned dict: task track (int) -> task name, or NULL */
+    PyObject *include_files;    /* owned list of str, or NULL */
+    PyObject *exclude_files;    /* owned list of str, or NULL */
+    PyObject *output_file;      /* owned str */
+    PyObject *process_name;     /* owned str, or NULL for the default */
+    PyObject *child_output;     /* owned str: init_kwargs' output_file in the launcher's scheme for
+                                   child processes (their own results folder), "" when the launcher
+                                   traces no children (init_kwargs then raises), or NULL */
+    PyObject *data;             /* owned dict from parse(), or NULL */
     /* state */
     struct vt_thread *threads;          /* owned list; protected by the GIL */
     struct vt_clock_anchor first_start; /* taken by the first start() */
@@ -350,7 +353,7 @@ struct cJSON *vt_tracer__to_json(PyObject *obj);
 
 /* names.c */
 struct vt_names;
-struct vt_names *vt_names_create(void);
+struct vt_names *vt_names_create(int sanitize);
 void vt_names_destroy(struct vt_names *n);
 /* The escaped, quoted JSON name of a function event; borrowed, valid until
  * vt_names_destroy(). Needs the GIL. */

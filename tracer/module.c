@@ -212,17 +212,18 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     int verbose = 1, ignore_c = 0, ignore_frozen = 0, retval = 0, fargs = 0, sparse = 0;
     int pid_suffix = 0, file_info = 1, reg = 1, trace_self = 0, vdb = 0;
     int log_print = 0, log_gc = 0, log_exc = 0, log_async = 0;
+    int sanitize = 0, minimize_memory = 0, dump_raw = 0;
     PyObject *audit = NULL, *plugins = NULL;
     double min_duration = 0;
     PyObject *depth = NULL, *incl = NULL, *excl = NULL, *output = NULL, *pname = NULL;
     /* One variable per keyword, in kwlist's order. */
-    _Static_assert(KW_COUNT == 24, "a VizTracer() keyword added to tracer/options.h needs a "
+    _Static_assert(KW_COUNT == 27, "a VizTracer() keyword added to tracer/options.h needs a "
                                    "variable below");
     if (!PyArg_ParseTupleAndKeywords(args, kw, format, kwlist, &entries, &verbose, &depth, &incl,
                                      &excl, &ignore_c, &ignore_frozen, &retval, &fargs, &sparse,
                                      &pid_suffix, &file_info, &reg, &trace_self, &min_duration,
                                      &output, &pname, &vdb, &log_print, &log_gc, &audit, &log_exc,
-                                     &plugins, &log_async))
+                                     &plugins, &log_async, &sanitize, &minimize_memory, &dump_raw))
         return -1;
     /* Every argument is checked and converted before t changes, so a
      * refused call leaves the tracer as it was. New refs until moved into t. */
@@ -282,6 +283,9 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     set_flag(t, VT_F_ASYNC, log_async);
     t->log_print = log_print;
     t->log_gc = log_gc;
+    t->sanitize_function_name = sanitize;
+    t->minimize_memory = minimize_memory;
+    t->dump_raw = dump_raw;
     t->log_sparse = sparse;
     t->pid_suffix = pid_suffix;
     t->file_info = file_info;
@@ -558,6 +562,12 @@ static PyMemberDef tracer_members[] = {
     {"log_sparse", T_BOOL, offsetof(struct vt_tracer, log_sparse), 0, "@log_sparse mode"},
     {"log_print", T_BOOL, offsetof(struct vt_tracer, log_print), 0, "print becomes events"},
     {"log_gc", T_BOOL, offsetof(struct vt_tracer, log_gc), 0, "collections become events"},
+    {"sanitize_function_name", T_BOOL, offsetof(struct vt_tracer, sanitize_function_name), 0,
+     "builtin names with non-printable bytes lose them"},
+    {"minimize_memory", T_BOOL, offsetof(struct vt_tracer, minimize_memory), 0,
+     "accepted; the dump always streams"},
+    {"dump_raw", T_BOOL, offsetof(struct vt_tracer, dump_raw), 0,
+     "accepted; each process writes its own trace"},
     {"register_global", T_BOOL, offsetof(struct vt_tracer, register_global), READONLY, NULL},
     {"trace_self", T_BOOL, offsetof(struct vt_tracer, trace_self), READONLY, NULL},
     {"process_name", T_OBJECT, offsetof(struct vt_tracer, process_name), 0, "process name"},

@@ -31,12 +31,14 @@ struct vt_names {
     struct entry *tab; /* owned, cap slots, open addressing */
     size_t cap;        /* a power of two */
     size_t n;          /* used slots */
+    int sanitize;      /* --sanitize_function_name */
 };
 
 struct vt_names *
-vt_names_create(void)
+vt_names_create(int sanitize)
 {
     struct vt_names *n = vt_xcalloc(1, sizeof(*n));
+    n->sanitize = sanitize;
     n->cap = 1024;
     n->tab = vt_xcalloc(n->cap, sizeof(struct entry));
     return n;
@@ -121,8 +123,21 @@ escape(const char *s, size_t *len)
     return out;
 }
 
+/* VizTracer's --sanitize_function_name: a builtin's ml_name with a byte
+ * that is not printable ASCII (Py_UNICODE_ISPRINTABLE of each signed char:
+ * bytes of 0x80 and up fail it too) is left out of the name, and only its
+ * owner's "module." or "type." remains. */
+static int
+printable_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            return 0;
+    return 1;
+}
+
 static void
-resolve(struct entry *en, const struct vt_event *e)
+resolve(struct entry *en, const struct vt_event *e, int sanitize)
 {
     struct vt_buf b;
     vt_buf_init(&b, 1u << 20);
@@ -154,7 +169,8 @@ resolve(struct entry *en, const struct vt_event *e)
             Py_XDECREF(s);
             PyErr_Clear(); /* an owner without str(): the bare name is enough */
         }
-        vt_buf_adds(&b, ml->ml_name);
+        if (!sanitize || printable_ascii(ml->ml_name))
+            vt_buf_adds(&b, ml->ml_name);
     }
     en->json = escape(b.data ? b.data : "", &en->len);
     vt_buf_fini(&b);
@@ -175,7 +191,7 @@ vt_names_get(struct vt_names *n, const struct vt_event *e, size_t *len)
     struct entry *en = &n->tab[j];
     en->what = e->what;
     en->owner = owner;
-    resolve(en, e);
+    resolve(en, e, n->sanitize);
     *len = en->len;
     const char *json = en->json;
     if (++n->n * 2 > n->cap)
@@ -252,7 +268,7 @@ vt_names_file_info(struct vt_names *n, cJSON *obj)
     cJSON *functions = cJSON_AddObjectToObject(obj, "functions");
     /* cJSON objects search linearly; a side table of files seen keeps this
      * linear in the number of functions. */
-    struct vt_names *seen = vt_names_create();
+    struct vt_names *seen = vt_names_create(0);
     for (size_t i = 0; i < n->cap; i++) {
         struct entry *en = &n->tab[i];
         if (en->what == 0 || en->file == NULL)

@@ -47,6 +47,7 @@
 #define VT_OPT_OUTPUT 0x80u     /* its value: the run's output path */
 #define VT_OPT_ADD 0x100u       /* a list whose occurrences on one command line add up */
 #define VT_OPT_INIT 0x200u      /* a keyword in VizTracer.init_kwargs (its attribute's value) */
+#define VT_OPT_LEAD 0x400u      /* set by viztracer for its children, before the program only */
 
 /* the usual set for a tracer setting: children, runs and attaches get it */
 #define VT_OPT_ALL (VT_OPT_CHILD | VT_OPT_EMBED | VT_OPT_ATTACH)
@@ -127,14 +128,26 @@
         VT_OPT_CHILD | VT_OPT_INSTR)                                                               \
     OPTKW(log_exception, 0, FLAG, 0, NULL, "exceptions leaving a function become instant events",  \
           VT_OPT_RUN, 21, 'p')                                                                     \
+    OPTKW(sanitize_function_name, 0, FLAG, 0, NULL,                                                \
+          "leave out the name of a builtin function that is not printable ASCII",                  \
+          VT_OPT_ALL | VT_OPT_INIT, 24, 'p')                                                       \
+    OPTKW(minimize_memory, 0, FLAG, 0, NULL,                                                       \
+          "(accepted; the trace is always written as it is read, never held whole)", VT_OPT_INIT,  \
+          25, 'p')                                                                                 \
+    OPTKW(dump_raw, 0, FLAG, 0, NULL, "(accepted; each process always writes its trace itself)",   \
+          VT_OPT_INIT, 26, 'p')                                                                    \
+    OPT(log_multiprocess, 0, FLAG, 0, NULL, "(deprecated; child processes are always traced)", 0)  \
+    OPT(log_subprocess, 0, FLAG, 0, NULL, "(deprecated; child processes are always traced)", 0)    \
     OPT(ignore_multiprocess, 0, FLAG, 0, NULL, "do not trace forked child processes",              \
         VT_OPT_CHILD)                                                                              \
     OPT(subprocess_child, 0, STR, 0, "DIR",                                                        \
-        "(set by viztracer for child processes) save this process's trace into DIR", 0)            \
+        "(set by viztracer for child processes) save this process's trace into DIR", VT_OPT_LEAD)  \
     OPT(patch_only, 0, FLAG, 0, NULL,                                                              \
-        "(set by viztracer for multiprocessing's forkserver) trace its children only", 0)          \
+        "(set by viztracer for multiprocessing's forkserver) trace its children only",             \
+        VT_OPT_LEAD)                                                                               \
     OPT(python, 0, PYTHON, 0, "ARGS...",                                                           \
-        "the rest is a python3 command line: interpreter flags, then -c, -m or a script", 0)       \
+        "the rest is a python3 command line: interpreter flags, then -c, -m or a script",          \
+        VT_OPT_LEAD)                                                                               \
     OPT(combine, 0, LIST, 0, "FILE...",                                                            \
         "merge these traces (.json, .json.gz) into the output; runs nothing", 0)                   \
     OPT(align_combine, 0, LIST, 0, "FILE...",                                                      \

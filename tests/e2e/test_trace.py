@@ -326,7 +326,13 @@ def test_no_overflow_flag(run):
     r = run(["--quiet", "cmdline_test.py"], script=FIB)
     md = r.load()["viztracer_metadata"]
     assert md["overflow"] is False
-    assert md["version"] == "0.1.0"
+    # VizTracer's version of the format we write, which its 0.15 vdb accepts
+    # (at least 0.9.5, at most its own); ours in a key of our own.
+    assert md["version"] == "0.15.6"
+    assert md["viztracer_c_version"] == "0.1.0"
+    # 0.15.6's vdb (prog_snapshot.check_version) on it: not too old, not newer.
+    v = tuple(int(x) for x in md["version"].split("."))
+    assert (0, 9, 5) <= v <= (0, 15, 6)
     assert isinstance(md["baseTimeNanoseconds"], int)
 
 

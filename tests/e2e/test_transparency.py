@@ -20,11 +20,15 @@ def _env():
     return env
 
 
-def both(tmp_path, argv, **kw):
+def both(tmp_path, argv, sep=False, **kw):
     """argv (a python3 command line without the interpreter) run by python3
-    and by the launcher in tmp_path; returns the two CompletedProcesses."""
+    and by the launcher in tmp_path; returns the two CompletedProcesses. With
+    sep, "--" ends the launcher's options first: the script's own arguments
+    then hold options of ours (-c), which viztracer reads anywhere before
+    "--", as VizTracer does."""
     out = []
-    for pre in ([PYTHON], [BIN, "--quiet", "-o", str(tmp_path / "t.json")]):
+    ours = [BIN, "--quiet", "-o", str(tmp_path / "t.json")] + (["--"] if sep else [])
+    for pre in ([PYTHON], ours):
         out.append(subprocess.run(pre + list(argv), cwd=tmp_path, capture_output=True, text=True,
                                   timeout=60, env=_env(), **kw))
     return out
@@ -170,7 +174,7 @@ def test_interpreter_flags_of_a_child(tmp_path, flags):
         r = subprocess.run([sys.executable] + sys.argv[1:], capture_output=True, text=True)
         print(r.stdout, r.stderr)
         """)
-    plain, traced = both(tmp_path, [path] + flags + ["-c", FLAGS, "a"])
+    plain, traced = both(tmp_path, [path] + flags + ["-c", FLAGS, "a"], sep=True)
     assert plain.returncode == 0 and "-c" in plain.stdout, plain.stderr
     assert traced.stdout == plain.stdout, traced.stderr
 

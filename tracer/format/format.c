@@ -188,8 +188,16 @@ vt_format_pid_path(const char *path, long pid)
 }
 
 void
+vt_format_progress(const char *line)
+{
+    printf("\r%80s\r%s", "", line);
+    fflush(stdout);
+}
+
+void
 vt_format_print_summary(const char *path, uint64_t count)
 {
+    vt_format_progress("");
     char *abs = realpath(path, NULL); /* owned */
     const char *shown = abs ? abs : path;
     int quote = strchr(shown, ' ') != NULL;

@@ -37,6 +37,12 @@
  * the merge finds traceEvents with vt_jscan_member. */
 
 /* Deeper nesting is refused (cJSON's own limit is 1000). */
+/* viztracer_metadata.version: the VizTracer release whose format we write,
+ * so that VizTracer's tools take our traces (0.15's vdb refuses a version
+ * below 0.9.5 and warns above its own); our own version goes in
+ * viztracer_metadata.viztracer_c_version (FORMAT.md). */
+#define VT_FORMAT_VIZTRACER_VERSION "0.15.6"
+
 #define VT_JSCAN_MAX_DEPTH 512
 
 /* Skips whitespace from *p (not past end). Can't fail. */
@@ -296,8 +302,15 @@ enum vt_err vt_format_load(const char *path, char **text, size_t *len, int *errn
  * without extension suffixed at its end. Returns an owned string. Can't fail. */
 char *vt_format_pid_path(const char *path, long pid);
 
+/* VizTracer's same_line_print: "\r", 80 spaces, "\r", then line, with no
+ * newline, on stdout, flushed: a progress line the next one (or the summary)
+ * overwrites on a terminal, and that scripts reading stdout find. Can't
+ * fail. */
+void vt_format_progress(const char *line);
+
 /* Prints to stdout, after a trace was saved at path (shown absolute, quoted
- * when it holds a space, green on a terminal):
+ * when it holds a space, green on a terminal), first clearing a progress
+ * line as VizTracer does (vt_format_progress("")):
  *   Total Entries: COUNT
  *   Use the following command to open the report:
  *   vizviewer PATH

@@ -257,7 +257,9 @@ vt_merge_finish(struct vt_merge *c, uint64_t *count, int *errnum)
     cJSON *meta = c->metadata ? c->metadata : cJSON_CreateObject();
     c->metadata = meta;
     cJSON_DeleteItemFromObjectCaseSensitive(meta, "version");
-    cJSON_AddStringToObject(meta, "version", VT_VERSION);
+    cJSON_AddStringToObject(meta, "version", VT_FORMAT_VIZTRACER_VERSION);
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "viztracer_c_version");
+    cJSON_AddStringToObject(meta, "viztracer_c_version", VT_VERSION);
     cJSON_DeleteItemFromObjectCaseSensitive(meta, "overflow");
     cJSON_AddBoolToObject(meta, "overflow", c->overflow);
     cJSON_DeleteItemFromObjectCaseSensitive(meta, "dropped_events");

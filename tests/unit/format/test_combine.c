@@ -88,7 +88,8 @@ START_TEST(test_combine_concatenates_all_kinds)
     ck_assert_double_eq_tol(ts_of(doc, 2), 500.25, 1e-9);
     cJSON *meta = cJSON_GetObjectItem(doc, "viztracer_metadata");
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(meta, "overflow")));
-    ck_assert_str_eq(cJSON_GetObjectItem(meta, "version")->valuestring, VT_VERSION);
+    ck_assert_str_eq(cJSON_GetObjectItem(meta, "version")->valuestring, "0.15.6");
+    ck_assert_str_eq(cJSON_GetObjectItem(meta, "viztracer_c_version")->valuestring, VT_VERSION);
     cJSON *files = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "file_info"), "files");
     ck_assert_int_eq(cJSON_GetArraySize(files), 2);
     /* The first input's copy of a file wins. */

@@ -159,9 +159,9 @@ START_TEST(test_format_print_summary)
     char *got = summary_of(path, 12345);
     char *abs = realpath(path, NULL);
     snprintf(want, sizeof(want),
-             "Total Entries: 12345\nUse the following command to open the report:\n"
+             "\r%80s\rTotal Entries: 12345\nUse the following command to open the report:\n"
              "vizviewer %s\n",
-             abs);
+             "", abs);
     ck_assert_str_eq(got, want);
     free(got);
     free(abs);
@@ -170,9 +170,9 @@ START_TEST(test_format_print_summary)
     got = summary_of(path, 0);
     abs = realpath(path, NULL);
     snprintf(want, sizeof(want),
-             "Total Entries: 0\nUse the following command to open the report:\n"
+             "\r%80s\rTotal Entries: 0\nUse the following command to open the report:\n"
              "vizviewer \"%s\"\n",
-             abs);
+             "", abs);
     ck_assert_str_eq(got, want);
     free(got);
     free(abs);

@@ -56,7 +56,7 @@ START_TEST(test_children_wait_skips_dead_and_bounds_live)
     snprintf(name, sizeof(name), "%ld.viztmp", (long)dead);
     touch(dir, name);
     double t0 = now_s();
-    vt_children_wait(dir, 2.0);
+    vt_children_wait(dir, 2.0, 1, NULL);
     ck_assert(now_s() - t0 < 1.0);
     /* A live one is waited for until the timeout only. */
     pid_t live = fork();
@@ -67,7 +67,7 @@ START_TEST(test_children_wait_skips_dead_and_bounds_live)
     snprintf(name, sizeof(name), "%ld.viztmp", (long)live);
     touch(dir, name);
     t0 = now_s();
-    vt_children_wait(dir, 0.3);
+    vt_children_wait(dir, 0.3, 1, NULL);
     double spent = now_s() - t0;
     kill(live, SIGKILL);
     waitpid(live, NULL, 0);

@@ -30,16 +30,84 @@ teardown(void)
 
 START_TEST(test_cli_script_and_args)
 {
-    const char *argv[] = {"viztracer", "--quiet", "-o", "x.json", "s.py", "--quiet", "a"};
-    ck_assert_int_eq(parse(7, argv), VT_OK);
+    const char *argv[] = {"viztracer", "-o", "x.json", "s.py", "--its-own", "a"};
+    ck_assert_int_eq(parse(6, argv), VT_OK);
     ck_assert_int_eq(o.run, VT_CLI_RUN_SCRIPT);
     ck_assert_str_eq(o.target, "s.py");
     ck_assert_int_eq(o.argc, 3);
     ck_assert_str_eq(o.argv[0], "s.py");
-    ck_assert_str_eq(o.argv[1], "--quiet");
+    ck_assert_str_eq(o.argv[1], "--its-own");
+    ck_assert_str_eq(o.argv[2], "a");
     ck_assert_ptr_null(o.argv[3]);
-    ck_assert_int_eq(o.quiet, 1);
     ck_assert_str_eq(o.output_file, "x.json");
+}
+END_TEST
+
+/* VizTracer's argparse (parse_known_args): its options are read anywhere up
+ * to "--"; what it does not know stays the program's, in order. */
+START_TEST(test_cli_options_after_program)
+{
+    const char *a1[] = {"viztracer", "s.py",      "-o", "out.json", "a",       "--log_exit", "-x",
+                        "-5",        "--log_var", "v1", "v2",       "--quiet", "-n",         "3"};
+    ck_assert_int_eq(parse(14, a1), VT_OK);
+    ck_assert_str_eq(o.target, "s.py");
+    ck_assert_str_eq(o.output_file, "out.json");
+    ck_assert_int_eq(o.log_exit, 1);
+    ck_assert_int_eq(o.quiet, 1);
+    ck_assert_uint_eq(o.log_var.n, 2);
+    ck_assert_str_eq(o.log_var.items[1], "v2");
+    const char *want1[] = {"s.py", "a", "-x", "-5", "-n", "3"};
+    ck_assert_int_eq(o.argc, 6);
+    for (int k = 0; k < 6; k++)
+        ck_assert_str_eq(o.argv[k], want1[k]);
+    /* "--" (or "--run") after the program ends viztracer's options. */
+    const char *a2[] = {"viztracer", "s.py", "--quiet", "--", "-o", "x", "--"};
+    ck_assert_int_eq(parse(7, a2), VT_OK);
+    ck_assert_int_eq(o.quiet, 1);
+    ck_assert_ptr_null(o.output_file);
+    ck_assert_int_eq(o.argc, 4);
+    ck_assert_str_eq(o.argv[1], "-o");
+    ck_assert_str_eq(o.argv[3], "--");
+    const char *a3[] = {"viztracer", "-m", "timeit", "-n", "1", "--quiet", "--run", "--quiet"};
+    ck_assert_int_eq(parse(8, a3), VT_OK);
+    ck_assert_int_eq(o.run, VT_CLI_RUN_MODULE);
+    ck_assert_int_eq(o.quiet, 1);
+    const char *want3[] = {"timeit", "-n", "1", "--quiet"};
+    ck_assert_int_eq(o.argc, 4);
+    for (int k = 0; k < 4; k++)
+        ck_assert_str_eq(o.argv[k], want3[k]);
+    const char *a4[] = {"viztracer", "-c", "pass", "a", "--max_stack_depth=3", "b"};
+    ck_assert_int_eq(parse(6, a4), VT_OK);
+    ck_assert_int_eq(o.run, VT_CLI_RUN_STRING);
+    ck_assert_int_eq(o.max_stack_depth, 3);
+    ck_assert_int_eq(o.argc, 3);
+    ck_assert_str_eq(o.argv[0], "-c");
+    ck_assert_str_eq(o.argv[2], "b");
+    /* The options viztracer gives its children are the program's after it. */
+    const char *a5[] = {"viztracer", "s.py", "--python", "--subprocess_child", "d", "--patch_only"};
+    ck_assert_int_eq(parse(6, a5), VT_OK);
+    ck_assert_ptr_null(o.subprocess_child);
+    ck_assert_int_eq(o.patch_only, 0);
+    ck_assert_int_eq(o.argc, 5);
+    ck_assert_str_eq(o.argv[1], "--python");
+    ck_assert_str_eq(o.argv[3], "d");
+    /* Help and version anywhere, as argparse. */
+    const char *a6[] = {"viztracer", "s.py", "-h"};
+    ck_assert_int_eq(parse(3, a6), VT_OK);
+    ck_assert_int_eq(o.help, 1);
+    /* A second program is refused rather than one of them run. */
+    const char *a7[] = {"viztracer", "s.py", "-m", "mod"};
+    ck_assert_int_eq(parse(4, a7), VT_ERR_USAGE);
+    ck_assert_str_eq(msg, "argument -m: the program is already given; put -- before its own "
+                          "arguments");
+    const char *a8[] = {"viztracer", "-c", "pass", "-c", "pass"};
+    ck_assert_int_eq(parse(5, a8), VT_ERR_USAGE);
+    /* Before the program an unknown option is still an error. */
+    const char *a9[] = {"viztracer", "-x", "s.py"};
+    ck_assert_int_eq(parse(3, a9), VT_ERR_USAGE);
+    const char *a10[] = {"viztracer", "-1"};
+    ck_assert_int_eq(parse(2, a10), VT_OK);
+    ck_assert_str_eq(o.target, "-1"); /* a negative number is not an option, as in argparse */
 }
 END_TEST
 
@@ -232,6 +300,7 @@ cli_suite(void)
     tcase_add_checked_fixture(core, setup, teardown);
     tcase_add_test(core, test_cli_script_and_args);
     tcase_add_test(core, test_cli_forms);
+    tcase_add_test(core, test_cli_options_after_program);
     tcase_add_test(core, test_rc_values);
     tcase_add_test(core, test_cli_python_lines);
     tcase_add_test(core, test_cli_child_args);
