@@ -7,12 +7,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 
 import pytest
 
-from conftest import BIN, PYTHON, load, names, python_env
+from conftest import BIN, PYDIR, PYTHON, load, names, python_env
 
 
 # Main thread sleeps between calls (gdb finds it without the GIL); a second
@@ -272,9 +273,26 @@ def test_attach_errors_without_a_python_target(tmp_path, procs):
 def test_attach_without_ptrace_permission(tmp_path, procs):
     t = target(procs, tmp_path, SLEEPER)
     os.chmod(tmp_path, 0o777)
-    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BIN,
-                        "--attach", str(t.pid), "-t", "0.1", "-o", "/tmp/never.json"],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=60, env=cli_env())
+    # The executable and its package, where the other user can read them
+    # whatever the permissions of the folder this tree was cloned into.
+    shared = tempfile.mkdtemp(prefix="vt-attach-", dir="/tmp")
+    os.chmod(shared, 0o755)
+    os.mkdir(os.path.join(shared, "bin"))
+    shutil.copy(BIN, os.path.join(shared, "bin", "viztracer"))
+    shutil.copytree(os.path.join(PYDIR, "viztracer"), os.path.join(shared, "python", "viztracer"))
+    for root, dirs, files in os.walk(shared):
+        for d in dirs:
+            os.chmod(os.path.join(root, d), 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o755)
+    try:
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            os.path.join(shared, "bin", "viztracer"),
+                            "--attach", str(t.pid), "-t", "0.1", "-o", "/tmp/never.json"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                           env=cli_env())
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
     assert r.returncode == 1
     assert r.stderr == (f"viztracer: cannot attach to pid {t.pid}: ptrace is not permitted (it "
                         "needs the same user and kernel.yama.ptrace_scope 0, or root)\n")
