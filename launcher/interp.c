@@ -65,10 +65,10 @@ vt_interp_version_of_pyvenv(const char *cfg, struct vt_interp_version *v)
     static const char *const keys[] = {"version_info", "version"};
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
         size_t klen = strlen(keys[k]);
-        for (const char *line = cfg; line && *line;
-             line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-            while (*line == ' ' || *line == '\t')
-                line++;
+        for (const char *next = cfg; next && *next;) {
+            const char *line = next + strspn(next, " \t");
+            next = strchr(line, '\n');
+            next = next ? next + 1 : NULL;
             if (strncmp(line, keys[k], klen) != 0)
                 continue;
             const char *p = line + klen;
@@ -110,8 +110,7 @@ is_exec(const char *path)
 }
 
 /* The version of the interpreter at path, a real file (not a shim): from
- * its resolved name (python3 -> python3.12), else from a pyvenv.cfg one
- * folder above its bin/ (a virtualenv's python3 links to its base). */
+ * its name, else from the name it resolves to (python3 -> python3.12). */
 static enum vt_err
 version_of_binary(const char *path, struct vt_interp_version *v)
 {

@@ -301,6 +301,21 @@ add_event(struct enc *e, const char *s, const char *end)
     return err;
 }
 
+/* After an array element or object member: a ',' followed by more (not
+ * by close), or close itself, which is left for the caller. 0, or -1 on
+ * anything else. */
+static int
+after_item(const char **p, const char *end, char close)
+{
+    vt_jscan_ws(p, end);
+    if (*p < end && **p == ',') {
+        (*p)++;
+        vt_jscan_ws(p, end);
+        return *p < end && **p == close ? -1 : 0;
+    }
+    return *p < end && **p == close ? 0 : -1;
+}
+
 /* Walks the document: the first traceEvents array into events, every other
  * member into VT_VZT__C_REST. Returns VT_ERR_FORMAT with msg set on bad JSON. */
 static enum vt_err
@@ -344,15 +359,8 @@ split_doc(struct enc *e, const char *text, size_t len, char *msg, size_t msglen)
                     goto bad;
                 if ((err = add_event(e, v, p)) != VT_OK)
                     return err;
-                vt_jscan_ws(&p, end);
-                if (p < end && *p == ',') {
-                    p++;
-                    vt_jscan_ws(&p, end);
-                    if (p < end && *p == ']')
-                        goto bad;
-                } else if (p == end || *p != ']') {
+                if (after_item(&p, end, ']') != 0)
                     goto bad;
-                }
             }
             if (p == end)
                 goto bad;
@@ -365,15 +373,8 @@ split_doc(struct enc *e, const char *text, size_t len, char *msg, size_t msglen)
                 (err = vt_buf_add(&e->col[VT_VZT__C_REST], k, (size_t)(p - k))) != VT_OK)
                 return err;
         }
-        vt_jscan_ws(&p, end);
-        if (p < end && *p == ',') {
-            p++;
-            vt_jscan_ws(&p, end);
-            if (p < end && *p == '}')
-                goto bad;
-        } else if (p == end || *p != '}') {
+        if (after_item(&p, end, '}') != 0)
             goto bad;
-        }
     }
     if (p == end)
         goto bad;
