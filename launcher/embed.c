@@ -387,6 +387,22 @@ call_method(PyObject *obj, const char *name)
     return 0;
 }
 
+/* stop() with SIGTERM held back: removing the profile hook raises an audit
+ * event, whose Python hooks would run SIGTERM's handler (ours, or a child's
+ * save-and-die one) in the middle of the stop. A pending SIGTERM is handled
+ * after it, at the next check. */
+static int
+stop_tracing(PyObject *tracer)
+{
+    sigset_t term, old;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &term, &old);
+    int rc = call_method(tracer, "stop");
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 /* Waits for non-daemon threads, as interpreter shutdown would, while
  * tracing still runs so their events are kept; the waiting itself is not
  * the program's and is paused out of the trace. SIGTERM while waiting
@@ -516,7 +532,7 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
          * file. */
         if (fork_ns) {
             join_threads(tracer, signo);
-            if (!o->log_exit && call_method(tracer, "stop") < 0)
+            if (!o->log_exit && stop_tracing(tracer) < 0)
                 PyErr_Clear();
             if (run_atexit() < 0)
                 PyErr_Clear(); /* atexit reports its handlers' errors itself */
@@ -529,11 +545,11 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
         return status;
     }
     join_threads(tracer, signo);
-    if (!o->log_exit && call_method(tracer, "stop") < 0)
+    if (!o->log_exit && stop_tracing(tracer) < 0)
         PyErr_Clear();
     if (run_atexit() < 0)
         PyErr_Clear(); /* atexit reports its handlers' errors itself */
-    if (o->log_exit && call_method(tracer, "stop") < 0)
+    if (o->log_exit && stop_tracing(tracer) < 0)
         PyErr_Clear();
     if (!o->quiet) /* VizTracer's line before its save (stdout, overwritten by the summary) */
         vt_format_progress("Saving trace data, this could take a while");

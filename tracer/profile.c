@@ -102,6 +102,22 @@ vt_tracer__profile_start(struct vt_tracer *t, PyInterpreterState *interp)
 #endif
 }
 
+#if PY_VERSION_HEX < 0x030C0000
+/* An error while the hook is removed is not the caller's (stop() has no
+ * failure of its own), so it goes where 3.12's PyEval_SetProfileAllThreads
+ * sends it; Ctrl+C is not lost but raised again at the next check. */
+static void
+report_stop_error(void)
+{
+    if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
+        PyErr_Clear();
+        PyErr_SetInterrupt();
+        return;
+    }
+    PyErr_WriteUnraisable(NULL);
+}
+#endif
+
 void
 vt_tracer__profile_stop(PyInterpreterState *interp)
 {
@@ -109,7 +125,16 @@ vt_tracer__profile_stop(PyInterpreterState *interp)
     (void)interp;
     PyEval_SetProfileAllThreads(NULL, NULL);
 #else
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts; ts = PyThreadState_Next(ts))
-        _PyEval_SetProfile(ts, NULL, NULL);
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts;
+         ts = PyThreadState_Next(ts)) {
+        if (_PyEval_SetProfile(ts, NULL, NULL) == 0)
+            continue;
+        /* Its "sys.setprofile" audit event runs Python hooks, and with them
+         * signal handlers; one that failed must not leave the hook in: the
+         * second try runs no handler that already ran. */
+        report_stop_error();
+        if (_PyEval_SetProfile(ts, NULL, NULL) < 0)
+            report_stop_error();
+    }
 #endif
 }

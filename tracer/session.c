@@ -214,6 +214,13 @@ vt_tracer__hook_stop(struct vt_tracer *t)
     t->collecting = 0;
     t->stop_ticks = now;
     hs->session++;
+    /* Removing the hooks runs Python (audit hooks, and signal handlers with
+     * them) whose own stop() must find this one under way, not do it twice;
+     * hs->active's reference is ours until the end. An exception pending on
+     * entry is the caller's and stays. */
+    hs->active = NULL;
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
     vt_tracer__extras_stop(t);
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
     if (uses_evalframe(t))
@@ -225,14 +232,11 @@ vt_tracer__hook_stop(struct vt_tracer *t)
         vt_tracer__profile_stop(interp);
 #endif
     vt_tracer__hook_finish(t, now);
-    PyObject *et, *ev, *tb;
-    PyErr_Fetch(&et, &ev, &tb);
     PyObject *threading = vt_tracer__loaded_module("threading"); /* new ref */
     if (threading && !VT_HAVE_MONITORING)
         set_threading_profile(Py_None);
     Py_XDECREF(threading);
     PyErr_Clear(); /* threading torn down at exit: nothing left to unhook */
     PyErr_Restore(et, ev, tb);
-    hs->active = NULL;
     Py_DECREF(t);
 }

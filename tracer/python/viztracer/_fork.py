@@ -50,7 +50,10 @@ class _Scheme:
         if tracer.process_name is not None:
             return
         mp = sys.modules.get("multiprocessing")
-        name = mp.current_process().name if mp else "MainProcess"
+        try:
+            name = mp.current_process().name if mp else "MainProcess"
+        except AttributeError:  # SIGTERM while multiprocessing is still being imported
+            name = "MainProcess"
         if name == "MainProcess" and self.child:
             name = "python -c" if sys.argv[0] == "-c" else os.path.basename(sys.argv[0])
         tracer.process_name = name
