@@ -3,7 +3,6 @@ real long-running python3 processes, injected through ptrace (launcher/inject.c)
 go on as it would untraced: a sleep or a blocking call it is in finishes as it would, its output
 and exit status are its own, whether the attach worked or failed."""
 
-import ctypes
 import os
 import select
 import shutil
@@ -132,21 +131,36 @@ def target(procs, tmp_path, code, args=(), importable=True, stdin=subprocess.DEV
 
 _PTRACE = []
 
+# PTRACE_SEIZE of argv[1] from a process that is not its parent, as viztracer's
+# is not its target's (Yama's ptrace_scope 1 allows only parents); prints errno.
+_PROBE = """
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+rc = libc.ptrace(0x4206, int(sys.argv[1]), None, None)
+print(0 if rc == 0 else ctypes.get_errno())
+"""
+
 
 def ptrace_refusal():
     """Why this machine forbids ptrace to us (seccomp in a container, Yama,
-    no capability), or None: PTRACE_SEIZE of a child of our own, once."""
+    no capability), or None: asked once, of a sibling process."""
     if not _PTRACE:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
         child = subprocess.Popen(["sleep", "30"])
         try:
-            rc = libc.ptrace(0x4206, child.pid, None, None)  # PTRACE_SEIZE
-            err = ctypes.get_errno()
+            r = subprocess.run([sys.executable, "-c", _PROBE, str(child.pid)],
+                               capture_output=True, text=True, timeout=30)
         finally:
-            child.kill()  # the end of the tracee ends the tracing too
+            child.kill()  # the probe's end already ended the tracing
             child.wait()
-        _PTRACE.append(None if rc == 0 else f"ptrace is not permitted here: {os.strerror(err)}")
+        err = int(r.stdout.strip() or -1)
+        yama = ""
+        if os.path.exists("/proc/sys/kernel/yama/ptrace_scope"):
+            with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+                yama = f" (kernel.yama.ptrace_scope {f.read().strip()})"
+        _PTRACE.append(None if err == 0 else
+                       f"ptrace is not permitted here{yama}: "
+                       f"{os.strerror(err) if err > 0 else r.stderr.strip()}")
     return _PTRACE[0]
 
 
