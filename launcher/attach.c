@@ -327,7 +327,9 @@ inject(struct session *s, const char *step)
                      pid);
         break;
     case VT_INJECT_UNSUPPORTED:
-        vt_log_error("viztracer: attaching works on x86-64 Linux only");
+        vt_log_error("viztracer: cannot attach to pid %ld: attaching works on x86-64 Linux, "
+                     "to 64-bit processes only",
+                     pid);
         break;
     default:
         vt_log_error("viztracer: Failed to inject code into pid %ld: %s: %s", pid, res.why,

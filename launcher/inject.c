@@ -25,6 +25,7 @@
 #if defined(__x86_64__) && defined(__linux__)
 
 #include <cpuid.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -152,6 +153,22 @@ lookup_in(long pid, const char *maps, const char *path, struct api *api)
     }
     api->runtime_size = api->addr[FN_RUNTIME] ? sizes[FN_RUNTIME] : 0;
     return found;
+}
+
+/* Whether pid runs a 64-bit executable (1 when it cannot be told). */
+static int
+is_64bit(long pid)
+{
+    char path[64];
+    unsigned char ident[EI_NIDENT];
+    snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    ssize_t got = read(fd, ident, sizeof(ident));
+    close(fd);
+    return got != (ssize_t)sizeof(ident) || memcmp(ident, ELFMAG, SELFMAG) != 0 ||
+           ident[EI_CLASS] != ELFCLASS32;
 }
 
 /* Finds the C API functions of pid. Returns 0, ESRCH when the process is
@@ -628,6 +645,8 @@ vt_inject_python(long pid, const char *code, struct vt_inject_result *res)
                        : (err == EACCES || err == EPERM) ? VT_INJECT_NOPERM
                                                          : VT_INJECT_FAILED;
         res->why = "cannot read its memory map";
+        if (err == ENOENT && !is_64bit(pid))
+            res->outcome = VT_INJECT_UNSUPPORTED;
         return VT_ERR_STATE;
     }
     struct tracee t = {.pid = (pid_t)pid, .mem = -1};

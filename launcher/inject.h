@@ -29,7 +29,7 @@ enum vt_inject_outcome {
     VT_INJECT_STOPPED,     /* the process is stopped (SIGSTOP, Ctrl+Z): nothing can run */
     VT_INJECT_BUSY,        /* the main thread never stopped where code may run (see inject.c) */
     VT_INJECT_FAULT,       /* the injected call faulted: registers put back, detached */
-    VT_INJECT_UNSUPPORTED, /* not x86-64 Linux */
+    VT_INJECT_UNSUPPORTED, /* not x86-64 Linux, or a 32-bit target */
     VT_INJECT_FAILED,      /* anything else: see vt_inject_result.why and .errnum */
 };
 
