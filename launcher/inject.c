@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tracer/base/buf.h"
+
 /* Cap on the maps text we read: a process with this much mapped is odd. */
 #define MAPS_MAX ((size_t)16 << 20)
 /* Seconds the main thread may take to stop (it is not in a D state long). */
@@ -64,45 +66,38 @@ struct api {
 
 /* ---- the target's files ------------------------------------------------ */
 
-/* Reads /proc/PID/maps into an owned NUL-terminated string. Returns 0, or
- * an errno value. */
+/* Reads /proc/PID/maps into an owned NUL-terminated string ("" for a
+ * zombie). Returns 0, or an errno value (EFBIG past MAPS_MAX bytes). */
 static int
 read_maps(long pid, char **out)
 {
-    char path[64];
+    char path[64], chunk[16384];
     snprintf(path, sizeof(path), "/proc/%ld/maps", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int err = errno; /* saved: the checks below read it once */
     if (fd < 0)
-        return errno;
-    size_t cap = 64 * 1024, len = 0;
-    char *text = malloc(cap);
-    int err = text ? 0 : ENOMEM;
-    while (err == 0) {
-        if (len + 1 == cap) {
-            char *bigger = cap < MAPS_MAX ? realloc(text, cap * 2) : NULL;
-            if (bigger == NULL) {
-                err = cap < MAPS_MAX ? ENOMEM : EFBIG;
-                break;
-            }
-            text = bigger;
-            cap *= 2;
-        }
-        ssize_t got = read(fd, text + len, cap - 1 - len);
+        return err != 0 ? err : EIO;
+    struct vt_buf b;
+    vt_buf_init(&b, MAPS_MAX);
+    err = 0;
+    for (;;) {
+        ssize_t got = read(fd, chunk, sizeof(chunk));
         if (got < 0 && errno == EINTR)
             continue;
+        int e = errno;
         if (got < 0)
-            err = errno;
-        if (got <= 0)
+            err = e != 0 ? e : EIO;
+        else if (got > 0 && vt_buf_add(&b, chunk, (size_t)got) != VT_OK)
+            err = EFBIG;
+        if (got <= 0 || err != 0)
             break;
-        len += (size_t)got;
     }
     close(fd);
     if (err != 0) {
-        free(text);
+        vt_buf_fini(&b);
         return err;
     }
-    text[len] = '\0';
-    *out = text;
+    *out = vt_buf_take(&b, NULL);
     return 0;
 }
 
@@ -122,6 +117,7 @@ candidate(const struct vt_inject_map *m, int first)
 static int
 lookup_in(long pid, const char *maps, const char *path, struct api *api)
 {
+    memset(api, 0, sizeof(*api));
     char full[PATH_MAX + 64];
     snprintf(full, sizeof(full), "/proc/%ld/root%s", pid, path);
     int fd = open(full, O_RDONLY | O_CLOEXEC);
