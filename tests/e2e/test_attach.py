@@ -322,7 +322,7 @@ def test_attach_errors_without_a_python_target(tmp_path, procs):
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
                     reason="needs root to run the CLI as another user")
 def test_attach_without_ptrace_permission(tmp_path, procs):
-    t = target(procs, tmp_path, SLEEPER)
+    t = target(procs, tmp_path, ONE_SLEEP, args=["4"])
     os.chmod(tmp_path, 0o777)
     # The executable and its package, where the other user can read them
     # whatever the permissions of the folder this tree was cloned into.
@@ -347,7 +347,9 @@ def test_attach_without_ptrace_permission(tmp_path, procs):
     assert r.returncode == 1
     assert r.stderr == (f"viztracer: cannot attach to pid {t.pid}: ptrace is not permitted (it "
                         "needs the same user and kernel.yama.ptrace_scope 0, or root)\n")
-    assert t.p.poll() is None
+    # The target goes on as untraced: its sleep, its output, its exit status.
+    assert t.finish() == 4
+    assert "slept True 285\n" in t.out, t.out
 
 
 # The main thread sleeps 3 s in one time.sleep(), which the attach, the trace
