@@ -356,7 +356,7 @@ run_until(struct tracee *t, struct user_regs_struct *regs, int step, uint64_t wa
     }
 }
 
-/* Runs system call nr with up to three arguments in t, at its own syscall
+/* Runs system call nr with its six arguments in t, at its own syscall
  * instruction: registers are untouched by it but rax, rcx and r11, which
  * the saved set puts back. Returns 0 with the kernel's result in *ret, or
  * what run_until() returns. */

@@ -44,7 +44,7 @@ struct vt_inject_keep {
 
 /* The details behind an outcome, for the caller's one message. */
 struct vt_inject_result {
-    enum vt_inject_outcome outcome;
+    enum vt_inject_outcome outcome; /* what happened */
     const char *why; /* static text naming the step that failed (VT_INJECT_FAILED), or "" */
     int errnum;      /* the errno of that step, or 0 */
     int signo;       /* the signal of VT_INJECT_FAULT, or 0 */
