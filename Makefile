@@ -366,6 +366,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_DEPS_fuzz_rcfile := launcher/cli.c tracer/duration.c
 FUZZ_DEPS_fuzz_jscan := $(FORMAT_SRC)
 FUZZ_DEPS_fuzz_vzt := $(FORMAT_SRC)
+FUZZ_DEPS_fuzz_inject := launcher/inject_parse.c
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -MMD -MP,$(BASE_CFLAGS))
 
@@ -385,8 +386,8 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BASE_SRC) FORCE
 # `make fuzz-replay` (part of `make test`) runs every kept input once.
 FUZZ_SECONDS ?= 20
 TEST_TARGETS += fuzz-replay
-DEPS_APT += clang libclang-rt-14-dev gdb
-# (clang and its libFuzzer runtime: fuzz-replay; gdb: tests/e2e/test_attach.py)
+DEPS_APT += clang libclang-rt-14-dev
+# (clang and its libFuzzer runtime: fuzz-replay)
 .PHONY: fuzz-replay
 
 fuzz: $(FUZZ_BIN)

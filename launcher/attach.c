@@ -1,29 +1,26 @@
 /* attach.c: remote attach, the launcher's side; see attach.h.
  *
  * --attach PID: check the pid -> a private temp folder holding a copy of
- * viztracer/_attach_step.py and the step's call -> run gdb on the target,
- * which makes it run one statement that runs that file -> wait for the
- * target's one-line answer in the folder -> wait -t seconds or for Ctrl+C
- * -> the same for the stop step. --uninstall is one step;
- * --attach_installed sends SIGUSR1 and SIGUSR2 and runs no gdb.
+ * viztracer/_attach_step.py and the step's call -> make the target run one
+ * statement that runs that file (launcher/inject.c, through ptrace) -> wait
+ * for the target's one-line answer in the folder -> wait -t seconds or for
+ * Ctrl+C -> the same for the stop step. --uninstall is one step;
+ * --attach_installed sends SIGUSR1 and SIGUSR2 and injects nothing.
  *
- * Sections: pure helpers (unit-tested), temp folder and steps, gdb, waiting,
- * the three modes.
+ * Sections: pure helpers (unit-tested), temp folder and steps, injection,
+ * waiting, the three modes.
  */
 #include "attach.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,15 +28,12 @@
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
 #include "embed.h"
+#include "inject.h"
 
-/* Seconds gdb may take to attach, inject and detach. */
-#define GDB_TIMEOUT 60.0
 /* Seconds the target may take to answer: the start step runs at once or at
  * the main thread's next bytecode; the stop step also writes the report. */
 #define START_TIMEOUT 15.0
 #define STOP_TIMEOUT 120.0
-/* Cap on gdb's output we keep. */
-#define GDB_OUT_MAX ((size_t)256 * 1024)
 
 /* ---- pure helpers ------------------------------------------------------ */
 
@@ -124,27 +118,6 @@ vt_attach_kwargs(const struct vt_options *o, const char *output)
     return text;
 }
 
-enum vt_attach_gdb
-vt_attach_gdb_parse(const char *out)
-{
-    if (strstr(out, "vt-exec-failed "))
-        return VT_ATTACH_GDB_NOGDB;
-    if (strstr(out, "ptrace: Operation not permitted") ||
-        strstr(out, "Could not attach to process"))
-        return VT_ATTACH_GDB_NOPERM;
-    if (strstr(out, "ptrace: No such process"))
-        return VT_ATTACH_GDB_NOPROC;
-    if (strstr(out, "No symbol \"PyGILState_Check\"") || strstr(out, "No symbol table is loaded"))
-        return VT_ATTACH_GDB_NOTPYTHON;
-    const char *mark = strstr(out, "vt-inject gil=");
-    int gil, rc;
-    if (mark == NULL || sscanf(mark, "vt-inject gil=%d rc=%d", &gil, &rc) != 2)
-        return VT_ATTACH_GDB_UNKNOWN;
-    if (rc != 0)
-        return VT_ATTACH_GDB_CALLFAIL;
-    return gil ? VT_ATTACH_GDB_QUEUED : VT_ATTACH_GDB_RAN;
-}
-
 int
 vt_attach_sig_caught(const char *status, int signo)
 {
@@ -171,7 +144,7 @@ on_signal(int signo)
     interrupted = 1;
 }
 
-/* Whether s can go inside a Python and a gdb string literal as it is. */
+/* Whether s can go inside a Python string literal as it is. */
 static int
 plain_path(const char *s)
 {
@@ -184,8 +157,9 @@ plain_path(const char *s)
 /* One attach session's folder: the step files (ours) and the answers (the
  * target's). */
 struct session {
-    long pid;           /* the target */
-    char dir[PATH_MAX]; /* the temp folder, or "" */
+    long pid;                   /* the target */
+    char dir[PATH_MAX];         /* the temp folder, or "" */
+    struct vt_inject_keep keep; /* the target's copy of a queued statement, to unmap */
 };
 
 /* Writes text into path. Returns VT_OK or VT_ERR_IO (message printed). */
@@ -274,7 +248,7 @@ static void
 session_close(struct session *s)
 {
     static const char *const names[] = {"start", "stop", "uninstall"};
-    static const char *const exts[] = {".call", ".gdb", ".answer", ".answer.tmp"};
+    static const char *const exts[] = {".call", ".answer", ".answer.tmp"};
     char path[PATH_MAX + 32];
     if (s->dir[0] == '\0')
         return;
@@ -300,52 +274,72 @@ write_step(const struct session *s, const char *step, const char *call)
     return write_text(path, call);
 }
 
-/* ---- gdb ---------------------------------------------------------------- */
+/* ---- injection ---------------------------------------------------------- */
 
-/* Writes <dir>/<step>.gdb. The stopped main thread decides how the code runs:
- * - it holds the GIL (PyGILState_Check() == 1): it is somewhere inside the
- *   interpreter, where running Python could break what it is doing, so the
- *   code is queued with Py_AddPendingCall and runs at the next bytecode
- *   boundary of the main thread, the safe point signal handlers use;
- * - it does not (sleeping, waiting for I/O or a lock): it takes the GIL with
- *   PyGILState_Ensure, as any C callback does, runs the code and gives the
- *   GIL back. With scheduler-locking off the other threads run meanwhile,
- *   so one of them holding the GIL can hand it over.
- * The string gdb copies into the target (with malloc) stays there, as a
- * pending call needs. It is one statement that runs <dir>/step.py
- * (viztracer/_attach_step.py), which never raises; paths are plain_path()
- * so they need no quoting. Returns VT_OK or VT_ERR_IO (message printed). */
+/* Makes the target run step (write_step() wrote it): one statement that
+ * runs <dir>/step.py (viztracer/_attach_step.py), which never raises; paths
+ * are plain_path() so they need no quoting. launcher/inject.c decides how
+ * the main thread runs it (at once, or queued for its next bytecode when it
+ * holds the GIL) and leaves the target as it was whatever happens. Returns
+ * VT_OK, or VT_ERR_STATE after printing one line. */
 static enum vt_err
-write_gdb_script(const struct session *s, const char *step)
+inject(struct session *s, const char *step)
 {
     char code[PATH_MAX * 2 + 128];
     snprintf(code, sizeof(code), "__import__('runpy').run_path('%s/step.py')['run']('%s', '%s')",
              s->dir, s->dir, step);
-    struct vt_buf b;
-    vt_buf_init(&b, 1u << 20);
-    vt_buf_printf(&b,
-                  "set pagination off\n"
-                  "set confirm off\n"
-                  "set scheduler-locking off\n"
-                  "set $vt_gil = (int)PyGILState_Check()\n"
-                  "if $vt_gil\n"
-                  "  set $vt_rc = (int)Py_AddPendingCall((int (*)(void *))PyRun_SimpleString, "
-                  "(void *)\"%s\")\n"
-                  "else\n"
-                  "  set $vt_st = (int)PyGILState_Ensure()\n"
-                  "  set $vt_rc = (int)PyRun_SimpleString(\"%s\")\n"
-                  "  call (void)PyGILState_Release($vt_st)\n"
-                  "end\n"
-                  "printf \"vt-inject gil=%%d rc=%%d\\n\", $vt_gil, $vt_rc\n"
-                  "detach\n"
-                  "quit\n",
-                  code, code);
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof(path), "%s/%s.gdb", s->dir, step);
-    enum vt_err err = write_text(path, b.data ? b.data : "");
-    vt_buf_fini(&b);
-    return err;
+    struct vt_inject_result res;
+    if (vt_inject_python(s->pid, code, &res) == VT_OK) {
+        s->keep = res.keep;
+        return VT_OK;
+    }
+    long pid = s->pid;
+    switch (res.outcome) {
+    case VT_INJECT_NOPERM:
+        vt_log_error("viztracer: cannot attach to pid %ld: ptrace is not permitted (it needs the "
+                     "same user and kernel.yama.ptrace_scope 0, or root)",
+                     pid);
+        break;
+    case VT_INJECT_NOPROC:
+        vt_log_error("pid %ld does not exist!", pid);
+        break;
+    case VT_INJECT_NOTPYTHON:
+        vt_log_error("viztracer: pid %ld is not a Python process (no Python C API in its "
+                     "executable or libpython)",
+                     pid);
+        break;
+    case VT_INJECT_STOPPED:
+        vt_log_error("viztracer: pid %ld is stopped; let it continue first (kill -CONT %ld)", pid,
+                     pid);
+        break;
+    case VT_INJECT_BUSY:
+        vt_log_error("viztracer: pid %ld: its main thread runs outside Python without ever "
+                     "blocking, where no code may be injected; try again",
+                     pid);
+        break;
+    case VT_INJECT_FAULT:
+        vt_log_error("viztracer: Failed to inject code: the call got %s in pid %ld, which goes "
+                     "on as before",
+                     strsignal(res.signo), pid);
+        break;
+    case VT_INJECT_CALLFAIL:
+        vt_log_error("viztracer: Failed to inject code: the Python C API call failed in pid %ld",
+                     pid);
+        break;
+    case VT_INJECT_UNSUPPORTED:
+        vt_log_error("viztracer: cannot attach to pid %ld: attaching works on x86-64 Linux, "
+                     "to 64-bit processes only",
+                     pid);
+        break;
+    default:
+        vt_log_error("viztracer: Failed to inject code into pid %ld: %s: %s", pid, res.why,
+                     strerror(res.errnum));
+        break;
+    }
+    return VT_ERR_STATE;
 }
+
+/* ---- waiting ------------------------------------------------------------ */
 
 static double
 now_s(void)
@@ -355,148 +349,22 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs `gdb --batch -p PID -x script`, keeping its merged output in out.
- * gdb gets its own process group, so a Ctrl+C meant for us cannot break an
- * injection half-way, and an environment without the PYTHON* variables of
- * the traced program (gdb embeds a Python of its own). A start failure shows
- * in out as "vt-exec-failed <errno>". Returns VT_OK, or VT_ERR_TIMEOUT when
- * gdb did not finish in GDB_TIMEOUT seconds (it is killed). */
-static enum vt_err
-run_gdb(long pid, const char *script, struct vt_buf *out)
-{
-    int fds[2];
-    if (pipe(fds) != 0) {
-        vt_buf_printf(out, "vt-exec-failed %d\n", errno);
-        return VT_OK;
-    }
-    char pidstr[32];
-    snprintf(pidstr, sizeof(pidstr), "%ld", pid);
-    fflush(NULL);
-    pid_t child = fork();
-    if (child < 0) {
-        vt_buf_printf(out, "vt-exec-failed %d\n", errno);
-        close(fds[0]);
-        close(fds[1]);
-        return VT_OK;
-    }
-    if (child == 0) {
-        setpgid(0, 0);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, STDIN_FILENO);
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        static const char *const drop[] = {"PYTHONPATH", "PYTHONHOME", "PYTHONIOENCODING",
-                                           "PYTHONSTARTUP", "DEBUGINFOD_URLS"};
-        for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-            unsetenv(drop[i]);
-        char *argv[] = {"gdb", "-nx", "-nh", "--batch", "-p", pidstr, "-x", (char *)script, NULL};
-        execvp("gdb", argv);
-        dprintf(STDOUT_FILENO, "vt-exec-failed %d\n", errno);
-        _exit(127);
-    }
-    close(fds[1]);
-    double deadline = now_s() + GDB_TIMEOUT;
-    int timed_out = 0;
-    for (;;) {
-        double left = deadline - now_s();
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        struct pollfd p = {fds[0], POLLIN, 0};
-        int n = poll(&p, 1, (int)(left * 1000) + 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            continue;
-        char chunk[4096];
-        ssize_t got = read(fds[0], chunk, sizeof(chunk));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        /* Past the cap, the rest is dropped: the marker comes last, and a
-         * missing marker reads as an unknown failure, which is right for
-         * a gdb that talks this much. */
-        vt_buf_add(out, chunk, (size_t)got);
-    }
-    close(fds[0]);
-    if (timed_out)
-        kill(child, SIGKILL);
-    int st;
-    while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-        ;
-    return timed_out ? VT_ERR_TIMEOUT : VT_OK;
-}
-
-/* The last non-empty line of gdb's output, into line. */
-static void
-last_line(const char *out, char *line, size_t len)
-{
-    const char *end = out + strlen(out);
-    while (end > out && (end[-1] == '\n' || end[-1] == '\r'))
-        end--;
-    const char *start = end;
-    while (start > out && start[-1] != '\n')
-        start--;
-    snprintf(line, len, "%.*s", (int)(end - start), start);
-}
-
-/* Makes the target run step (write_step() wrote it). Returns the gdb
- * outcome, VT_ATTACH_GDB_RAN or _QUEUED on success, having printed one line
- * for any other. */
-static enum vt_attach_gdb
-inject(const struct session *s, const char *step)
-{
-    char script[PATH_MAX + 32];
-    snprintf(script, sizeof(script), "%s/%s.gdb", s->dir, step);
-    if (write_gdb_script(s, step) != VT_OK)
-        return VT_ATTACH_GDB_UNKNOWN;
-    struct vt_buf out;
-    vt_buf_init(&out, GDB_OUT_MAX);
-    enum vt_err err = run_gdb(s->pid, script, &out);
-    const char *text = out.data ? out.data : "";
-    enum vt_attach_gdb res = vt_attach_gdb_parse(text);
-    char line[512];
-    last_line(text, line, sizeof(line));
-    if (err != VT_OK) {
-        vt_log_error("viztracer: Failed to inject code: gdb did not finish in %.0f s", GDB_TIMEOUT);
-        res = VT_ATTACH_GDB_UNKNOWN;
-    } else if (res == VT_ATTACH_GDB_NOGDB) {
-        int errnum = 0;
-        sscanf(strstr(text, "vt-exec-failed "), "vt-exec-failed %d", &errnum);
-        if (errnum == ENOENT)
-            vt_log_error("viztracer: attaching needs gdb, which is not installed");
-        else
-            vt_log_error("viztracer: cannot run gdb: %s", strerror(errnum));
-    } else if (res == VT_ATTACH_GDB_NOPERM) {
-        vt_log_error("viztracer: cannot attach to pid %ld: ptrace is not permitted (it needs the "
-                     "same user and kernel.yama.ptrace_scope 0, or root)",
-                     s->pid);
-    } else if (res == VT_ATTACH_GDB_NOPROC) {
-        vt_log_error("pid %ld does not exist!", s->pid);
-    } else if (res == VT_ATTACH_GDB_NOTPYTHON) {
-        vt_log_error("viztracer: pid %ld is not a Python process (gdb finds no Python C API in it)",
-                     s->pid);
-    } else if (res == VT_ATTACH_GDB_CALLFAIL) {
-        vt_log_error("viztracer: Failed to inject code: the Python C API call failed in pid %ld",
-                     s->pid);
-    } else if (res == VT_ATTACH_GDB_UNKNOWN) {
-        vt_log_error("viztracer: Failed to inject code: %s", line[0] ? line : "no output from gdb");
-    }
-    vt_buf_fini(&out);
-    return res;
-}
-
-/* ---- waiting ------------------------------------------------------------ */
-
 static int
 pid_alive(long pid)
 {
-    return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+    if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+        return 0;
+    /* A zombie (its parent has not waited for it yet) has exited too. */
+    char path[64], text[512];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 1; /* no /proc: kill() is all we know */
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *paren = strrchr(text, ')');
+    return paren == NULL || (paren[1] != ' ' || (paren[2] != 'Z' && paren[2] != 'X'));
 }
 
 static void
@@ -578,16 +446,20 @@ report_answer(long pid, const char *step, enum vt_err err, const char *ans)
  * (copied into ans). Returns VT_OK when the answer came (ans may still be
  * "refused"), or an error after printing why not. */
 static enum vt_err
-run_step(const struct session *s, const char *step, const char *call, double timeout, char *ans,
+run_step(struct session *s, const char *step, const char *call, double timeout, char *ans,
          size_t len)
 {
     enum vt_err err = write_step(s, step, call);
     if (err != VT_OK)
         return err;
-    enum vt_attach_gdb res = inject(s, step);
-    if (res != VT_ATTACH_GDB_RAN && res != VT_ATTACH_GDB_QUEUED)
-        return VT_ERR_STATE;
+    err = inject(s, step);
+    if (err != VT_OK)
+        return err;
     err = wait_answer(s, step, timeout, ans, len);
+    /* The queued statement has run (or never will): its copy goes. Not
+     * after a timeout, when the pending call may still read it. */
+    if (err != VT_ERR_TIMEOUT)
+        vt_inject_release(s->pid, &s->keep);
     if (err == VT_OK && strncmp(ans, "error ", 6) != 0)
         return VT_OK;
     report_answer(s->pid, step, err, ans);

@@ -1,7 +1,7 @@
 /* attach.h: --attach, --attach_installed and --uninstall (docs/COMPAT.md, Remote attach).
  *
- * The launcher side of remote attach. No Python here: this process only runs
- * gdb (fork/exec) to make the target run one statement, which runs
+ * The launcher side of remote attach. No Python here: this process only makes
+ * the target run one statement through ptrace (launcher/inject.h), which runs
  * viztracer/_attach_step.py, sends signals and waits. The target's side is
  * viztracer/attach.py (start_attach, stop_attach, uninstall_attach) and
  * VizTracer.install() (tracer/install.c).
@@ -13,18 +13,6 @@
 #include <stddef.h>
 
 #include "cli.h"
-
-/* What gdb's output says about one injection. */
-enum vt_attach_gdb {
-    VT_ATTACH_GDB_RAN,       /* the code ran in the stopped main thread (it held no GIL) */
-    VT_ATTACH_GDB_QUEUED,    /* queued with Py_AddPendingCall: runs at the next bytecode */
-    VT_ATTACH_GDB_CALLFAIL,  /* PyRun_SimpleString or Py_AddPendingCall returned non-zero */
-    VT_ATTACH_GDB_NOPERM,    /* ptrace was refused (other user, yama ptrace_scope, no cap) */
-    VT_ATTACH_GDB_NOPROC,    /* the process is gone */
-    VT_ATTACH_GDB_NOTPYTHON, /* no Python C API in the process */
-    VT_ATTACH_GDB_NOGDB,     /* gdb could not be started (see the saved errno) */
-    VT_ATTACH_GDB_UNKNOWN,   /* anything else: show gdb's last line */
-};
 
 /* Runs the attach mode o asks for (o->attach, o->attach_installed or
  * o->uninstall >= 0, checked in that order, as VizTracer does). output is
@@ -43,10 +31,6 @@ char *vt_attach_b64(const void *data, size_t len);
  * file_info and register_global true, and verbose 0 under --quiet. Returns
  * an owned string (free()). This function can't fail (aborts on OOM). */
 char *vt_attach_kwargs(const struct vt_options *o, const char *output);
-
-/* Classifies gdb's merged stdout and stderr (NUL-terminated) after a run of
- * the injection script. Can't fail. */
-enum vt_attach_gdb vt_attach_gdb_parse(const char *out);
 
 /* Whether the text of /proc/PID/status says signal signo has a handler
  * (its SigCgt mask). Returns 1 or 0, or -1 when the text has no valid

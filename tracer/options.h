@@ -158,7 +158,7 @@
     OPT(decompress, 0, STR, 0, "FILE",                                                             \
         "write the .vzt FILE back as JSON to -o (default result.json); runs nothing", 0)           \
     OPT(attach, 0, INT, -1, "PID",                                                                 \
-        "trace a running Python process (through gdb) that can import viztracer", 0)               \
+        "trace a running Python process (through ptrace) that can import viztracer", 0)            \
     OPT(attach_installed, 0, INT, -1, "PID",                                                       \
         "trace a process that called VizTracer().install() (SIGUSR1 starts, SIGUSR2 saves)", 0)    \
     OPT(uninstall, 0, INT, -1, "PID", "remove a tracer --attach left in PID", 0)                   \

@@ -1,5 +1,5 @@
 """The Python the launcher runs, tested on its own in a plain python3:
-viztracer/_attach_step.py (what gdb makes an attached process run) and
+viztracer/_attach_step.py (what an attached process is made to run) and
 viztracer/_run.py (__main__ prepared before the program). The children
 scheme, viztracer/_fork.py, needs forks and the launcher: test_multiprocess.py
 and test_subprocess.py run it."""
@@ -13,7 +13,7 @@ STEP = os.path.join(PYDIR, "viztracer", "_attach_step.py")
 
 
 def step(tmp_path, call, pythonpath=True):
-    """Runs _attach_step.run() by path, as gdb's statement does, for a
+    """Runs _attach_step.run() by path, as the injected statement does, for a
     <step>.call holding call; returns the answer line."""
     (tmp_path / "start.call").write_text(call)
     env = python_env()

@@ -1,5 +1,5 @@
 /* test_attach.c: the pure helpers of remote attach (launcher/attach.c): the
- * base64 of the kwargs, the kwargs themselves, gdb's output and SigCgt. */
+ * base64 of the kwargs, the kwargs themselves and SigCgt. */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <signal.h>
@@ -100,29 +100,6 @@ START_TEST(test_attach_cli_t_is_short_only)
 }
 END_TEST
 
-START_TEST(test_attach_gdb_outcomes)
-{
-    ck_assert_int_eq(vt_attach_gdb_parse("[Thread debugging]\nvt-inject gil=0 rc=0\n[Inferior 1 "
-                                         "(process 5) detached]\n"),
-                     VT_ATTACH_GDB_RAN);
-    ck_assert_int_eq(vt_attach_gdb_parse("vt-inject gil=1 rc=0\n"), VT_ATTACH_GDB_QUEUED);
-    ck_assert_int_eq(vt_attach_gdb_parse("vt-inject gil=0 rc=-1\n"), VT_ATTACH_GDB_CALLFAIL);
-    ck_assert_int_eq(vt_attach_gdb_parse("Attaching to process 1\nptrace: Operation not "
-                                         "permitted.\n/tmp/x.gdb:4: Error in sourced command "
-                                         "file:\nNo symbol table is loaded.\n"),
-                     VT_ATTACH_GDB_NOPERM);
-    ck_assert_int_eq(vt_attach_gdb_parse("Could not attach to process.  If your uid matches"),
-                     VT_ATTACH_GDB_NOPERM);
-    ck_assert_int_eq(vt_attach_gdb_parse("ptrace: No such process.\n"), VT_ATTACH_GDB_NOPROC);
-    ck_assert_int_eq(vt_attach_gdb_parse("x.gdb:4: Error in sourced command file:\nNo symbol "
-                                         "\"PyGILState_Check\" in current context.\n"),
-                     VT_ATTACH_GDB_NOTPYTHON);
-    ck_assert_int_eq(vt_attach_gdb_parse("vt-exec-failed 2\n"), VT_ATTACH_GDB_NOGDB);
-    ck_assert_int_eq(vt_attach_gdb_parse(""), VT_ATTACH_GDB_UNKNOWN);
-    ck_assert_int_eq(vt_attach_gdb_parse("vt-inject gil=x\n"), VT_ATTACH_GDB_UNKNOWN);
-}
-END_TEST
-
 START_TEST(test_attach_sigcgt)
 {
     /* SIGUSR1 (10) and SIGUSR2 (12) caught: bits 9 and 11, 0xa00, plus SIGINT (bit 1). */
@@ -146,7 +123,6 @@ attach_suite(void)
     tcase_add_test(tc, test_attach_b64_pads_and_is_url_safe);
     tcase_add_test(tc, test_attach_kwargs_carry_options);
     tcase_add_test(tc, test_attach_cli_t_is_short_only);
-    tcase_add_test(tc, test_attach_gdb_outcomes);
     tcase_add_test(tc, test_attach_sigcgt);
     suite_add_tcase(s, tc);
     return s;

@@ -1,6 +1,6 @@
 """One step of remote attach, run inside the target (launcher/attach.c).
 
-The launcher copies this file into its session folder, and gdb makes the
+The launcher copies this file into its session folder, and makes the
 target's main thread run one statement:
 ``__import__("runpy").run_path("<folder>/step.py")["run"]("<folder>", "<step>")``.
 It is run by path, not imported, so that a target that cannot import

@@ -2,8 +2,8 @@
 
 `viztracer --attach PID` makes the process run start_attach(b64) and, after
 -t seconds or Ctrl+C, stop_attach(); `viztracer --uninstall PID` runs
-uninstall_attach(). The launcher (launcher/attach.c) runs these through gdb
-in the main thread. Names and arguments are VizTracer's, so a process that
+uninstall_attach(). The launcher (launcher/attach.c) runs these through ptrace
+(launcher/inject.c) in the main thread. Names and arguments are VizTracer's, so a process that
 imports VizTracer's own package can be attached by our launcher too.
 """
 
