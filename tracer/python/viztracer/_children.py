@@ -209,8 +209,16 @@ def _patch_popen(rw):
         if new is not None:
             self.args = args  # the program sees the command it asked for
 
-    __init__.__wrapped__ = original
+    _like(__init__, original)
     subprocess.Popen.__init__ = __init__
+
+
+def _like(wrapper, original):
+    """The names a program (or VizTracer's tests) looks at, as the original
+    function's: Popen.__init__ keeps its __qualname__ and __module__."""
+    for name in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(wrapper, name, getattr(original, name))
+    wrapper.__wrapped__ = original
 
 
 def _warn_encoding(skip):
@@ -241,7 +249,7 @@ def _patch_spawn(rw):
                 return original(os.fsencode(new[0]), new, passfds)
         return original(path, args, passfds)
 
-    spawnv_passfds.__wrapped__ = original
+    _like(spawnv_passfds, original)
     util.spawnv_passfds = spawnv_passfds
 
 
