@@ -109,7 +109,7 @@ def test_patched_functions_keep_their_names(run):
             assert f.__qualname__ == q and f.__name__ == q.split(".")[-1], f.__qualname__
         assert subprocess.Popen.__init__.__module__ == "subprocess"
         assert multiprocessing.util.spawnv_passfds.__module__ == "multiprocessing.util"
-        assert subprocess.Popen.__init__.__doc__ == subprocess.Popen.__init__.__wrapped__.__doc__
+        assert not hasattr(subprocess.Popen.__init__, "__wrapped__")  # Popen's own
         print("ok")
         """)
     assert r.returncode == 0 and r.stdout.startswith("ok"), r.stderr

@@ -231,6 +231,27 @@ def test_no_frame_of_ours_in_the_programs_stack(tmp_path):
     assert (traced.stdout, traced.stderr) == (plain.stdout, plain.stderr)
 
 
+POPEN_ERRORS = """
+import subprocess, sys, traceback
+for kw in ({"args": [sys.executable, "x.py"], "cwd": "/nonexistent"},
+           {"args": ["./no-such-program"]},
+           {"args": [sys.executable, "-c", "pass"], "executable": "/no/such/python"}):
+    try:
+        subprocess.run(**kw)
+    except OSError:
+        traceback.print_exc()
+"""
+
+
+def test_popen_errors_pass_through_no_frame_of_ours(tmp_path):
+    # subprocess is patched where Popen hands the command to the OS, so the
+    # exception Popen raises afterwards has python3's traceback.
+    path = write(tmp_path, "popen_errors.py", POPEN_ERRORS)
+    plain, traced = both(tmp_path, [path])
+    assert plain.stderr.count("Traceback") == 3
+    assert (traced.returncode, traced.stderr) == (plain.returncode, plain.stderr)
+
+
 def test_builtins_exec_is_still_the_root_event(tmp_path):
     import json
     path = write(tmp_path, "root.py", "def f():\n    return 1\nf()\n")
