@@ -233,9 +233,9 @@ print(status, opened[0].startswith("http://127.0.0.1:"))
 def test_viewer_main_from_python(traces):
     # viztracer.viewer.viewer_main(): our server, the browser opened through
     # Python's webbrowser; python3 -m viztracer.viewer the same.
-    pydir = os.path.join(os.path.dirname(os.path.dirname(BIN)), "python")
-    env = dict(os.environ, PYTHONPATH=os.environ.get("VIZTRACER_PYDIR", pydir))
-    python = os.environ.get("VIZTRACER_PYTHON", "/usr/bin/python3")
+    from conftest import PYTHON as python, python_env
+
+    env = python_env()
     r = subprocess.run([python, "-c", VIEWER_MAIN, "trace.json"], cwd=traces, env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
