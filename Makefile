@@ -414,7 +414,7 @@ fuzz-replay: $(FUZZ_BIN)
 # same. These are modules that pass traced, fast ones (about a minute in all
 # here); see docs/COMPAT.md for the others.
 CPYTHON_TESTS ?= test_sys test_exceptions test_atexit test_runpy test_traceback \
-	test_cmd_line_script test_threading test_subprocess
+	test_cmd_line_script test_threading test_subprocess test_faulthandler
 TEST_TARGETS += test-cpython
 .PHONY: test-cpython
 

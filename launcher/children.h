@@ -15,7 +15,7 @@
 #include "cli.h"
 
 /* Seconds the parent waits for children still running after its program. */
-#define VT_CHILDREN_WAIT_S 3.0
+#define VT_CHILDREN_WAIT_S 10.0
 
 /* Seconds the parent waits for a child of its own that has not yet written
  * its marker (it was forked just before the program ended). */

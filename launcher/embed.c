@@ -494,24 +494,25 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
             PyErr_Clear();
         Py_XDECREF(none);
     }
-    /* The runner, one statement: tracer.start() then exec(code), so
-     * builtins.exec is recorded as the outermost call (as in VizTracer), and
-     * nothing of ours is. It is compiled here as "<viztracer>", not a file
-     * of our package, whose calls (exec among them) the trace leaves out. */
-    const char *runner = o->log_sparse || o->patch_only
-                             ? "exec(__vt_code, __vt_globals)\n"
-                             : "__vt_start(); exec(__vt_code, __vt_globals)\n";
-    PyObject *start = PyObject_GetAttrString(tracer, "start"); /* new ref */
-    PyObject *ns =
-        start ? Py_BuildValue("{s:O,s:N,s:O,s:O}", "__builtins__", PyEval_GetBuiltins(),
-                              "__vt_start", start, "__vt_code", code, "__vt_globals", main_dict)
-              : NULL; /* new ref */
-    Py_DECREF(code);
-    PyObject *rcode = ns ? Py_CompileString(runner, "<viztracer>", Py_file_input) : NULL;
+    /* The program's code runs from here, with no frame of ours below it
+     * (tracebacks, faulthandler and traceback.print_stack() show python3's
+     * frames), after tracer.start(); builtins.exec is recorded around it
+     * as the outermost call, as VizTracer's exec(code) from its own Python
+     * gives. */
     pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
-    PyObject *r = rcode ? PyEval_EvalCode(rcode, ns, ns) : NULL; /* new ref */
-    Py_XDECREF(rcode);
-    Py_XDECREF(ns);
+    PyObject *r = NULL; /* new ref */
+    uint64_t root = 0;
+    if (o->log_sparse || o->patch_only || call_method(tracer, "start") == 0) {
+        PyObject *exec_fn = PyDict_GetItemString(PyEval_GetBuiltins(), "exec"); /* borrowed */
+        if (exec_fn && !o->log_sparse && !o->patch_only)
+            root = vt_tracer_enter_builtin(tracer, exec_fn);
+        if (PyCode_Check(code))
+            r = PyEval_EvalCode(code, main_dict, main_dict);
+        else
+            PyErr_SetString(PyExc_TypeError, "the program did not compile to a code object");
+        vt_tracer_leave_builtin(tracer, root);
+    }
+    Py_DECREF(code);
     int status = 0;
     if (r == NULL) {
         /* Printing the traceback is not the program's work: keep it out. */

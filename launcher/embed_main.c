@@ -183,8 +183,7 @@ out:
     return code;
 }
 
-/* 1 when code is ours: the runner ("<viztracer>") or a file of the glue
- * package (folder glue, its length n). */
+/* 1 when code is of a file of the glue package (folder glue, its length n). */
 static int
 our_code(PyCodeObject *co, const char *glue, size_t n)
 {
@@ -193,11 +192,10 @@ our_code(PyCodeObject *co, const char *glue, size_t n)
         PyErr_Clear();
         return 0;
     }
-    return strcmp(file, "<viztracer>") == 0 ||
-           (n > 0 && strncmp(file, glue, n) == 0 && file[n] == '/');
+    return n > 0 && strncmp(file, glue, n) == 0 && file[n] == '/';
 }
 
-/* Removes our frames (the runner's, our package's) from the head of the
+/* Removes our frames (our package's) from the head of the
  * pending traceback, so the user sees only what python3 would show. */
 static void
 drop_runner_frame(void)

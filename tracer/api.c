@@ -204,15 +204,8 @@ save_data(struct vt_tracer *t, const char *path)
 static void
 print_summary(struct vt_tracer *t, const char *path, uint64_t count)
 {
-    if (t->overflow) {
-        int color = isatty(STDOUT_FILENO);
-        printf("%sCircular buffer is full, you lost some early data (%llu events), but you still "
-               "have the most recent data.\n"
-               "    If you need more buffer, use \"viztracer --tracer_entries <entry_number>\"\n"
-               "    Or, you can try the filter options to filter out some data you don't need\n"
-               "    use --quiet to shut me up%s\n",
-               color ? "\033[93m" : "", (unsigned long long)t->dropped, color ? "\033[0m" : "");
-    }
+    if (t->overflow)
+        vt_format_print_overflow(t->dropped);
     vt_format_print_summary(path, count);
 }
 

@@ -9,6 +9,7 @@
 #define VT_TRACER_TRACER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 
@@ -21,6 +22,17 @@
 /* Creates the viztracer._core module (single-phase init). Returns a new
  * reference, or NULL with a Python exception set. Needs the GIL. */
 PyMODINIT_FUNC PyInit__core(void);
+
+/* The launcher runs the program's code from C, so that no frame of its own
+ * is in the program's stack; these record the call of the builtin func
+ * (builtins.exec) around it on the calling thread, as the hooks record a
+ * builtin that Python code calls, which makes it the trace's root event as
+ * in VizTracer. enter returns a token for leave: 0 when nothing was
+ * recorded (tracer not collecting, ignore_c_function). leave records the
+ * return, unless a stop() or start() came in between. Need the GIL; can't
+ * fail. tracer is a VizTracer object of the module. */
+uint64_t vt_tracer_enter_builtin(PyObject *tracer, PyObject *func);
+void vt_tracer_leave_builtin(PyObject *tracer, uint64_t token);
 #endif
 
 /* Writes html_path, a standalone HTML report, from the trace at json_path.

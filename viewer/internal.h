@@ -9,7 +9,9 @@
 #ifndef VT_VIEWER_INTERNAL_H
 #define VT_VIEWER_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <microhttpd.h>
 
@@ -26,22 +28,35 @@ enum vt_viewer_mode {
     VT_VIEWER_MODE_DIR   /* a folder: listing at /, traces under /view/<rel> */
 };
 
+/* Folder mode: at most this many servers of one trace each, on port+1 ... */
+#define VT_VIEWER_FOLDER_MAX 10
+
+/* One of them (folder.c). */
+struct vt_viewer__sub {
+    char *path;               /* owned realpath of its trace, or NULL when the slot is free */
+    struct vt_viewer *server; /* owned, or NULL */
+};
+
 /* Internal type: the running server. Touched by the MHD thread (routes.c)
  * and by the thread in vt_viewer_wait(); they talk only through wake_fd. */
 struct vt_viewer {
-    struct MHD_Daemon *daemon; /* owned; stopped in vt_viewer_destroy() */
-    enum vt_viewer_mode mode;  /* set once by create */
-    char *path;                /* owned; realpath of the file or folder served */
-    int port;                  /* the bound port */
-    int once;                  /* options: return from wait when served */
-    int timeout_s;             /* options: once idle timeout in seconds */
-    int flamegraph;            /* options: UI opens on the flame graph */
-    int wake_fd[2];            /* owned pipe: 'r' request, 's' served, 'q' stop */
-    char *page_gz;             /* owned; gzip of the UI page, made at create */
-    size_t page_gz_len;        /* bytes of page_gz */
-    char *file_info;           /* owned; cached /file_info JSON; MHD thread only */
-    size_t file_info_len;      /* bytes of file_info */
-    char *allowed_host;        /* owned; host accepted in the Host header */
+    struct MHD_Daemon *daemon;       /* owned; stopped in vt_viewer_destroy() */
+    enum vt_viewer_mode mode;        /* set once by create */
+    char *path;                      /* owned; realpath of the file or folder served */
+    int port;                        /* the bound port */
+    int once;                        /* options: return from wait when served */
+    int timeout_s;                   /* options: once idle timeout in seconds */
+    int flamegraph;                  /* options: UI opens on the flame graph */
+    int wake_fd[2];                  /* owned pipe: 'r' request, 's' served, 'q' stop */
+    char *page_gz;                   /* owned; gzip of the UI page, made at create */
+    size_t page_gz_len;              /* bytes of page_gz */
+    char *file_info;                 /* owned; cached /file_info JSON; MHD thread only */
+    size_t file_info_len;            /* bytes of file_info */
+    char *allowed_host;              /* owned; host accepted in the Host header */
+    char *host;                      /* owned; the address bound, as given */
+    int asked_port;                  /* options: the port asked for (0: any) */
+    _Atomic int64_t last_request_ms; /* vt_viewer__now_ms() of the last request */
+    struct vt_viewer__sub subs[VT_VIEWER_FOLDER_MAX]; /* folder mode; folder.c */
 };
 
 /* assets (build/gen/viewer_assets.c) */
@@ -74,6 +89,19 @@ int vt_viewer__mode_of(const char *name);
 /* gzip-compresses data[0..len) at the given zlib level into an owned
  * buffer (*out, free with free()) of *out_len bytes. Can't fail (aborts on OOM). */
 void vt_viewer__gzip(const void *data, size_t len, int level, char **out, size_t *out_len);
+
+/* folder.c: the servers of one trace each (folder server's MHD thread only) */
+
+/* CLOCK_MONOTONIC in milliseconds. Can't fail. */
+int64_t vt_viewer__now_ms(void);
+
+/* The port of the server of the trace at path (a realpath under the folder),
+ * started now when there is none (VizTracer's DirectoryViewer.get_link), or
+ * -1 when it cannot be started. */
+int vt_viewer__folder_port(struct vt_viewer *v, const char *path);
+
+/* Stops and frees every trace server of v. Can't fail. */
+void vt_viewer__folder_free(struct vt_viewer *v);
 
 /* routes.c */
 

@@ -192,7 +192,9 @@ send_file(struct MHD_Connection *c, const char *path, const char *type, const ch
 /* Sends a trace: the file's bytes, gzip-encoded when the browser accepts it
  * (a .gz file as it is; a .json up to VT_ROUTE_GZIP_MAX compressed here, a
  * larger one from the fd, since loopback is faster than deflate; a .vzt
- * decoded to its JSON, whatever its size). */
+ * decoded to its JSON, whatever its size). A client that does not accept
+ * gzip gets a .gz file as it is too, as application/gzip with no
+ * Content-Encoding: VizTracer's server sends it so. */
 static enum MHD_Result
 send_trace(struct MHD_Connection *c, const char *path)
 {
@@ -206,6 +208,8 @@ send_trace(struct MHD_Connection *c, const char *path)
         return not_found(c);
     if (gz_file && gz_ok)
         return send_file(c, path, json, "gzip");
+    if (gz_file)
+        return send_file(c, path, "application/gzip", NULL);
     if (!gz_file && !vzt && (!gz_ok || (size_t)st.st_size > VT_ROUTE_GZIP_MAX))
         return send_file(c, path, json, NULL);
     char *data; /* owned, then by out */
@@ -253,20 +257,16 @@ route_html(struct vt_viewer *v, struct MHD_Connection *c, const char *rest, stru
     return send_file(c, v->path, "text/html; charset=utf-8", NULL);
 }
 
+/* VizTracer 1.1's answer, {}; with --flamegraph (a 0.15.6 option, which
+ * 1.1 removed) 0.15.6's {"is_flamegraph": true}, which opens our page on
+ * its flame graph. */
 static enum MHD_Result
 route_info(struct vt_viewer *v, struct MHD_Connection *c, const char *rest, struct vt_route_req *r)
 {
-    static const char *modes[] = {"json", "gz", "html", "dir"};
     (void)rest;
     (void)r;
-    struct vt_buf b;
-    vt_buf_init(&b, 256);
-    if (vt_buf_printf(&b, "{\"is_flamegraph\":%s,\"mode\":\"%s\"}",
-                      v->flamegraph ? "true" : "false", modes[v->mode]) != VT_OK)
-        return MHD_NO;
-    size_t len;
-    char *data = vt_buf_take(&b, &len);
-    struct body out = {BODY_OWNED, data, len, -1, "application/json", NULL, NULL};
+    const char *info = v->flamegraph ? "{\"is_flamegraph\":true}" : "{}";
+    struct body out = {BODY_STATIC, info, strlen(info), -1, "application/json", NULL, NULL};
     return respond(c, MHD_HTTP_OK, out);
 }
 
@@ -275,25 +275,27 @@ route_localtrace(struct vt_viewer *v, struct MHD_Connection *c, const char *rest
                  struct vt_route_req *r)
 {
     (void)rest;
+    (void)r; /* --once counts /file_info, the page's last request */
     char *path = trace_path(v, c);
     if (path == NULL)
         return not_found(c);
-    r->serves_trace = 1;
     enum MHD_Result ret = send_trace(c, path);
     free(path);
     return ret;
 }
 
-/* The trace's top-level file_info member, or {} (cached for the served file). */
+/* The trace's top-level file_info member, or {} (cached for the served file).
+ * As in VizTracer 1.1, the page asks for it last, after the trace: --once
+ * counts the trace served when it has been sent. */
 static enum MHD_Result
 route_file_info(struct vt_viewer *v, struct MHD_Connection *c, const char *rest,
                 struct vt_route_req *r)
 {
     (void)rest;
-    (void)r;
     char *path = trace_path(v, c);
     if (path == NULL)
         return not_found(c);
+    r->serves_trace = 1;
     int cache = v->mode != VT_VIEWER_MODE_DIR;
     if (!cache || v->file_info == NULL) {
         char *text = NULL; /* owned: the whole trace */
@@ -334,8 +336,9 @@ cmp_names(const void *a, const void *b)
 static enum vt_err
 list_item(struct vt_buf *b, const char *rel, const char *name, int is_dir)
 {
-    enum vt_err err = vt_buf_adds(b, is_dir ? "<li class=\"dir\"><a href=\"/dir/"
-                                            : "<li><a target=\"_blank\" href=\"/view/");
+    /* VizTracer's links: a folder lists itself, a trace opens in a new tab */
+    enum vt_err err = vt_buf_adds(b, is_dir ? "<li class=\"dir\"><a href=\"/"
+                                            : "<li><a target=\"_blank\" href=\"/");
     struct vt_buf link;
     vt_buf_init(&link, (size_t)2 * PATH_MAX);
     if (err == VT_OK)
@@ -431,19 +434,42 @@ route_list(struct vt_viewer *v, struct MHD_Connection *c, const char *rest, stru
     return respond(c, MHD_HTTP_OK, out);
 }
 
-/* Folder mode: /view/<rel> opens one trace (a report is sent as it is). */
+/* Folder mode: /<rel>/ lists a sub-folder; /<rel> of a trace redirects to a
+ * server of that trace alone (folder.c), as VizTracer's DirectoryViewer; a
+ * report is sent as it is. */
 static enum MHD_Result
-route_view(struct vt_viewer *v, struct MHD_Connection *c, const char *rest, struct vt_route_req *r)
+route_entry(struct vt_viewer *v, struct MHD_Connection *c, const char *rest, struct vt_route_req *r)
 {
+    size_t n = strlen(rest);
+    if (n > 0 && rest[n - 1] == '/')
+        return route_list(v, c, rest, r);
     char *path = resolve(v, rest, 0);
     int mode = path != NULL ? vt_viewer__mode_of(path) : -1;
     enum MHD_Result ret;
-    if (mode < 0)
+    if (mode < 0) {
         ret = not_found(c);
-    else if (mode == VT_VIEWER_MODE_HTML)
+    } else if (mode == VT_VIEWER_MODE_HTML) {
         ret = send_file(c, path, "text/html; charset=utf-8", NULL);
-    else
-        ret = route_page(v, c, rest, r);
+    } else {
+        int port = vt_viewer__folder_port(v, path);
+        /* the name the browser reached us by (host_ok() let it in), without
+         * its port, so the page keeps its host; VizTracer's own is 127.0.0.1 */
+        const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (host == NULL || host[0] == '\0' || host[0] == ':')
+            host = "127.0.0.1";
+        size_t hn =
+            host[0] == '[' ? strcspn(host, "]") + (strchr(host, ']') != NULL) : strcspn(host, ":");
+        struct vt_buf loc;
+        vt_buf_init(&loc, 1024);
+        if (port < 0 || vt_buf_printf(&loc, "http://%.*s:%d/", (int)hn, host, port) != VT_OK) {
+            vt_buf_fini(&loc);
+            free(path);
+            return respond_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no server could be started\n");
+        }
+        struct body b = {BODY_STATIC, "", 0, -1, "text/plain; charset=utf-8", NULL, loc.data};
+        ret = respond(c, MHD_HTTP_FOUND, b);
+        vt_buf_fini(&loc);
+    }
     free(path);
     return ret;
 }
@@ -469,11 +495,10 @@ static const struct route {
     {"/", MATCH_EXACT, M_FILE, route_page},
     {"/index.html", MATCH_EXACT, M_FILE, route_page},
     {"/", MATCH_EXACT, M_DIR, route_list},
-    {"/dir/", MATCH_PREFIX, M_DIR, route_list},
-    {"/view/", MATCH_PREFIX, M_DIR, route_view},
     {"vizviewer_info", MATCH_SUFFIX, M_FILE | M_DIR, route_info},
     {"localtrace", MATCH_SUFFIX, M_FILE | M_DIR, route_localtrace},
     {"file_info", MATCH_SUFFIX, M_FILE | M_DIR, route_file_info},
+    {"/", MATCH_PREFIX, M_DIR, route_entry},
     {"", MATCH_PREFIX, M_HTML, route_html},
 };
 
@@ -503,8 +528,9 @@ vt_viewer__handle(void *cls, struct MHD_Connection *c, const char *url, const ch
     (void)upload_data;
     if (*req == NULL) {
         *req = vt_xcalloc(1, sizeof(struct vt_route_req));
-        ssize_t w = write(v->wake_fd[1], "r", 1); /* restarts the --once idle clock */
-        (void)w;                                  /* a full pipe already holds a wake-up */
+        atomic_store(&v->last_request_ms, vt_viewer__now_ms()); /* folder.c's idle clock */
+        ssize_t w = write(v->wake_fd[1], "r", 1);               /* restarts the --once idle clock */
+        (void)w; /* a full pipe already holds a wake-up */
         return MHD_YES;
     }
     if (*upload_size != 0) {

@@ -113,7 +113,10 @@ vt_viewer_create(const struct vt_viewer_options *o, struct vt_viewer **out, int 
     v->once = o->once;
     v->timeout_s = o->timeout_s;
     v->flamegraph = o->flamegraph;
+    v->asked_port = o->port;
+    atomic_init(&v->last_request_ms, vt_viewer__now_ms());
     v->wake_fd[0] = v->wake_fd[1] = -1;
+    v->host = vt_xstrdup(o->host);
     v->path = realpath(o->path, NULL);
     if (v->path == NULL) {
         *errnum = errno;
@@ -196,6 +199,7 @@ vt_viewer_destroy(struct vt_viewer *v)
         return;
     if (v->daemon != NULL)
         MHD_stop_daemon(v->daemon); /* closes the listening socket too */
+    vt_viewer__folder_free(v);      /* after the daemon: its thread used them */
     for (int i = 0; i < 2; i++) {
         if (v->wake_fd[i] >= 0)
             close(v->wake_fd[i]);
@@ -204,6 +208,7 @@ vt_viewer_destroy(struct vt_viewer *v)
     free(v->page_gz);
     free(v->file_info);
     free(v->allowed_host);
+    free(v->host);
     free(v);
 }
 
@@ -329,8 +334,9 @@ serve(const struct vt_viewer_options *o)
     struct vt_viewer *v;
     int errnum = 0;
     enum vt_err err = vt_viewer_create(o, &v, &errnum);
+    /* VizTracer's messages, on stdout where it prints them */
     if (err == VT_ERR_NOFILE) {
-        vt_log_error("File %s does not exist!", o->path);
+        vt_log_info("File %s does not exist!", o->path);
         return 1;
     }
     if (err == VT_ERR_USAGE && errnum == EINVAL) {
@@ -338,11 +344,11 @@ serve(const struct vt_viewer_options *o)
         return 1;
     }
     if (err == VT_ERR_USAGE) {
-        vt_log_error("Do not support file type %s", o->path);
+        vt_log_info("Do not support file type %s", o->path);
         return 1;
     }
     if (err != VT_OK && errnum == EADDRINUSE) {
-        vt_log_error("Error! Port %d is already in use, try another port with \"--port\"", o->port);
+        vt_log_info("Error! Port %d is already in use, try another port with \"--port\"", o->port);
         return 1;
     }
     if (err != VT_OK) {

@@ -83,10 +83,36 @@ def test_every_way_of_starting_python(run, tmp_path):
     # Names that tell the processes apart.
     names = sorted(data.procs[p] for p in children)
     assert names.count("child.py") == 4 and "python -c" in names and "tool" in names
+    assert "pkg.mod" in names  # -m: the module's name, as VizTracer's sys.argv[0]
     # One clock: each child runs inside the parent's parent_work.
     start = data.first_ts(parent, "parent_work (")
     assert all(data.first_ts(c, "child_work (") > start for c in children)
     no_leftovers(r)
+
+
+def test_module_child_named_by_its_module(run):
+    # VizTracer's test_module: `python -m timeit` is "timeit", not timeit.py.
+    r = run(["cmdline_test.py"], script="""
+        import subprocess, sys
+        print(subprocess.call([sys.executable, "-m", "timeit", "-n", "100", "'1+1'"]))
+        """)
+    assert r.returncode == 0, r.stderr
+    assert "100 loops" in r.stdout
+    assert sorted(summary(r).procs.values()) == ["MainProcess", "timeit"]
+
+
+def test_patched_functions_keep_their_names(run):
+    r = run(["cmdline_test.py"], script="""
+        import multiprocessing.util, subprocess
+        for f, q in ((subprocess.Popen.__init__, "Popen.__init__"),
+                     (multiprocessing.util.spawnv_passfds, "spawnv_passfds")):
+            assert f.__qualname__ == q and f.__name__ == q.split(".")[-1], f.__qualname__
+        assert subprocess.Popen.__init__.__module__ == "subprocess"
+        assert multiprocessing.util.spawnv_passfds.__module__ == "multiprocessing.util"
+        assert not hasattr(subprocess.Popen.__init__, "__wrapped__")  # Popen's own
+        print("ok")
+        """)
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stderr
 
 
 def test_children_get_the_parents_options(run, tmp_path):

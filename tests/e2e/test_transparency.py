@@ -202,6 +202,74 @@ def test_undecodable_source_gives_python3s_syntax_error(tmp_path, source):
     assert (traced.returncode, traced.stderr) == (plain.returncode, plain.stderr)
 
 
+# ---- the program's stack ----------------------------------------------------------
+
+STACKS = """
+import faulthandler, sys, threading, traceback
+def inner():
+    traceback.print_stack()
+    faulthandler.dump_traceback(all_threads=False)
+    print(len(traceback.extract_stack()), sys._getframe(1).f_back is None, flush=True)
+    raise ValueError("boom")
+def outer():
+    inner()
+outer()
+"""
+
+
+def test_no_frame_of_ours_in_the_programs_stack(tmp_path):
+    # faulthandler, traceback.print_stack() and the frames' own chain end at
+    # the program's <module>, as under python3 (test_faulthandler checks it).
+    path = write(tmp_path, "stacks.py", STACKS)
+    plain, traced = both(tmp_path, [path])
+    assert plain.returncode == 1 and "in <module>" in plain.stderr
+    assert (traced.returncode, traced.stdout, traced.stderr) == \
+        (plain.returncode, plain.stdout, plain.stderr)
+    # -m: python3 has runpy's two frames below the module, we have none
+    # (docs/COMPAT.md, "Not yet the same")
+    plain, traced = both(tmp_path, ["-c", STACKS])
+    assert (traced.stdout, traced.stderr) == (plain.stdout, plain.stderr)
+
+
+POPEN_ERRORS = """
+import subprocess, sys, traceback
+for kw in ({"args": [sys.executable, "x.py"], "cwd": "/nonexistent"},
+           {"args": ["./no-such-program"]},
+           {"args": [sys.executable, "-c", "pass"], "executable": "/no/such/python"}):
+    try:
+        subprocess.run(**kw)
+    except OSError:
+        traceback.print_exc()
+"""
+
+
+def test_popen_errors_pass_through_no_frame_of_ours(tmp_path):
+    # subprocess is patched where Popen hands the command to the OS, so the
+    # exception Popen raises afterwards has python3's traceback.
+    path = write(tmp_path, "popen_errors.py", POPEN_ERRORS)
+    plain, traced = both(tmp_path, [path])
+    assert plain.stderr.count("Traceback") == 3
+    assert (traced.returncode, traced.stderr) == (plain.returncode, plain.stderr)
+
+
+def test_builtins_exec_is_still_the_root_event(tmp_path):
+    import json
+    path = write(tmp_path, "root.py", "def f():\n    return 1\nf()\n")
+    subprocess.run([BIN, "--quiet", "-o", str(tmp_path / "r.json"), path], check=True,
+                   env=_env(), timeout=60)
+    events = [e for e in json.load(open(tmp_path / "r.json"))["traceEvents"] if e["ph"] == "X"]
+    root = min(events, key=lambda e: e["ts"])
+    assert root["name"] == "builtins.exec"
+    assert all(root["ts"] <= e["ts"] and e["ts"] + e["dur"] <= root["ts"] + root["dur"]
+               for e in events)
+    assert sorted(e["name"].split(" ")[0] for e in events) == ["<module>", "builtins.exec", "f"]
+    # it counts as one level of --max_stack_depth, as VizTracer's exec() does
+    subprocess.run([BIN, "--quiet", "--max_stack_depth", "2", "-o", str(tmp_path / "d.json"), path],
+                   check=True, env=_env(), timeout=60)
+    events = [e for e in json.load(open(tmp_path / "d.json"))["traceEvents"] if e["ph"] == "X"]
+    assert sorted(e["name"].split(" ")[0] for e in events) == ["<module>", "builtins.exec"]
+
+
 # ---- every way python3 runs code ------------------------------------------------
 
 SHOW = ("import sys; print(__name__, __file__, sys.path[0], sys.argv, __spec__ and __spec__.name,"

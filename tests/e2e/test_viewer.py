@@ -71,11 +71,12 @@ def test_vizviewer_once_serves_trace_and_exits(traces):
     proc, url = start(args + ["-s", "--once", "-p", "0", "trace.json"], cwd=traces)
     status, page = fetch(url + "/")
     assert status == 200 and b"vizviewer" in page
-    assert json.loads(fetch(url + "/vizviewer_info")[1]) == {"is_flamegraph": False, "mode": "json"}
-    info = json.loads(fetch(url + "/file_info")[1])
-    assert any(p.endswith("prog.py") for p in info["files"])
+    assert json.loads(fetch(url + "/vizviewer_info")[1]) == {}  # VizTracer 1.1's
     body = fetch(url + "/localtrace")[1]
     assert body == (traces / "trace.json").read_bytes()
+    assert proc.poll() is None  # --once waits for the page's last request, as VizTracer 1.1
+    info = json.loads(fetch(url + "/file_info")[1])
+    assert any(p.endswith("prog.py") for p in info["files"])
     assert proc.wait(timeout=20) == 0
 
 
@@ -85,9 +86,10 @@ def test_vizviewer_link_exists():
 
 def test_view_gz_and_flamegraph(traces):
     proc, url = start([BIN, "view", "-s", "--once", "--flamegraph", "-p", "0", "trace.json.gz"], cwd=traces)
-    assert json.loads(fetch(url + "/vizviewer_info")[1])["is_flamegraph"] is True
-    body = fetch(url + "/localtrace")[1]  # urllib sends no Accept-Encoding: inflated by the server
-    assert body == gzip.decompress((traces / "trace.json.gz").read_bytes())
+    assert json.loads(fetch(url + "/vizviewer_info")[1]) == {"is_flamegraph": True}  # 0.15.6's
+    body = fetch(url + "/localtrace")[1]  # urllib sends no Accept-Encoding: the file as it is
+    assert body == (traces / "trace.json.gz").read_bytes()
+    fetch(url + "/file_info")
     assert proc.wait(timeout=20) == 0
 
 
@@ -102,11 +104,14 @@ def test_directory_mode_and_ctrl_c(traces):
     proc, url = start([BIN, "view", "-s", "-p", "0", str(traces)])
     try:  # SIGINT in finally: the server stops even when an assertion fails
         listing = fetch(url + "/")[1].decode()
-        assert "/view/trace.json" in listing and "/view/trace.json.gz" in listing
+        assert 'href="/trace.json"' in listing and 'href="/trace.json.gz"' in listing
         assert "prog.py" not in listing
-        assert fetch(url + "/localtrace?file=trace.json")[1] == (traces / "trace.json").read_bytes()
+        with urllib.request.urlopen(url + "/trace.json", timeout=20) as resp:  # its own server
+            assert resp.url != url + "/" and resp.url.startswith("http://127.0.0.1:")
+            own = resp.url.rstrip("/")
+        assert fetch(own + "/localtrace")[1] == (traces / "trace.json").read_bytes()
         with pytest.raises(urllib.error.HTTPError) as e:
-            fetch(url + "/localtrace?file=../../etc/passwd")
+            fetch(url + "/../../etc/passwd")
         assert e.value.code == 404
     finally:
         proc.send_signal(signal.SIGINT)
@@ -115,9 +120,10 @@ def test_directory_mode_and_ctrl_c(traces):
 
 def test_errors_missing_type_port(traces):
     r = subprocess.run([BIN, "view", "-s", "missing.json"], cwd=traces, capture_output=True, text=True)
-    assert r.returncode == 1 and "File missing.json does not exist!" in r.stderr
+    # on stdout, where VizTracer prints them
+    assert r.returncode == 1 and "File missing.json does not exist!" in r.stdout
     r = subprocess.run([BIN, "view", "-s", "prog.py"], cwd=traces, capture_output=True, text=True)
-    assert r.returncode == 1 and "Do not support file type" in r.stderr
+    assert r.returncode == 1 and "Do not support file type" in r.stdout
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen(1)
@@ -125,7 +131,7 @@ def test_errors_missing_type_port(traces):
         r = subprocess.run([BIN, "view", "-s", "-p", str(port), "trace.json"], cwd=traces,
                            capture_output=True, text=True, timeout=20)
     assert r.returncode == 1
-    assert f"Error! Port {port} is already in use" in r.stderr
+    assert f"Error! Port {port} is already in use" in r.stdout
 
 
 def test_export_html_and_serve_it(traces):
@@ -145,3 +151,96 @@ def test_viztracer_output_html(traces):
     assert r.returncode == 0, r.stderr
     html = (traces / "direct.html").read_text()
     assert '<script id="vt-trace" type="application/json">{' in html
+
+
+def free_port_block(n):
+    """A port p with p .. p+n free now (the folder's and its trace servers')."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + n > 65535:
+            continue
+        try:
+            socks = []
+            for p in range(base, base + n + 1):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    pytest.fail("no block of free ports")
+
+
+def test_folder_mode_serves_each_trace_on_the_next_ports(tmp_path):
+    # VizTracer's DirectoryViewer: /<trace> redirects to a server of its own
+    # on port+1..port+10; one idle longer than --timeout gives its port up.
+    for i in range(3):
+        (tmp_path / ("%d.json" % i)).write_text('{"traceEvents": []}')
+    base = free_port_block(10)
+    proc, url = start([BIN, "view", "-s", "--timeout", "1", "-p", str(base), str(tmp_path)])
+    try:
+        def opened(name):
+            with urllib.request.urlopen(url + "/" + name, timeout=20) as resp:
+                return resp.url
+        first = opened("0.json")
+        assert first == "http://127.0.0.1:%d/" % (base + 1)
+        assert json.loads(fetch(first + "localtrace")[1]) == {"traceEvents": []}
+        assert opened("0.json") == first  # the same server
+        assert opened("1.json") == "http://127.0.0.1:%d/" % (base + 2)
+        import time
+        time.sleep(1.5)  # both idle for longer than --timeout
+        assert opened("2.json") == first
+    finally:
+        proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 0
+
+
+def test_gz_to_a_client_without_gzip_is_the_file(traces):
+    proc, url = start([BIN, "view", "-s", "-p", "0", "trace.json.gz"], cwd=traces)
+    try:
+        with urllib.request.urlopen(url + "/localtrace", timeout=20) as resp:
+            assert resp.headers["Content-Type"] == "application/gzip"
+            assert resp.headers.get("Content-Encoding") is None
+            assert resp.read() == (traces / "trace.json.gz").read_bytes()
+    finally:
+        proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 0
+
+
+VIEWER_MAIN = """
+import sys, threading, urllib.request, webbrowser
+from viztracer.viewer import viewer_main
+opened = []
+def open_new_tab(url):  # as VizTracer's tests replace it
+    opened.append(url)
+    def get():
+        print(urllib.request.urlopen(url + "/vizviewer_info").read().decode(), flush=True)
+        urllib.request.urlopen(url + "/localtrace").read()
+        urllib.request.urlopen(url + "/file_info").read()
+    threading.Thread(target=get).start()
+webbrowser.open_new_tab = open_new_tab
+sys.argv = ["vizviewer", "--once", "-p", "0", sys.argv[1]]
+status = viewer_main()
+print(status, opened[0].startswith("http://127.0.0.1:"))
+"""
+
+
+def test_viewer_main_from_python(traces):
+    # viztracer.viewer.viewer_main(): our server, the browser opened through
+    # Python's webbrowser; python3 -m viztracer.viewer the same.
+    from conftest import PYTHON as python, python_env
+
+    env = python_env()
+    r = subprocess.run([python, "-c", VIEWER_MAIN, "trace.json"], cwd=traces, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "view your trace on http://localhost:" in r.stdout
+    assert r.stdout.splitlines()[-2:] == ["{}", "0 True"]
+    r = subprocess.run([python, "-m", "viztracer.viewer", "missing.json"], cwd=traces, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (1, "File missing.json does not exist!\n")

@@ -195,6 +195,21 @@ vt_format_progress(const char *line)
 }
 
 void
+vt_format_print_overflow(uint64_t dropped)
+{
+    int color = isatty(STDOUT_FILENO);
+    char lost[48] = "";
+    if (dropped > 0)
+        snprintf(lost, sizeof(lost), " (%llu events)", (unsigned long long)dropped);
+    printf("%sCircular buffer is full, you lost some early data%s, but you still have the most "
+           "recent data.\n"
+           "    If you need more buffer, use \"viztracer --tracer_entries <entry_number>\"\n"
+           "    Or, you can try the filter options to filter out some data you don't need\n"
+           "    use --quiet to shut me up%s\n",
+           color ? "\033[93m" : "", lost, color ? "\033[0m" : "");
+}
+
+void
 vt_format_print_summary(const char *path, uint64_t count)
 {
     vt_format_progress("");

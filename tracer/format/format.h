@@ -317,6 +317,11 @@ void vt_format_progress(const char *line);
  * and flushes. Can't fail. */
 void vt_format_print_summary(const char *path, uint64_t count);
 
+/* Prints VizTracer's warning that the circular buffer was full (yellow on a
+ * terminal) on stdout, naming how many events were dropped when dropped > 0
+ * (a merge of several processes does not know). Can't fail. */
+void vt_format_print_overflow(uint64_t dropped);
+
 /* Turns the JSON trace at json_path into the HTML report html_path (the
  * viewer's writer, given by the launcher); returns 0, or -1 with one line in
  * msg. The same type as vt_tracer_html_fn. */

@@ -300,7 +300,7 @@ is_file(const char *path)
 /* Merges the inputs into json_path. Returns VT_OK, or an error it printed. */
 static enum vt_err
 combine_into(char *const *inputs, size_t n, int align, const char *json_path, const char *shown,
-             uint64_t *count)
+             uint64_t *count, int *overflow)
 {
     struct vt_merge c;
     int errnum = 0;
@@ -331,6 +331,7 @@ combine_into(char *const *inputs, size_t n, int align, const char *json_path, co
         vt_log_error("viztracer: no valid trace to combine");
         return VT_ERR_FORMAT;
     }
+    *overflow = c.overflow;
     err = vt_merge_finish(&c, count, &errnum);
     if (err != VT_OK)
         vt_log_error("viztracer: cannot write %s: %s", shown,
@@ -349,6 +350,7 @@ vt_merge_run(char *const *inputs, size_t n, int align, const char *output, vt_fo
         }
     }
     uint64_t count = 0;
+    int overflow = 0;
     enum vt_err err;
     if (vt_fs_is_html(output) && html != NULL) {
         /* The page is made from a JSON file beside it, as save() does. */
@@ -358,7 +360,7 @@ vt_merge_run(char *const *inputs, size_t n, int align, const char *output, vt_fo
             vt_log_error("viztracer: cannot write %s: %s", output, strerror(ENAMETOOLONG));
             return VT_ERR_USAGE;
         }
-        err = combine_into(inputs, n, align, tmp, output, &count);
+        err = combine_into(inputs, n, align, tmp, output, &count, &overflow);
         if (err == VT_OK) {
             char msg[512];
             if (html(tmp, output, msg, sizeof(msg)) != 0) {
@@ -368,9 +370,12 @@ vt_merge_run(char *const *inputs, size_t n, int align, const char *output, vt_fo
             unlink(tmp);
         }
     } else {
-        err = combine_into(inputs, n, align, output, output, &count);
+        err = combine_into(inputs, n, align, output, output, &count, &overflow);
     }
-    if (err == VT_OK && !quiet)
+    if (err == VT_OK && !quiet) {
+        if (overflow) /* one of the processes lost its oldest events (ReportBuilder says so too) */
+            vt_format_print_overflow(0);
         vt_format_print_summary(output, count);
+    }
     return err;
 }

@@ -66,16 +66,15 @@ async function loadTrace() {
   } catch (e) {
     info = {};
   }
-  let url = '/localtrace';
-  let title = 'trace';
-  if (location.pathname.startsWith('/view/')) {
-    const rel = decodeURIComponent(location.pathname.slice(6));
-    url += '?file=' + encodeURIComponent(rel);
-    title = rel;
-  }
+  const url = '/localtrace';
+  const title = 'trace';
   const resp = await fetch(url);
   if (!resp.ok) throw new Error('the server answered ' + resp.status + ' for ' + url);
-  return { trace: await resp.json(), info, title };
+  const trace = await resp.json();
+  // Asked last, as VizTracer's page does: a server started with --once
+  // stops once it has answered (the trace itself holds the same file_info).
+  await fetch(url.replace('/localtrace', '/file_info')).catch(() => null);
+  return { trace, info, title };
 }
 
 // ---- timeline ---------------------------------------------------------------

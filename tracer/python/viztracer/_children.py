@@ -2,7 +2,8 @@
 
 The launcher calls install() in every process it traces. From then on:
 
-* subprocess.Popen runs a command that starts python (``python3 x.py``,
+* subprocess.Popen (through the fork_exec() it hands commands to) runs a
+  command that starts python (``python3 x.py``,
   ``sys.executable -c ...``, ``-m mod``, a script whose ``#!`` line names
   python, the first command of a ``shell=True`` string) as
   ``viztracer <options> --subprocess_child DIR --python <its arguments>``;
@@ -176,54 +177,95 @@ class _Rewriter:
         return cmd[:start] + " " + shlex.join(new) + " " + cmd[end:]
 
 
+def _env_dict(env_list):
+    """The environment fork_exec() gets (b"K=V" items, or None) as a dict."""
+    if env_list is None:
+        return None
+    out = {}
+    for item in env_list:
+        k, _, v = os.fsdecode(item).partition("=")
+        out[k] = v
+    return out
+
+
+def _own_lookup(a0, executable_list):
+    """True when executable_list is what Popen derives from argv[0] a0 (no
+    executable= given): a0 itself when it holds a folder, else a0 in each
+    folder of PATH."""
+    a0 = os.fsencode(a0)
+    if os.path.dirname(a0):
+        return tuple(executable_list) == (a0,)
+    return len(executable_list) > 0 and all(os.path.basename(e) == a0 for e in executable_list)
+
+
+def _rewrite(rw, args, cwd, env):
+    """The argv that runs args traced (its [0] the program then run: ours,
+    or the same shell), or None to run args as they are."""
+    words = [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else a for a in args]
+    if not words or not all(isinstance(w, str) for w in words):
+        return None
+    if len(words) >= 3 and words[1] == "-c" and os.path.basename(words[0]) == "sh":
+        cmd = rw.shell(words[2], env)  # shell=True: the first command of the string
+        return None if cmd is None else list(args[:2]) + [cmd] + list(args[3:])
+    return rw.argv(words, env, cwd=cwd)
+
+
 def _patch_popen(rw):
+    """Rewrites a python child's command where Popen hands it to the OS,
+    fork_exec(), not in Popen.__init__: Popen keeps its own functions,
+    names, warnings and audit event, and an exception it raises (a missing
+    program or cwd, found by the child and raised after fork_exec()
+    returned) passes through no frame of ours. Popen's other way,
+    os.posix_spawn() (3.13 takes it for most commands), is turned off by
+    an audit hook for the commands that are rewritten only, so that the
+    others keep it, with no wrapper of ours in their tracebacks either."""
     import subprocess
 
-    original = subprocess.Popen.__init__
+    fork_exec = subprocess._fork_exec
+    if fork_exec is None:
+        return
+    use_spawn = subprocess._USE_POSIX_SPAWN
 
-    def __init__(self, args, *a, **kw):
+    def _fork_exec(args, executable_list, close_fds, pass_fds, cwd, env, *rest):
         try:
-            shell = kw.get("shell", a[7] if len(a) > 7 else False)
-            env = kw.get("env", a[9] if len(a) > 9 else None)
-            cwd = kw.get("cwd", a[8] if len(a) > 8 else None)
-            executable = kw.get("executable", a[1] if len(a) > 1 else None)
             new = None
-            if executable is None:
-                if shell and isinstance(args, str):
-                    new = rw.shell(args, env)
-                elif not shell and isinstance(args, (list, tuple)):
-                    new = rw.argv([os.fsdecode(x) if isinstance(x, (bytes, os.PathLike))
-                                   else x for x in args], env, cwd=cwd)
-                elif not shell and isinstance(args, (str, bytes, os.PathLike)):
-                    new = rw.argv([os.fsdecode(args)], env, cwd=cwd)
+            if _own_lookup(args[0], executable_list):
+                new = _rewrite(rw, args, cwd, _env_dict(env))
+            if new is not None:
+                if os.fsencode(new[0]) != os.fsencode(args[0]):
+                    executable_list = (os.fsencode(new[0]),)
+                args = new
         except Exception:
-            new = None  # an unusual call is run as given, untraced
-        if sys.flags.warn_default_encoding and kw.get("encoding") is None and (
-                kw.get("errors") or kw.get("text")
-                or kw.get("universal_newlines", a[10] if len(a) > 10 else None)):
-            # Popen's own EncodingWarning would name this frame: it is given
-            # for the program's line, and the encoding it would choose passed.
-            _warn_encoding(subprocess.__file__)
-            kw["encoding"] = "utf-8" if sys.flags.utf8_mode else "locale"
-        original(self, args if new is None else new, *a, **kw)
-        if new is not None:
-            self.args = args  # the program sees the command it asked for
+            pass  # an unusual call is run as given, untraced
+        return fork_exec(args, executable_list, close_fds, pass_fds, cwd, env, *rest)
 
-    __init__.__wrapped__ = original
-    subprocess.Popen.__init__ = __init__
+    def choose_way(event, a):
+        # Runs just before _execute_child reads _USE_POSIX_SPAWN, in the
+        # thread that starts the command; must never raise.
+        if event != "subprocess.Popen" or not use_spawn:
+            return
+        try:
+            executable, args, cwd, env = a
+            traced = (os.fsencode(executable) == os.fsencode(args[0])
+                      and _rewrite(rw, args, cwd, env) is not None)
+        except Exception:
+            traced = False
+        subprocess._USE_POSIX_SPAWN = not traced
+
+    _like(_fork_exec, fork_exec)
+    subprocess._fork_exec = _fork_exec
+    sys.addaudithook(choose_way)
 
 
-def _warn_encoding(skip):
-    """subprocess's EncodingWarning, for the first caller of our Popen
-    __init__ outside the file skip (subprocess.py), as subprocess does."""
-    import warnings
-
-    f = sys._getframe(2)  # the caller of our __init__
-    level = 3
-    while f is not None and f.f_code.co_filename == skip:
-        f = f.f_back
-        level += 1
-    warnings.warn("'encoding' argument not specified.", EncodingWarning, level)
+def _like(wrapper, original):
+    """The names a program (or VizTracer's tests) looks at, as the original
+    function's."""
+    for name in ("__module__", "__name__", "__qualname__", "__doc__"):
+        try:
+            setattr(wrapper, name, getattr(original, name))
+        except (AttributeError, TypeError):
+            pass  # a builtin without a __module__
+    wrapper.__wrapped__ = original
 
 
 def _patch_spawn(rw):
@@ -241,7 +283,7 @@ def _patch_spawn(rw):
                 return original(os.fsencode(new[0]), new, passfds)
         return original(path, args, passfds)
 
-    spawnv_passfds.__wrapped__ = original
+    _like(spawnv_passfds, original)
     util.spawnv_passfds = spawnv_passfds
 
 

@@ -55,7 +55,7 @@ class _Scheme:
         except AttributeError:  # SIGTERM while multiprocessing is still being imported
             name = "MainProcess"
         if name == "MainProcess" and self.child:
-            name = "python -c" if sys.argv[0] == "-c" else os.path.basename(sys.argv[0])
+            name = _program_name()
         tracer.process_name = name
 
     def save_child(self):
@@ -141,6 +141,19 @@ class _Scheme:
             mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
             self.save_child()
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _program_name():
+    """A child's process name as VizTracer gives it: "python -c", the
+    module of -m (VizTracer's sys.argv[0]: "timeit", not timeit.py's path),
+    else the script's file name."""
+    if sys.argv[0] == "-c":
+        return "python -c"
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    name = getattr(spec, "name", None)
+    if name and name != "__main__":  # -m; a folder or zip's __main__ is "__main__"
+        return name[:-len(".__main__")] if name.endswith(".__main__") else name
+    return os.path.basename(sys.argv[0])
 
 
 def _touch(path):
