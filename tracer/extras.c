@@ -1,6 +1,7 @@
 /* extras.c: events beyond calls and returns: print (--log_print), garbage
- * collections (--log_gc), audit events (--log_audit) and exceptions that
- * propagate out of functions (--log_exception).
+ * collections (--log_gc), audit events (--log_audit) and exceptions
+ * (--log_exception): those the script raises (its raise statements call
+ * _log_raise: codemonkey.py) and those that propagate out of functions.
  *
  * Each becomes a custom event in the calling thread's ring. They are wired
  * in when tracing starts and out when it stops (vt_tracer__extras_start /
@@ -175,19 +176,23 @@ on_audit(const char *event, PyObject *args, void *data)
 
 /* ---- exceptions ----------------------------------------------------- */
 
-void
-vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co)
+/* The exception the instrumented script raised last (_log_raise), and the
+ * code object of the function that raised it: when that exception then
+ * leaves that function, it is not recorded twice. Owned, or NULL.
+ * Protected by the GIL. */
+static PyObject *raised;
+static PyObject *raised_code;
+
+/* Records exception ev (an instance) as an instant event of function co.
+ * Leaves the error state as it found it (none pending). */
+static void
+record_exception(struct vt_tracer *t, struct vt_thread *th, PyObject *ev, PyCodeObject *co)
 {
-    PyObject *et, *ev, *tb;
-    PyErr_Fetch(&et, &ev, &tb);
-    if (et == NULL)
-        return;
-    PyErr_NormalizeException(&et, &ev, &tb);
     th->reentrant++;
     th->ignore++; /* str()/repr() of the exception are not the program's calls */
-    PyObject *type = PyObject_GetAttrString(et, "__name__"); /* new ref */
-    PyObject *msg = ev ? PyObject_Str(ev) : NULL;            /* new ref */
-    PyObject *r = ev ? vt_tracer__safe_repr(ev) : NULL;      /* new ref */
+    PyObject *type = PyObject_GetAttrString((PyObject *)Py_TYPE(ev), "__name__"); /* new ref */
+    PyObject *msg = PyObject_Str(ev);                                             /* new ref */
+    PyObject *r = vt_tracer__safe_repr(ev);                                       /* new ref */
     PyObject *func = PyUnicode_FromFormat("%U (%U:%d)", co->co_qualname, co->co_filename,
                                           co->co_firstlineno); /* new ref */
     if (msg == NULL) {
@@ -210,7 +215,76 @@ vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject
     PyErr_Clear(); /* logging failed (out of memory): the program's exception matters more */
     th->ignore--;
     th->reentrant--;
+}
+
+void
+vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    if (et == NULL)
+        return;
+    PyErr_NormalizeException(&et, &ev, &tb);
+    if (ev && ev == raised && (PyObject *)co == raised_code) {
+        Py_CLEAR(raised); /* recorded by _log_raise where it was raised */
+        Py_CLEAR(raised_code);
+    } else if (ev && PyExceptionInstance_Check(ev)) {
+        record_exception(t, th, ev, co);
+    }
     PyErr_Restore(et, ev, tb);
+}
+
+/* The instance `raise exc` raises: exc itself, or exc() for a class, as
+ * the interpreter's do_raise makes it. New ref; NULL with an exception. */
+static PyObject *
+instance_of(PyObject *exc)
+{
+    if (!PyExceptionClass_Check(exc)) {
+        Py_INCREF(exc);
+        return exc; /* an instance, or what raise refuses itself */
+    }
+    PyObject *v = PyObject_CallNoArgs(exc); /* new ref */
+    if (v != NULL && !PyExceptionInstance_Check(v)) {
+        PyErr_Format(PyExc_TypeError,
+                     "calling %R should have returned an instance of BaseException, not %R", exc,
+                     Py_TYPE(v));
+        Py_CLEAR(v);
+    }
+    return v;
+}
+
+PyObject *
+vt_tracer__log_raise(struct vt_tracer *t, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "_log_raise() takes at most one argument");
+        return NULL;
+    }
+    int on = t->collecting && (t->flags & VT_F_LOG_EXC) && vt_tracer__active() == t;
+    if (!on) {
+        PyObject *r = nargs ? args[0] : Py_None;
+        Py_INCREF(r);
+        return r; /* raise does the rest, as without us */
+    }
+    /* raise X: X's instance; a bare raise: the exception being handled. */
+    PyObject *exc = nargs ? instance_of(args[0]) : PyErr_GetHandledException(); /* new ref */
+    if (exc == NULL)
+        return NULL;
+    struct vt_thread *th = vt_tracer__thread(t);
+    PyFrameObject *f = PyEval_GetFrame();             /* borrowed: the raising function's */
+    PyCodeObject *co = f ? PyFrame_GetCode(f) : NULL; /* new ref */
+    if (th && co && !th->ignore && !th->paused && PyExceptionInstance_Check(exc)) {
+        record_exception(t, th, exc, co);
+        Py_INCREF(exc);
+        Py_XSETREF(raised, exc);
+        Py_XSETREF(raised_code, (PyObject *)co);
+        co = NULL; /* moved */
+    }
+    Py_XDECREF(co);
+    if (nargs)
+        return exc;
+    Py_DECREF(exc);
+    Py_RETURN_NONE;
 }
 
 /* ---- start / stop --------------------------------------------------- */
@@ -257,6 +331,8 @@ vt_tracer__extras_stop(struct vt_tracer *t)
     (void)t;
     PyObject *et, *ev, *tb;
     PyErr_Fetch(&et, &ev, &tb);
+    Py_CLEAR(raised);
+    Py_CLEAR(raised_code);
     if (saved_print) {
         PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
         if (builtins && PyDict_SetItemString(builtins, "print", saved_print) < 0)

@@ -229,12 +229,40 @@ valid_utf8(const unsigned char *s, size_t n)
     return 1;
 }
 
-/* Adds files[path] = [source, newline count] when the file reads as UTF-8.
- * Returns 1 when it was added. Called once per path. */
+/* The file a frozen module's code came from ("<frozen importlib._bootstrap>"
+ * -> that module's __file__, when it is loaded and has one), as VizTracer's
+ * report builder reads it. Owned string, or NULL. Needs the GIL. */
+static char *
+frozen_source(const char *path)
+{
+    size_t n = strlen(path);
+    if (strncmp(path, "<frozen ", 8) != 0 || n < 10 || path[n - 1] != '>')
+        return NULL;
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyObject *name = PyUnicode_FromStringAndSize(path + 8, (Py_ssize_t)(n - 9)); /* new ref */
+    PyObject *mods = PySys_GetObject("modules");                                 /* borrowed */
+    PyObject *mod = name && mods ? PyObject_GetItem(mods, name) : NULL;          /* new ref */
+    PyObject *file = mod ? PyObject_GetAttrString(mod, "__file__") : NULL;       /* new ref */
+    const char *s = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
+    char *out = s ? vt_xstrdup(s) : NULL;
+    Py_XDECREF(file);
+    Py_XDECREF(mod);
+    Py_XDECREF(name);
+    PyErr_Clear(); /* not loaded, or no __file__: no source, as in VizTracer */
+    PyErr_Restore(et, ev, tb);
+    return out;
+}
+
+/* Adds files[path] = [source, newline count] when the file (for a frozen
+ * module, its __file__) reads as UTF-8. Returns 1 when it was added. Called
+ * once per path. */
 static int
 add_file(cJSON *files, const char *path)
 {
-    FILE *fp = fopen(path, "rb");
+    char *frozen = frozen_source(path); /* owned */
+    FILE *fp = fopen(frozen ? frozen : path, "rb");
+    free(frozen);
     if (fp == NULL)
         return 0;
     struct vt_buf b;
