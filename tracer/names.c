@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/mem.h"
@@ -230,8 +231,11 @@ valid_utf8(const unsigned char *s, size_t n)
 }
 
 /* The file a frozen module's code came from ("<frozen importlib._bootstrap>"
- * -> that module's __file__, when it is loaded and has one), as VizTracer's
- * report builder reads it. Owned string, or NULL. Needs the GIL. */
+ * -> that module's __file__), as VizTracer's report builder reads it. It
+ * imports the module; we do not, so a module not in sys.modules under that
+ * name (3.12 loads importlib._bootstrap as _frozen_importlib only) is found
+ * where CPython sets a frozen module's __file__: under sys._stdlib_dir.
+ * Owned string, or NULL. Needs the GIL. */
 static char *
 frozen_source(const char *path)
 {
@@ -246,10 +250,24 @@ frozen_source(const char *path)
     PyObject *file = mod ? PyObject_GetAttrString(mod, "__file__") : NULL;       /* new ref */
     const char *s = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
     char *out = s ? vt_xstrdup(s) : NULL;
+    PyErr_Clear();                                  /* not loaded, or no __file__ */
+    PyObject *dir = PySys_GetObject("_stdlib_dir"); /* borrowed */
+    const char *d = out == NULL && dir && PyUnicode_Check(dir) ? PyUnicode_AsUTF8(dir) : NULL;
+    if (d) {
+        /* <dir>/importlib/_bootstrap.py, or a package's __init__.py */
+        size_t cap = strlen(d) + n + 16;
+        out = vt_xmalloc(cap);
+        int len = snprintf(out, cap, "%s/%.*s", d, (int)(n - 9), path + 8);
+        for (char *c = out + strlen(d) + 1; *c; c++)
+            *c = *c == '.' ? '/' : *c;
+        snprintf(out + len, cap - (size_t)len, ".py");
+        if (access(out, R_OK) != 0)
+            snprintf(out + len, cap - (size_t)len, "/__init__.py");
+    }
     Py_XDECREF(file);
     Py_XDECREF(mod);
     Py_XDECREF(name);
-    PyErr_Clear(); /* not loaded, or no __file__: no source, as in VizTracer */
+    PyErr_Clear(); /* out of memory: no source */
     PyErr_Restore(et, ev, tb);
     return out;
 }
