@@ -59,6 +59,17 @@ def test_c_function_names(run):
     assert not any(x.startswith("builtins.int") or x == "int" for x in n)
 
 
+def test_builtin_bound_as_a_method(run):
+    # VizTracer's issue 552: a method object around a builtin is the builtin's call
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        class A:
+            f = classmethod(repr)
+        A().f()
+        """)
+    assert r.returncode == 0, r.stderr
+    assert names(r.load()).count("builtins.repr") == 1
+
+
 def test_qualname(run, tmp_path):
     r = run(["--quiet", "cmdline_test.py"], script="""
         class Stub:
