@@ -91,9 +91,13 @@ vt_tracer__forked(struct vt_tracer *t, PyObject *unused)
     }
     r = PyObject_Call(PyTuple_GET_ITEM(cb, 0), cargs, PyTuple_GET_ITEM(cb, 2));
     Py_DECREF(cargs);
+    if (r == NULL) {
+        /* Shown, not raised: the child's own set-up (viztracer/_fork.py)
+         * goes on after this, as multiprocessing goes on past a failed
+         * after-fork callback of VizTracer's. */
+        PyErr_WriteUnraisable(PyTuple_GET_ITEM(cb, 0));
+    }
+    Py_XDECREF(r);
     Py_DECREF(cb);
-    if (r == NULL)
-        return NULL; /* the child's os.fork() reports it (register_at_fork prints it) */
-    Py_DECREF(r);
     Py_RETURN_NONE;
 }

@@ -356,3 +356,23 @@ def test_log_var_in_objprint_format(tmp_path):
     ev = {e["name"]: e["args"]["object"] for e in events(load(str(out)), "i")}
     assert ev["d"] == "{'a': [1], 'b': 1}"  # objprint sorts a dict's items
     assert ev["p"].startswith("<P 0x") and ev["p"].endswith("\n  .x = 1\n>")
+
+
+def test_set_afterfork_callback_that_raises(run):
+    # The error is shown; the child is still traced and collected.
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        import os
+        from viztracer import get_tracer
+        def cb(tracer):
+            raise KeyError("in cb")
+        def in_child():
+            pass
+        get_tracer().set_afterfork(cb)
+        if os.fork() == 0:
+            in_child()
+            os._exit(0)
+        os.wait()
+        """)
+    assert r.returncode == 0, r.stderr
+    assert "Exception ignored in: <function cb" in r.stderr and "KeyError: 'in cb'" in r.stderr
+    assert [e for e in events(r.load()) if e["name"].startswith("in_child (")]
