@@ -713,7 +713,7 @@ PyMethodDef vt_tracer__methods[] = {
     {"set_afterfork", (PyCFunction)(void (*)(void))vt_tracer__set_afterfork,
      METH_VARARGS | METH_KEYWORDS,
      "set_afterfork(callback, *args, **kwargs): a forked child calls callback(tracer, ...)"},
-    {"_log_raise", (PyCFunction)(void (*)(void))vt_tracer__log_raise, METH_FASTCALL,
+    {"_log_raise", (PyCFunction)vt_tracer__log_raise, METH_O,
      "used by the script's raise statements under --log_exception"},
     {"set_sync_marker", (PyCFunction)vt_tracer__set_sync_marker, METH_NOARGS,
      "mark now as the point --align_combine aligns traces on"},

@@ -10,6 +10,8 @@
  */
 #include "internal.h"
 
+#include <opcode.h> /* RAISE_VARARGS */
+
 /* builtins.print as it was before we replaced it; owned. Protected by the GIL. */
 static PyObject *saved_print;
 /* Our gc.callbacks entry while installed; owned. Protected by the GIL. */
@@ -176,13 +178,6 @@ on_audit(const char *event, PyObject *args, void *data)
 
 /* ---- exceptions ----------------------------------------------------- */
 
-/* The exception the instrumented script raised last (_log_raise), and the
- * code object of the function that raised it: when that exception then
- * leaves that function, it is not recorded twice. Owned, or NULL.
- * Protected by the GIL. */
-static PyObject *raised;
-static PyObject *raised_code;
-
 /* Records exception ev (an instance) as an instant event of function co.
  * Leaves the error state as it found it (none pending). */
 static void
@@ -217,6 +212,37 @@ record_exception(struct vt_tracer *t, struct vt_thread *th, PyObject *ev, PyCode
     th->reentrant--;
 }
 
+/* Whether the exception whose traceback is tb, leaving the function of
+ * code co, was raised there by a raise statement of the instrumented script,
+ * which _log_raise recorded already: co calls _log_raise, and tb's newest
+ * entry (co's own) is at a RAISE_VARARGS. Nothing is kept between the raise
+ * and here, so the program's objects live as long as without us; a bare
+ * raise, or the end of an except block that does not match, re-raises with
+ * the entry of the first raise. Clears what it raises. */
+static int
+raised_by_statement(PyCodeObject *co, PyObject *tb)
+{
+    static PyObject *name; /* owned, interned "_log_raise"; lives as long as the process */
+    if (name == NULL && (name = PyUnicode_InternFromString("_log_raise")) == NULL)
+        goto no;
+    if (tb == NULL || !PyTraceBack_Check(tb) || PySequence_Contains(co->co_names, name) != 1)
+        goto no;
+    PyTracebackObject *entry = (PyTracebackObject *)tb;
+    PyCodeObject *fco = PyFrame_GetCode(entry->tb_frame); /* new ref */
+    Py_DECREF(fco);
+    if (fco != co || entry->tb_lasti < 0)
+        goto no;
+    PyObject *bytes = PyCode_GetCode(co); /* new ref: the unspecialized instructions */
+    int raise = bytes && entry->tb_lasti < PyBytes_GET_SIZE(bytes) &&
+                (unsigned char)PyBytes_AS_STRING(bytes)[entry->tb_lasti] == RAISE_VARARGS;
+    Py_XDECREF(bytes);
+    PyErr_Clear();
+    return raise;
+no:
+    PyErr_Clear();
+    return 0;
+}
+
 void
 vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co)
 {
@@ -225,12 +251,8 @@ vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject
     if (et == NULL)
         return;
     PyErr_NormalizeException(&et, &ev, &tb);
-    if (ev && ev == raised && (PyObject *)co == raised_code) {
-        Py_CLEAR(raised); /* recorded by _log_raise where it was raised */
-        Py_CLEAR(raised_code);
-    } else if (ev && PyExceptionInstance_Check(ev)) {
+    if (ev && PyExceptionInstance_Check(ev) && !raised_by_statement(co, tb))
         record_exception(t, th, ev, co);
-    }
     PyErr_Restore(et, ev, tb);
 }
 
@@ -254,37 +276,22 @@ instance_of(PyObject *exc)
 }
 
 PyObject *
-vt_tracer__log_raise(struct vt_tracer *t, PyObject *const *args, Py_ssize_t nargs)
+vt_tracer__log_raise(struct vt_tracer *t, PyObject *exc)
 {
-    if (nargs > 1) {
-        PyErr_SetString(PyExc_TypeError, "_log_raise() takes at most one argument");
-        return NULL;
+    if (!t->collecting || !(t->flags & VT_F_LOG_EXC) || vt_tracer__active() != t) {
+        Py_INCREF(exc);
+        return exc; /* raise does the rest, as without us */
     }
-    int on = t->collecting && (t->flags & VT_F_LOG_EXC) && vt_tracer__active() == t;
-    if (!on) {
-        PyObject *r = nargs ? args[0] : Py_None;
-        Py_INCREF(r);
-        return r; /* raise does the rest, as without us */
-    }
-    /* raise X: X's instance; a bare raise: the exception being handled. */
-    PyObject *exc = nargs ? instance_of(args[0]) : PyErr_GetHandledException(); /* new ref */
-    if (exc == NULL)
+    PyObject *inst = instance_of(exc); /* new ref */
+    if (inst == NULL)
         return NULL;
     struct vt_thread *th = vt_tracer__thread(t);
     PyFrameObject *f = PyEval_GetFrame();             /* borrowed: the raising function's */
     PyCodeObject *co = f ? PyFrame_GetCode(f) : NULL; /* new ref */
-    if (th && co && !th->ignore && !th->paused && PyExceptionInstance_Check(exc)) {
-        record_exception(t, th, exc, co);
-        Py_INCREF(exc);
-        Py_XSETREF(raised, exc);
-        Py_XSETREF(raised_code, (PyObject *)co);
-        co = NULL; /* moved */
-    }
+    if (th && co && !th->ignore && !th->paused && PyExceptionInstance_Check(inst))
+        record_exception(t, th, inst, co);
     Py_XDECREF(co);
-    if (nargs)
-        return exc;
-    Py_DECREF(exc);
-    Py_RETURN_NONE;
+    return inst;
 }
 
 /* ---- start / stop --------------------------------------------------- */
@@ -331,8 +338,6 @@ vt_tracer__extras_stop(struct vt_tracer *t)
     (void)t;
     PyObject *et, *ev, *tb;
     PyErr_Fetch(&et, &ev, &tb);
-    Py_CLEAR(raised);
-    Py_CLEAR(raised_code);
     if (saved_print) {
         PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
         if (builtins && PyDict_SetItemString(builtins, "print", saved_print) < 0)

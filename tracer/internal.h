@@ -357,11 +357,10 @@ void vt_tracer__extras_stop(struct vt_tracer *t);
 /* Records the pending exception leaving the function of code co as an
  * instant event; the exception stays pending. Needs the GIL. */
 void vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co);
-/* tracer._log_raise(exc) / _log_raise(): what the script's `raise exc` and
- * bare `raise` call under --log_exception: records the exception where it
- * is raised and returns what raise is to raise (exc's instance), or None.
- * METH_FASTCALL. */
-PyObject *vt_tracer__log_raise(struct vt_tracer *t, PyObject *const *args, Py_ssize_t nargs);
+/* tracer._log_raise(exc): what the script's `raise exc` calls under
+ * --log_exception (codemonkey.py): records the exception where it is raised
+ * and returns what raise is to raise (exc's instance). METH_O. */
+PyObject *vt_tracer__log_raise(struct vt_tracer *t, PyObject *exc);
 
 /* api.c: plugins */
 /* Tells the plugins (if any) that tracing reached `when`. Returns 0, or -1

@@ -146,10 +146,40 @@ def test_log_exception_raised_and_caught_in_one_function(run):
     assert r.stdout == "1\n"
     exc = [(e["name"], e["args"]["function"].split(" ")[0])
            for e in instants(r.load(), "Exception - ")]
+    # each exception once: the bare raise re-raises the one recorded at its raise
     assert exc == [("Exception - KeyError('k')", "<module>"),
                    ("Exception - ValueError()", "local"),
-                   ("Exception - TypeError('t')", "reraise"),  # raise TypeError("t")
-                   ("Exception - TypeError('t')", "reraise")]  # the bare raise
+                   ("Exception - TypeError('t')", "reraise")]
+
+
+def test_log_exception_reraise_of_a_deeper_exception(run):
+    r = run(["--quiet", "--log_exception", "cmdline_test.py"], script="""
+        def inner():
+            return {}["k"]  # raised by the interpreter
+        def outer():
+            try:
+                inner()
+            except KeyError:
+                raise
+        try:
+            outer()
+        except KeyError:
+            pass
+        def unmatched():
+            try:
+                raise ValueError("v")
+            except KeyError:
+                pass
+        try:
+            unmatched()
+        except ValueError:
+            pass
+        """)
+    assert r.returncode == 0, r.stderr
+    exc = [(e["name"], e["args"]["function"].split(" ")[0])
+           for e in instants(r.load(), "Exception - ")]
+    assert exc == [("Exception - KeyError('k')", "inner"), ("Exception - KeyError('k')", "outer"),
+                   ("Exception - ValueError('v')", "unmatched")]
 
 
 def test_log_exception_raise_keeps_python3_behaviour(run):

@@ -116,12 +116,11 @@ class _Monkey(ast.NodeTransformer):
     def visit_Raise(self, node):
         """--log_exception: raise X becomes raise __viz_tracer__._log_raise(X),
         which records X where it is raised (also when the same function
-        catches it) and gives it back, so X is evaluated once; a bare raise
-        records the exception being handled first."""
-        if not self.exception:
+        catches it) and gives it back, so X is evaluated once. A bare raise
+        is left alone: what it re-raises was recorded where it was raised,
+        or is when it leaves the function."""
+        if not self.exception or node.exc is None:
             return node
-        if node.exc is None:
-            return [_tracer_call("_log_raise"), node]
         node.exc = ast.Call(
             func=ast.Attribute(value=ast.Name(id="__viz_tracer__", ctx=ast.Load()),
                                attr="_log_raise", ctx=ast.Load()),
