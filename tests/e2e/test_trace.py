@@ -430,6 +430,30 @@ def test_forked_child_counts_depth_from_the_fork(run):
     assert len(parent) == 1
 
 
+def test_forked_child_restarted_counts_from_its_new_start(run):
+    # After a stop and start in the child, depth counts from the new start,
+    # not from the fork (whose calls the stop finished).
+    r = run(["--quiet", "--max_stack_depth", "4", "cmdline_test.py"], script="""
+        import os
+        from viztracer import get_tracer
+        def chain(n):
+            return chain(n - 1) if n else 0
+        def forker():
+            pid = os.fork()
+            if pid == 0:
+                get_tracer().stop()
+                get_tracer().start()
+                chain(10)
+                os._exit(0)
+            os.waitpid(pid, 0)
+        def outer():
+            forker()
+        outer()
+        """)
+    assert r.returncode == 0, r.stderr
+    assert len(by_name(r.load(), "chain (")) == 4
+
+
 def test_log_sparse_without_flag_is_plain(run):
     r = run(["--quiet", "cmdline_test.py"], script="""
         from viztracer import log_sparse
