@@ -63,14 +63,19 @@ vt_tracer__forked(struct vt_tracer *t, PyObject *unused)
     PyObject *r = vt_tracer__after_fork(t, unused); /* new ref: None */
     Py_XDECREF(r);
     /* The calling thread's state, if it has one (it is the child's only
-     * thread): its open calls stay open and are the new depth 0, so that
-     * what the function that forked calls next is at depth 1. The call
-     * open on top is os.fork() itself (a C call, when recorded), which
-     * returns before that. */
+     * thread): its open calls stay open, and what the function that forked
+     * calls next is the child's root, like multiprocessing's
+     * Process._bootstrap, in which VizTracer resets the depth to 0: its
+     * calls are at depth 1. The call open on top is os.fork() itself (a C
+     * call, when recorded), which returns before that. */
     struct vt_thread *th = vt_tracer__tls.serial == t->serial ? vt_tracer__tls.thread : NULL;
-    uint32_t base = th ? th->depth : 0;
-    if (base > 0 && (th->stack[base - 1].what & VT_EVENT_KIND_MASK) == VT_EVENT_C)
-        base--;
+    uint32_t base = 0;
+    if (t->collecting && th) {
+        base = th->depth;
+        if (base > 0 && (th->stack[base - 1].what & VT_EVENT_KIND_MASK) == VT_EVENT_C)
+            base--;
+        base++;
+    }
     t->fork_depth = base;
     t->max_depth = vt_tracer__tracer_depth(t);
     if (t->afterfork == NULL)

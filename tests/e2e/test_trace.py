@@ -401,8 +401,9 @@ def test_frozen_module_source_in_file_info(run):
 
 def test_forked_child_counts_depth_from_the_fork(run):
     # --max_stack_depth 4: the parent records exec > <module> > outer > forker
-    # and nothing deeper; the child forked there counts from the fork, so
-    # what forker calls there is at depth 1: 4 levels of chain.
+    # and nothing deeper; the child forked there counts from the fork: what
+    # forker calls there is its root (as multiprocessing's Process._bootstrap
+    # is, where VizTracer resets the depth), and 4 levels below it.
     r = run(["--quiet", "--max_stack_depth", "4", "cmdline_test.py"], script="""
         import os
         def chain(n):
@@ -424,7 +425,7 @@ def test_forked_child_counts_depth_from_the_fork(run):
     data = r.load()
     assert len({e["pid"] for e in events(data, "X")}) == 2
     chains = by_name(data, "chain (")
-    assert len(chains) == 4
+    assert len(chains) == 5
     assert not by_name(data, "parent_chain (")
     parent = {e["pid"] for e in by_name(data, "outer (")} - {chains[0]["pid"]}
     assert len(parent) == 1
