@@ -532,8 +532,13 @@ tracer_log_var(struct vt_tracer *t, PyObject *args, PyObject *kw)
         Py_DECREF(cargs);
         return r;
     }
-    PyObject *text = vt_tracer__safe_repr(var);                             /* new ref */
-    PyObject *iargs = text ? Py_BuildValue("{s:N}", "object", text) : NULL; /* new ref */
+    /* objprint's text, as VizTracer's log_var (viztracer/_objstr.py) */
+    PyObject *m = PyImport_ImportModule("viztracer._objstr");               /* new ref */
+    PyObject *text = m ? PyObject_CallMethod(m, "objstr", "O", var) : NULL; /* new ref */
+    Py_XDECREF(m);
+    if (text == NULL)
+        return NULL;
+    PyObject *iargs = Py_BuildValue("{s:N}", "object", text); /* new ref */
     PyObject *r = iargs ? instant(t, name, iargs, "t") : NULL;
     Py_XDECREF(iargs);
     return r;
@@ -696,7 +701,17 @@ PyMethodDef vt_tracer__methods[] = {
     {"resume", (PyCFunction)tracer_resume, METH_NOARGS, "undo pause()"},
     {"clear", (PyCFunction)tracer_clear, METH_NOARGS, "drop every buffered event"},
     {"cleanup", (PyCFunction)tracer_clear, METH_NOARGS, "same as clear()"},
-    {"_after_fork", (PyCFunction)vt_tracer__after_fork, METH_NOARGS, "in a forked child"},
+    {"_after_fork", (PyCFunction)vt_tracer__forked, METH_NOARGS,
+     "in a forked child: its own buffers, depth from the fork, the set_afterfork callback"},
+    {"set_afterfork", (PyCFunction)(void (*)(void))vt_tracer__set_afterfork,
+     METH_VARARGS | METH_KEYWORDS,
+     "set_afterfork(callback, *args, **kwargs): a forked child calls callback(tracer, ...)"},
+    {"_log_raise", (PyCFunction)vt_tracer__log_raise, METH_O,
+     "used by the script's raise statements under --log_exception"},
+    {"set_sync_marker", (PyCFunction)vt_tracer__set_sync_marker, METH_NOARGS,
+     "mark now as the point --align_combine aligns traces on"},
+    {"get_sync_marker", (PyCFunction)vt_tracer__get_sync_marker, METH_NOARGS,
+     "the synchronization marker in microseconds, or None"},
     {"register_exit", (PyCFunction)vt_tracer__register_exit, METH_NOARGS,
      "save the trace when this process exits (atexit, multiprocessing, SIGTERM)"},
     {"install", vt_tracer__install, METH_NOARGS,

@@ -15,6 +15,24 @@
 
 /* ---- arguments and return values ------------------------------------ */
 
+/* The logged text of v: the collecting tracer's log_func_repr (objprint's
+ * format, or the user's) when it has one, else repr(); "Not Displayable"
+ * when that fails, as VizTracer. New ref, NULL when out of memory. */
+static PyObject *
+value_text(PyObject *v)
+{
+    struct vt_tracer *t = vt_tracer__hook_state.active; /* borrowed */
+    PyObject *f = t ? t->log_func_repr : NULL;          /* borrowed */
+    if (f == NULL || f == Py_None)
+        return vt_tracer__safe_repr(v);
+    PyObject *r = PyObject_CallOneArg(f, v); /* new ref */
+    if (r != NULL && PyUnicode_Check(r))
+        return r;
+    Py_XDECREF(r);
+    PyErr_Clear();
+    return PyUnicode_FromString("Not Displayable");
+}
+
 PyObject *
 vt_tracer__capture_args(struct vt_thread *th, PyCodeObject *co, _PyInterpreterFrame *f, int cells)
 {
@@ -40,7 +58,7 @@ vt_tracer__capture_args(struct vt_thread *th, PyCodeObject *co, _PyInterpreterFr
             v = PyCell_GET(v);
         if (v == NULL)
             continue;
-        PyObject *r = vt_tracer__safe_repr(v); /* new ref */
+        PyObject *r = value_text(v); /* new ref */
         if (r == NULL)
             break;
         PyDict_SetItem(args, PyTuple_GET_ITEM(co->co_localsplusnames, i), r);
@@ -67,7 +85,7 @@ vt_tracer__capture_retval(struct vt_thread *th, struct vt_frame *fr, PyObject *r
     th->ignore++;
     if (fr->args == NULL)
         fr->args = PyDict_New();
-    PyObject *r = vt_tracer__safe_repr(retval); /* new ref */
+    PyObject *r = value_text(retval); /* new ref */
     if (fr->args != NULL && r != NULL)
         PyDict_SetItemString(fr->args, "return_value", r);
     Py_XDECREF(r);

@@ -59,18 +59,21 @@ event_name_of(PyObject *func)
 static PyObject *
 call_sparse(struct wrapper *w, struct vt_tracer *t, PyObject *args, PyObject *kw)
 {
+    /* While the tracer collects (inside a stack_depth call, or started by
+     * hand), the call is one of the traced ones, as in VizTracer: no event
+     * of its own. */
+    if (t->collecting)
+        return PyObject_Call(w->func, args, kw);
     if (w->stack_depth > 0) {
-        if (t->collecting)
-            return PyObject_Call(w->func, args, kw);
         long saved = t->max_stack_depth;
         t->max_stack_depth = w->stack_depth;
-        t->max_depth = vt_tracer__depth_limit(w->stack_depth);
+        t->max_depth = vt_tracer__depth_from(w->stack_depth, t->fork_depth);
         if (vt_tracer__hook_start(t) < 0)
             return NULL;
         PyObject *r = PyObject_Call(w->func, args, kw);
         vt_tracer__hook_stop(t);
         t->max_stack_depth = saved;
-        t->max_depth = vt_tracer__depth_limit(saved);
+        t->max_depth = vt_tracer__depth_from(saved, t->fork_depth);
         return r;
     }
     double start = (double)vt_clock_mono_ns() / 1000.0;

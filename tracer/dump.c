@@ -169,6 +169,12 @@ metadata_json(struct vt_tracer *t, const struct vt_clock_anchor *end)
         cJSON_AddNumberToObject(m, "untraced_threads", (double)t->untraced_threads);
     if (t->flags & VT_F_VDB)
         cJSON_AddBoolToObject(m, "vdb", 1);
+    if (t->sync_marker_ns != 0) { /* microseconds with three decimals, as every ts */
+        char us[32];
+        snprintf(us, sizeof(us), "%lld.%03lld", (long long)(t->sync_marker_ns / 1000),
+                 (long long)(t->sync_marker_ns % 1000));
+        cJSON_AddRawToObject(m, "sync_marker", us);
+    }
     char base[32];
     snprintf(base, sizeof(base), "%lld", (long long)(end->real_ns - end->mono_ns));
     cJSON_AddRawToObject(m, "baseTimeNanoseconds", base);

@@ -1,6 +1,7 @@
 /* extras.c: events beyond calls and returns: print (--log_print), garbage
- * collections (--log_gc), audit events (--log_audit) and exceptions that
- * propagate out of functions (--log_exception).
+ * collections (--log_gc), audit events (--log_audit) and exceptions
+ * (--log_exception): those the script raises (its raise statements call
+ * _log_raise: codemonkey.py) and those that propagate out of functions.
  *
  * Each becomes a custom event in the calling thread's ring. They are wired
  * in when tracing starts and out when it stops (vt_tracer__extras_start /
@@ -8,6 +9,8 @@
  * added once and does nothing while no tracer asks for audit events.
  */
 #include "internal.h"
+
+#include <opcode.h> /* RAISE_VARARGS */
 
 /* builtins.print as it was before we replaced it; owned. Protected by the GIL. */
 static PyObject *saved_print;
@@ -175,19 +178,16 @@ on_audit(const char *event, PyObject *args, void *data)
 
 /* ---- exceptions ----------------------------------------------------- */
 
-void
-vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co)
+/* Records exception ev (an instance) as an instant event of function co.
+ * Leaves the error state as it found it (none pending). */
+static void
+record_exception(struct vt_tracer *t, struct vt_thread *th, PyObject *ev, PyCodeObject *co)
 {
-    PyObject *et, *ev, *tb;
-    PyErr_Fetch(&et, &ev, &tb);
-    if (et == NULL)
-        return;
-    PyErr_NormalizeException(&et, &ev, &tb);
     th->reentrant++;
     th->ignore++; /* str()/repr() of the exception are not the program's calls */
-    PyObject *type = PyObject_GetAttrString(et, "__name__"); /* new ref */
-    PyObject *msg = ev ? PyObject_Str(ev) : NULL;            /* new ref */
-    PyObject *r = ev ? vt_tracer__safe_repr(ev) : NULL;      /* new ref */
+    PyObject *type = PyObject_GetAttrString((PyObject *)Py_TYPE(ev), "__name__"); /* new ref */
+    PyObject *msg = PyObject_Str(ev);                                             /* new ref */
+    PyObject *r = vt_tracer__safe_repr(ev);                                       /* new ref */
     PyObject *func = PyUnicode_FromFormat("%U (%U:%d)", co->co_qualname, co->co_filename,
                                           co->co_firstlineno); /* new ref */
     if (msg == NULL) {
@@ -210,7 +210,88 @@ vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject
     PyErr_Clear(); /* logging failed (out of memory): the program's exception matters more */
     th->ignore--;
     th->reentrant--;
+}
+
+/* Whether the exception whose traceback is tb, leaving the function of
+ * code co, was raised there by a raise statement of the instrumented script,
+ * which _log_raise recorded already: co calls _log_raise, and tb's newest
+ * entry (co's own) is at a RAISE_VARARGS. Nothing is kept between the raise
+ * and here, so the program's objects live as long as without us; a bare
+ * raise, or the end of an except block that does not match, re-raises with
+ * the entry of the first raise. Clears what it raises. */
+static int
+raised_by_statement(PyCodeObject *co, PyObject *tb)
+{
+    static PyObject *name; /* owned, interned "_log_raise"; lives as long as the process */
+    if (name == NULL && (name = PyUnicode_InternFromString("_log_raise")) == NULL)
+        goto no;
+    if (tb == NULL || !PyTraceBack_Check(tb) || PySequence_Contains(co->co_names, name) != 1)
+        goto no;
+    PyTracebackObject *entry = (PyTracebackObject *)tb;
+    PyCodeObject *fco = PyFrame_GetCode(entry->tb_frame); /* new ref */
+    Py_DECREF(fco);
+    if (fco != co || entry->tb_lasti < 0)
+        goto no;
+    PyObject *bytes = PyCode_GetCode(co); /* new ref: the unspecialized instructions */
+    int raise = bytes && entry->tb_lasti < PyBytes_GET_SIZE(bytes) &&
+                (unsigned char)PyBytes_AS_STRING(bytes)[entry->tb_lasti] == RAISE_VARARGS;
+    Py_XDECREF(bytes);
+    PyErr_Clear();
+    return raise;
+no:
+    PyErr_Clear();
+    return 0;
+}
+
+void
+vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    if (et == NULL)
+        return;
+    PyErr_NormalizeException(&et, &ev, &tb);
+    if (ev && PyExceptionInstance_Check(ev) && !raised_by_statement(co, tb))
+        record_exception(t, th, ev, co);
     PyErr_Restore(et, ev, tb);
+}
+
+/* The instance `raise exc` raises: exc itself, or exc() for a class, as
+ * the interpreter's do_raise makes it. New ref; NULL with an exception. */
+static PyObject *
+instance_of(PyObject *exc)
+{
+    if (!PyExceptionClass_Check(exc)) {
+        Py_INCREF(exc);
+        return exc; /* an instance, or what raise refuses itself */
+    }
+    PyObject *v = PyObject_CallNoArgs(exc); /* new ref */
+    if (v != NULL && !PyExceptionInstance_Check(v)) {
+        PyErr_Format(PyExc_TypeError,
+                     "calling %R should have returned an instance of BaseException, not %R", exc,
+                     Py_TYPE(v));
+        Py_CLEAR(v);
+    }
+    return v;
+}
+
+PyObject *
+vt_tracer__log_raise(struct vt_tracer *t, PyObject *exc)
+{
+    if (!t->collecting || !(t->flags & VT_F_LOG_EXC) || vt_tracer__active() != t) {
+        Py_INCREF(exc);
+        return exc; /* raise does the rest, as without us */
+    }
+    PyObject *inst = instance_of(exc); /* new ref */
+    if (inst == NULL)
+        return NULL;
+    struct vt_thread *th = vt_tracer__thread(t);
+    PyFrameObject *f = PyEval_GetFrame();             /* borrowed: the raising function's */
+    PyCodeObject *co = f ? PyFrame_GetCode(f) : NULL; /* new ref */
+    if (th && co && !th->ignore && !th->paused && PyExceptionInstance_Check(inst))
+        record_exception(t, th, inst, co);
+    Py_XDECREF(co);
+    return inst;
 }
 
 /* ---- start / stop --------------------------------------------------- */

@@ -179,10 +179,14 @@ mon_unwind(PyObject *self, PyObject *const *args, Py_ssize_t n)
  * builtin we record: a builtin function or bound method (PyCFunction), or
  * a method descriptor called with its object, which the 3.11 hooks see as
  * the bound builtin (3.12's CALL gets list.append and the list for
- * lst.append(1)). Sets *ml and *owner (borrowed) for the event. */
+ * lst.append(1)), or a method object bound to a builtin (classmethod(repr)),
+ * which 3.11 unwraps before its C call event. Sets *ml and *owner
+ * (borrowed) for the event. */
 static inline int
 builtin_call(PyObject *callable, PyObject *arg0, PyMethodDef **ml, PyObject **owner)
 {
+    if (PyMethod_Check(callable) && PyCFunction_Check(PyMethod_GET_FUNCTION(callable)))
+        callable = PyMethod_GET_FUNCTION(callable);
     if (PyCFunction_Check(callable)) {
         PyCFunctionObject *cf = (PyCFunctionObject *)callable;
         if (cf->m_self && vt_tracer__is_own(cf->m_self))

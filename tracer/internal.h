@@ -59,6 +59,15 @@ vt_tracer__depth_limit(long max_stack_depth)
                                                                  : (uint32_t)max_stack_depth;
 }
 
+/* The hook's depth limit for a max_stack_depth setting counted from base
+ * open calls (a forked child counts from the fork: marks.c). */
+static inline uint32_t
+vt_tracer__depth_from(long max_stack_depth, uint32_t base)
+{
+    uint32_t d = vt_tracer__depth_limit(max_stack_depth);
+    return d == VT_STACK_MAX || d + base >= VT_STACK_MAX ? VT_STACK_MAX : d + base;
+}
+
 /* Entries of the per-thread file-filter cache (a power of two). */
 #define VT_FCACHE_SIZE 64
 
@@ -139,6 +148,11 @@ struct vt_tracer {
     int minimize_memory;        /* accepted as VizTracer's; the dump always streams */
     int dump_raw;               /* accepted as VizTracer's; each process writes its own trace */
     PyObject *log_audit;        /* owned list of compiled patterns ([] = all), or NULL = off */
+    PyObject *log_func_repr;    /* owned callable giving the text of logged args and return
+                                   values (log_func_repr, or objprint's format for
+                                   log_func_with_objprint), or NULL = repr() */
+    int log_func_with_objprint; /* log_func_repr is viztracer._objstr.objstr */
+    PyObject *afterfork;        /* owned (callback, args, kwargs) of set_afterfork(), or NULL */
     PyObject *plugins;          /* owned viztracer.vizplugin.PluginManager, or NULL */
     PyObject *task_names;       /* owned dict: task track (int) -> task name, or NULL */
     PyObject *include_files;    /* owned list of str, or NULL */
@@ -154,6 +168,9 @@ struct vt_tracer {
     struct vt_clock_anchor first_start; /* taken by the first start() */
     int anchored;                       /* first_start is valid */
     int64_t stop_ticks;                 /* ticks at the last stop() */
+    int64_t sync_marker_ns;             /* CLOCK_MONOTONIC ns of set_sync_marker(), 0 = unset */
+    uint32_t fork_depth;                /* in a forked child, the calls open in its thread at
+                                           the fork: max_stack_depth counts from there */
     uint64_t dropped;                   /* events dropped since the last save, to keep entries */
     int overflow;                       /* a ring wrapped since the last dump */
     uint64_t untraced_threads;          /* threads whose state could not be created (out of
@@ -161,6 +178,13 @@ struct vt_tracer {
                                            retried, and every save reports them; protected
                                            by the GIL */
 };
+
+/* The hook's depth limit of t's max_stack_depth (after a fork, from it). */
+static inline uint32_t
+vt_tracer__tracer_depth(const struct vt_tracer *t)
+{
+    return vt_tracer__depth_from(t->max_stack_depth, t->fork_depth);
+}
 
 /* ---- hooks: how a hook mechanism plugs into the hot path ------------
  *
@@ -310,6 +334,13 @@ void vt_tracer__fcache_clear(struct vt_tracer *t);
  * child's thread id for the calling thread; its open calls stay open. Needs
  * the GIL. Returns None; can't fail. */
 PyObject *vt_tracer__after_fork(struct vt_tracer *t, PyObject *unused);
+/* marks.c: set_sync_marker(), get_sync_marker(), set_afterfork() and
+ * _after_fork() (vt_tracer__after_fork, then the fork's depth and the
+ * callback), for the methods table of api.c. */
+PyObject *vt_tracer__set_sync_marker(struct vt_tracer *t, PyObject *unused);
+PyObject *vt_tracer__get_sync_marker(struct vt_tracer *t, PyObject *unused);
+PyObject *vt_tracer__set_afterfork(struct vt_tracer *t, PyObject *args, PyObject *kw);
+PyObject *vt_tracer__forked(struct vt_tracer *t, PyObject *unused);
 /* exit.c: VizTracer.register_exit(): save at the process's exit. */
 PyObject *vt_tracer__register_exit(struct vt_tracer *t, PyObject *unused);
 
@@ -326,6 +357,10 @@ void vt_tracer__extras_stop(struct vt_tracer *t);
 /* Records the pending exception leaving the function of code co as an
  * instant event; the exception stays pending. Needs the GIL. */
 void vt_tracer__log_exception(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co);
+/* tracer._log_raise(exc): what the script's `raise exc` calls under
+ * --log_exception (codemonkey.py): records the exception where it is raised
+ * and returns what raise is to raise (exc's instance). METH_O. */
+PyObject *vt_tracer__log_raise(struct vt_tracer *t, PyObject *exc);
 
 /* api.c: plugins */
 /* Tells the plugins (if any) that tracing reached `when`. Returns 0, or -1

@@ -31,7 +31,7 @@ apply_flags(struct vt_tracer *t)
     if (t->exclude_files)
         f |= VT_F_EXCLUDE;
     t->flags = f;
-    t->max_depth = vt_tracer__depth_limit(t->max_stack_depth);
+    t->max_depth = vt_tracer__tracer_depth(t);
     if (t->min_duration_us > 0) {
         if (tick_mult == 0)
             tick_mult = vt_clock_estimate_mult();
@@ -109,6 +109,17 @@ depth_arg(PyObject *value, long *out)
     if (*out == -1 && PyErr_Occurred())
         return -1;
     return 0;
+}
+
+/* log_func_with_objprint: our objprint-format function (viztracer/_objstr.py),
+ * as VizTracer takes objprint.objstr. New ref, or NULL with an exception. */
+static PyObject *
+objstr_function(void)
+{
+    PyObject *m = PyImport_ImportModule("viztracer._objstr"); /* new ref */
+    PyObject *f = m ? PyObject_GetAttrString(m, "objstr") : NULL;
+    Py_XDECREF(m);
+    return f;
 }
 
 /* log_audit: a list of regular expressions (each must match a whole event
@@ -212,22 +223,22 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     int verbose = 1, ignore_c = 0, ignore_frozen = 0, retval = 0, fargs = 0, sparse = 0;
     int pid_suffix = 0, file_info = 1, reg = 1, trace_self = 0, vdb = 0;
     int log_print = 0, log_gc = 0, log_exc = 0, log_async = 0;
-    int sanitize = 0, minimize_memory = 0, dump_raw = 0;
-    PyObject *audit = NULL, *plugins = NULL;
+    int sanitize = 0, minimize_memory = 0, dump_raw = 0, objprint = 0;
+    PyObject *audit = NULL, *plugins = NULL, *frepr = NULL;
     double min_duration = 0;
     PyObject *depth = NULL, *incl = NULL, *excl = NULL, *output = NULL, *pname = NULL;
     /* One variable per keyword, in kwlist's order. */
-    _Static_assert(KW_COUNT == 27, "a VizTracer() keyword added to tracer/options.h needs a "
+    _Static_assert(KW_COUNT == 29, "a VizTracer() keyword added to tracer/options.h needs a "
                                    "variable below");
-    if (!PyArg_ParseTupleAndKeywords(args, kw, format, kwlist, &entries, &verbose, &depth, &incl,
-                                     &excl, &ignore_c, &ignore_frozen, &retval, &fargs, &sparse,
-                                     &pid_suffix, &file_info, &reg, &trace_self, &min_duration,
-                                     &output, &pname, &vdb, &log_print, &log_gc, &audit, &log_exc,
-                                     &plugins, &log_async, &sanitize, &minimize_memory, &dump_raw))
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kw, format, kwlist, &entries, &verbose, &depth, &incl, &excl, &ignore_c,
+            &ignore_frozen, &retval, &fargs, &sparse, &pid_suffix, &file_info, &reg, &trace_self,
+            &min_duration, &output, &pname, &vdb, &log_print, &log_gc, &audit, &log_exc, &plugins,
+            &log_async, &sanitize, &minimize_memory, &dump_raw, &objprint, &frepr))
         return -1;
     /* Every argument is checked and converted before t changes, so a
      * refused call leaves the tracer as it was. New refs until moved into t. */
-    PyObject *patterns = NULL, *inc = NULL, *exc = NULL;
+    PyObject *patterns = NULL, *inc = NULL, *exc = NULL, *repr_fn = NULL;
     if (t->collecting) {
         PyErr_SetString(PyExc_RuntimeError, "cannot re-initialize a running VizTracer");
         goto fail;
@@ -262,6 +273,23 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_TypeError, "process_name must be a str");
         goto fail;
     }
+    if (frepr == Py_None)
+        frepr = NULL;
+    if (frepr && objprint) {
+        PyErr_SetString(PyExc_ValueError,
+                        "log_func_repr and log_func_with_objprint can't be both set");
+        goto fail;
+    }
+    if (frepr && !PyCallable_Check(frepr)) {
+        PyErr_SetString(PyExc_TypeError, "log_func_repr must be callable");
+        goto fail;
+    }
+    if (objprint && (repr_fn = objstr_function()) == NULL)
+        goto fail;
+    if (frepr) {
+        Py_INCREF(frepr);
+        repr_fn = frepr;
+    }
     if ((uint64_t)entries != t->entries && t->threads != NULL) {
         vt_tracer__threads_destroy(t);
         /* Threads still cache pointers to the freed states under the old
@@ -269,6 +297,8 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
         t->serial = next_serial();
     }
     Py_XSETREF(t->log_audit, patterns);
+    Py_XSETREF(t->log_func_repr, repr_fn);
+    t->log_func_with_objprint = objprint;
     t->entries = (uint64_t)entries;
     t->verbose = verbose;
     t->max_stack_depth = max_depth;
@@ -313,6 +343,7 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
         return -1;
     return 0;
 fail:
+    Py_XDECREF(repr_fn);
     Py_XDECREF(patterns);
     Py_XDECREF(inc);
     Py_XDECREF(exc);
@@ -333,6 +364,8 @@ tracer_dealloc(struct vt_tracer *t)
     Py_CLEAR(t->log_audit);
     Py_CLEAR(t->plugins);
     Py_CLEAR(t->task_names);
+    Py_CLEAR(t->log_func_repr);
+    Py_CLEAR(t->afterfork);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -343,6 +376,8 @@ tracer_traverse(struct vt_tracer *t, visitproc visit, void *arg)
     Py_VISIT(t->plugins);
     Py_VISIT(t->include_files);
     Py_VISIT(t->exclude_files);
+    Py_VISIT(t->log_func_repr);
+    Py_VISIT(t->afterfork);
     return 0;
 }
 
@@ -351,6 +386,8 @@ tracer_clear_refs(struct vt_tracer *t)
 {
     Py_CLEAR(t->data);
     Py_CLEAR(t->plugins);
+    Py_CLEAR(t->log_func_repr);
+    Py_CLEAR(t->afterfork);
     return 0;
 }
 
@@ -568,6 +605,10 @@ static PyMemberDef tracer_members[] = {
      "accepted; the dump always streams"},
     {"dump_raw", T_BOOL, offsetof(struct vt_tracer, dump_raw), 0,
      "accepted; each process writes its own trace"},
+    {"log_func_with_objprint", T_BOOL, offsetof(struct vt_tracer, log_func_with_objprint), READONLY,
+     "log_func_repr is objprint's format"},
+    {"log_func_repr", T_OBJECT, offsetof(struct vt_tracer, log_func_repr), 0,
+     "callable giving the text of logged arguments and return values; None = repr"},
     {"register_global", T_BOOL, offsetof(struct vt_tracer, register_global), READONLY, NULL},
     {"trace_self", T_BOOL, offsetof(struct vt_tracer, trace_self), READONLY, NULL},
     {"process_name", T_OBJECT, offsetof(struct vt_tracer, process_name), 0, "process name"},

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/mem.h"
@@ -229,12 +230,57 @@ valid_utf8(const unsigned char *s, size_t n)
     return 1;
 }
 
-/* Adds files[path] = [source, newline count] when the file reads as UTF-8.
- * Returns 1 when it was added. Called once per path. */
+/* The file a frozen module's code came from ("<frozen importlib._bootstrap>"
+ * -> that module's __file__), as VizTracer's report builder reads it. It
+ * imports the module; we do not, so a module not in sys.modules under that
+ * name (3.12 loads importlib._bootstrap as _frozen_importlib only) is found
+ * where CPython sets a frozen module's __file__: under sys._stdlib_dir.
+ * Owned string, or NULL. Needs the GIL. */
+static char *
+frozen_source(const char *path)
+{
+    size_t n = strlen(path);
+    if (strncmp(path, "<frozen ", 8) != 0 || n < 10 || path[n - 1] != '>')
+        return NULL;
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyObject *name = PyUnicode_FromStringAndSize(path + 8, (Py_ssize_t)(n - 9)); /* new ref */
+    PyObject *mods = PySys_GetObject("modules");                                 /* borrowed */
+    PyObject *mod = name && mods ? PyObject_GetItem(mods, name) : NULL;          /* new ref */
+    PyObject *file = mod ? PyObject_GetAttrString(mod, "__file__") : NULL;       /* new ref */
+    const char *s = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
+    char *out = s ? vt_xstrdup(s) : NULL;
+    PyErr_Clear();                                  /* not loaded, or no __file__ */
+    PyObject *dir = PySys_GetObject("_stdlib_dir"); /* borrowed */
+    const char *d = out == NULL && dir && PyUnicode_Check(dir) ? PyUnicode_AsUTF8(dir) : NULL;
+    if (d) {
+        /* <dir>/importlib/_bootstrap.py, or a package's __init__.py */
+        size_t cap = strlen(d) + n + 16;
+        out = vt_xmalloc(cap);
+        int len = snprintf(out, cap, "%s/%.*s", d, (int)(n - 9), path + 8);
+        for (char *c = out + strlen(d) + 1; *c; c++)
+            *c = *c == '.' ? '/' : *c;
+        snprintf(out + len, cap - (size_t)len, ".py");
+        if (access(out, R_OK) != 0)
+            snprintf(out + len, cap - (size_t)len, "/__init__.py");
+    }
+    Py_XDECREF(file);
+    Py_XDECREF(mod);
+    Py_XDECREF(name);
+    PyErr_Clear(); /* out of memory: no source */
+    PyErr_Restore(et, ev, tb);
+    return out;
+}
+
+/* Adds files[path] = [source, newline count] when the file (for a frozen
+ * module, its __file__) reads as UTF-8. Returns 1 when it was added. Called
+ * once per path. */
 static int
 add_file(cJSON *files, const char *path)
 {
-    FILE *fp = fopen(path, "rb");
+    char *frozen = frozen_source(path); /* owned */
+    FILE *fp = fopen(frozen ? frozen : path, "rb");
+    free(frozen);
     if (fp == NULL)
         return 0;
     struct vt_buf b;

@@ -94,6 +94,9 @@
           VT_OPT_ALL | VT_OPT_INIT, 7, 'p')                                                        \
     OPTKW(log_func_args, 0, FLAG, 0, NULL, "record repr() of function arguments",                  \
           VT_OPT_ALL | VT_OPT_INIT, 8, 'p')                                                        \
+    OPTKW(log_func_with_objprint, 0, FLAG, 0, NULL,                                                \
+          "log arguments and return values in objprint's format (attributes of objects)",          \
+          VT_OPT_ALL | VT_OPT_INIT, 27, 'p')                                                       \
     OPTKW(log_sparse, 0, FLAG, 0, NULL, "record only functions decorated @log_sparse",             \
           VT_OPT_RUN | VT_OPT_INIT, 9, 'p')                                                        \
     OPT(log_exit, 0, FLAG, 0, NULL, "keep recording while atexit handlers run", VT_OPT_CHILD)      \
@@ -126,8 +129,9 @@
           23, 'p')                                                                                 \
     OPT(magic_comment, 0, FLAG, 0, NULL, "act on '# !viztracer: ...' comments in the script",      \
         VT_OPT_CHILD | VT_OPT_INSTR)                                                               \
-    OPTKW(log_exception, 0, FLAG, 0, NULL, "exceptions leaving a function become instant events",  \
-          VT_OPT_RUN, 21, 'p')                                                                     \
+    OPTKW(log_exception, 0, FLAG, 0, NULL,                                                         \
+          "exceptions raised in the script or leaving a function become instant events",           \
+          VT_OPT_RUN | VT_OPT_INSTR, 21, 'p')                                                      \
     OPTKW(sanitize_function_name, 0, FLAG, 0, NULL,                                                \
           "leave out the name of a builtin function that is not printable ASCII",                  \
           VT_OPT_ALL | VT_OPT_INIT, 24, 'p')                                                       \
@@ -166,6 +170,7 @@
         "with --attach*: stop and save after SECONDS (default: at Ctrl+C)", 0)                     \
     KW(verbose, VT_OPT_EMBED | VT_OPT_ATTACH | VT_OPT_NOT_QUIET | VT_OPT_INIT, 1, 'i')             \
     KW(register_global, VT_OPT_ATTACH_ON, 12, 'p')                                                 \
-    KW(process_name, 0, 16, 'O')
+    KW(process_name, 0, 16, 'O')                                                                   \
+    KW(log_func_repr, 0, 28, 'O')
 
 #endif

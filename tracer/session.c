@@ -232,6 +232,10 @@ vt_tracer__hook_stop(struct vt_tracer *t)
         vt_tracer__profile_stop(interp);
 #endif
     vt_tracer__hook_finish(t, now);
+    /* The calls open at a fork are finished now: a later session counts
+     * max_stack_depth from its own start (marks.c). */
+    t->fork_depth = 0;
+    t->max_depth = vt_tracer__tracer_depth(t);
     PyObject *threading = vt_tracer__loaded_module("threading"); /* new ref */
     if (threading && !VT_HAVE_MONITORING)
         set_threading_profile(Py_None);

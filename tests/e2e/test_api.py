@@ -301,3 +301,119 @@ def test_init_with_other_entries_after_a_session(tmp_path):
         t.start(); f(); t.stop(); t.save()
         """)
     assert [n for n in names(load(str(out))) if n.startswith("f (")] == ["f (<string>:4)"]
+
+
+def test_sync_marker(tmp_path):
+    out = tmp_path / "s.json"
+    r = api(tmp_path, f"""
+        import time
+        from viztracer import VizTracer
+        t = VizTracer(output_file="{out}", verbose=0)
+        print(t.get_sync_marker())
+        t.start()
+        before = t.getts()
+        t.set_sync_marker()
+        after = t.getts()
+        t.stop()
+        m = t.get_sync_marker()
+        print(before <= m <= after)
+        t.set_sync_marker()
+        t.save()
+        """)
+    assert r.stdout.splitlines() == ["None", "True"]
+    assert "RuntimeWarning: Synchronization marker already set" in r.stderr
+    meta = load(str(out))["viztracer_metadata"]
+    assert meta["sync_marker"] > 0
+
+
+def test_align_combine_on_sync_markers(run, tmp_path):
+    # Two runs that reach their marker after different sleeps: aligned on the
+    # markers, the calls after them start within 1 ms of each other.
+    script = """
+        import sys, time
+        from viztracer import get_tracer
+        def after():
+            return 1
+        time.sleep(float(sys.argv[1]))
+        get_tracer().set_sync_marker()
+        after()
+        """
+    for name, delay in (("a.json", "0.02"), ("b.json", "0.15")):
+        r = run(["--quiet", "-o", name, "cmdline_test.py", delay], script=script)
+        assert r.returncode == 0, r.stderr
+    r = run(["--quiet", "--align_combine", "a.json", "b.json"])
+    assert r.returncode == 0, r.stderr
+    after = [e["ts"] for e in events(r.load()) if e["name"].startswith("after (")]
+    assert len(after) == 2 and abs(after[0] - after[1]) <= 1000.0
+    assert 0 <= min(after) <= 1000.0  # the markers are 0
+
+
+def test_set_afterfork(run):
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        import multiprocessing, os
+        from viztracer import get_tracer
+        def fib(n):
+            return 1 if n < 2 else fib(n - 1) + fib(n - 2)
+        def f(n):
+            return fib(n)
+        def cb(tracer, tag, depth=0):
+            print(tag, os.getpid() != parent, tracer is get_tracer(), flush=True)
+            tracer.max_stack_depth = depth
+        parent = os.getpid()
+        get_tracer().set_afterfork(cb, "child", depth=2)
+        p = multiprocessing.get_context("fork").Process(target=f, args=(5,))
+        p.start()
+        p.join()
+        if os.fork() == 0:
+            f(3)
+            os._exit(0)
+        os.wait()
+        fib(2)
+        """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "child True True\nchild True True\n"
+    # depth 2 from the fork, below the child's root: multiprocessing's child
+    # records run (1) > f (2), not fib (as VizTracer's test of this);
+    # os.fork's child records f (the root) > fib(3) (1) > its calls (2)
+    by_pid = {}
+    for e in events(r.load(), "X"):
+        by_pid.setdefault(e["pid"], []).append(e["name"].split(" ")[0])
+    ours = sorted((n.count("f"), n.count("fib")) for n in by_pid.values())
+    assert ours == [(0, 3), (1, 0), (1, 3)], ours  # parent (fib(2)), mp child, fork child
+
+
+def test_log_var_in_objprint_format(tmp_path):
+    out = tmp_path / "v.json"
+    api(tmp_path, f"""
+        from viztracer import VizTracer
+        class P:
+            def __init__(self):
+                self.x = 1
+        t = VizTracer(output_file="{out}", verbose=0)
+        with t:
+            t.log_var("d", {{"b": 1, "a": [1]}})
+            t.log_var("p", P())
+        """)
+    ev = {e["name"]: e["args"]["object"] for e in events(load(str(out)), "i")}
+    assert ev["d"] == "{'a': [1], 'b': 1}"  # objprint sorts a dict's items
+    assert ev["p"].startswith("<P 0x") and ev["p"].endswith("\n  .x = 1\n>")
+
+
+def test_set_afterfork_callback_that_raises(run):
+    # The error is shown; the child is still traced and collected.
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        import os
+        from viztracer import get_tracer
+        def cb(tracer):
+            raise KeyError("in cb")
+        def in_child():
+            pass
+        get_tracer().set_afterfork(cb)
+        if os.fork() == 0:
+            in_child()
+            os._exit(0)
+        os.wait()
+        """)
+    assert r.returncode == 0, r.stderr
+    assert "Exception ignored in: <function cb" in r.stderr and "KeyError: 'in cb'" in r.stderr
+    assert [e for e in events(r.load()) if e["name"].startswith("in_child (")]

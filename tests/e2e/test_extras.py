@@ -108,6 +108,159 @@ def test_log_exception(run):
         assert len([e for e in events(r.load(), "X") if e["name"].startswith("boom (")]) == 1
 
 
+def test_log_exception_raised_and_caught_in_one_function(run):
+    # VizTracer's --log_exception records the script's raise statements, also
+    # when the same function catches the exception; each raised expression is
+    # evaluated once, and one that leaves its function is not recorded again.
+    r = run(["--quiet", "--log_exception", "cmdline_test.py"], script="""
+        made = []
+        def make():
+            made.append(1)
+            return KeyError("k")
+        try:
+            raise make()
+        except KeyError:
+            pass
+        def local():
+            try:
+                raise ValueError
+            except ValueError as e:
+                return e
+        local()
+        def reraise():
+            try:
+                raise TypeError("t")
+            except TypeError:
+                raise
+        try:
+            reraise()
+        except TypeError:
+            pass
+        try:
+            1 / 0  # raised by the interpreter, caught where raised: not a raise statement
+        except ZeroDivisionError:
+            pass
+        print(len(made))
+        """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "1\n"
+    exc = [(e["name"], e["args"]["function"].split(" ")[0])
+           for e in instants(r.load(), "Exception - ")]
+    # each exception once: the bare raise re-raises the one recorded at its raise
+    assert exc == [("Exception - KeyError('k')", "<module>"),
+                   ("Exception - ValueError()", "local"),
+                   ("Exception - TypeError('t')", "reraise")]
+
+
+def test_log_exception_reraise_of_a_deeper_exception(run):
+    r = run(["--quiet", "--log_exception", "cmdline_test.py"], script="""
+        def inner():
+            return {}["k"]  # raised by the interpreter
+        def outer():
+            try:
+                inner()
+            except KeyError:
+                raise
+        try:
+            outer()
+        except KeyError:
+            pass
+        def unmatched():
+            try:
+                raise ValueError("v")
+            except KeyError:
+                pass
+        try:
+            unmatched()
+        except ValueError:
+            pass
+        """)
+    assert r.returncode == 0, r.stderr
+    exc = [(e["name"], e["args"]["function"].split(" ")[0])
+           for e in instants(r.load(), "Exception - ")]
+    assert exc == [("Exception - KeyError('k')", "inner"), ("Exception - KeyError('k')", "outer"),
+                   ("Exception - ValueError('v')", "unmatched")]
+
+
+def test_log_exception_raise_keeps_python3_behaviour(run):
+    r = run(["--quiet", "--log_exception", "cmdline_test.py"], script="""
+        class NotAnException:
+            pass
+        try:
+            raise NotAnException
+        except TypeError as e:
+            print(e)
+        class Odd(Exception):
+            def __new__(cls):
+                return 42
+        try:
+            raise Odd
+        except TypeError as e:
+            print(e)
+        try:
+            raise ValueError("a") from KeyError("b")
+        except ValueError as e:
+            print(repr(e.__cause__))
+        """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ("exceptions must derive from BaseException\n"
+                        "calling <class '__main__.Odd'> should have returned an instance of "
+                        "BaseException, not <class 'int'>\n"
+                        "KeyError('b')\n")
+
+
+def test_log_func_with_objprint(run):
+    r = run(["--quiet", "--log_func_args", "--log_func_retval", "--log_func_with_objprint",
+             "cmdline_test.py"], script="""
+        class Point:
+            def __init__(self):
+                self.x = 1
+                self.name = "p"
+                self._hidden = 0
+            def method(self):
+                pass
+        class Shown:
+            def __repr__(self):
+                return "shown"
+        def f(n, s, p, d, lst, shown):
+            return {"b": [1, 2], "a": None}
+        f(3, "text", Point(), {2: "x", 1: (1,)}, list(range(50)), Shown())
+        """)
+    assert r.returncode == 0, r.stderr
+    f = [e for e in events(r.load(), "X") if e["name"].startswith("f (")][0]
+    args = f["args"]["func_args"]
+    assert args["n"] == "3" and args["s"] == "'text'" and args["shown"] == "shown"
+    assert args["d"] == "{1: (1), 2: 'x'}"
+    assert args["p"].startswith("<Point 0x")
+    assert args["p"].split("\n")[1:] == ["  .name = 'p',", "  .x = 1", ">"]
+    assert args["lst"] == "[\n" + ",\n".join(f"  {i}" for i in range(50)) + "\n]"
+    assert f["args"]["return_value"] == "{'a': None, 'b': [1, 2]}"
+
+
+def test_log_func_with_objprint_and_repr_conflict(tmp_path):
+    r = run_python("""
+        from viztracer import VizTracer
+        try:
+            VizTracer(log_func_repr=repr, log_func_with_objprint=True, verbose=0)
+        except ValueError as e:
+            print(e)
+        t = VizTracer(log_func_args=True, log_func_repr=lambda v: "<%s>" % type(v).__name__,
+                      verbose=0)
+        def f(a):
+            return a
+        t.start(); f(1); t.stop()
+        t.parse()
+        print([e["args"] for e in t.data["traceEvents"] if e["name"].startswith("f (")])
+        print(VizTracer(log_func_with_objprint=True, verbose=0).init_kwargs["log_func_with_objprint"])
+        """, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "log_func_repr and log_func_with_objprint can't be both set",
+        "[{'func_args': {'a': '<int>'}}]",
+        "True",
+    ]
+
+
 def test_extras_off_by_default(run):
     r = run(["--quiet", "cmdline_test.py"], script="""
         import gc

@@ -36,6 +36,34 @@ def test_log_var_number_attr(run):
     assert ev(data, "C") == [("Variable Assign - abc", {"Variable Assign - abc": 2})]
 
 
+def test_log_attr_targets_as_viztracer(run):
+    # An attribute assigned to, alone or in a tuple or list target, is logged;
+    # one under a subscript (s.alst[1] = 0) or starred (*s.a) is not, nor a
+    # for loop's target, as in VizTracer.
+    r = run(["--quiet", "--log_attr", "a.*", "--", "cmdline_test.py"], script="""
+        class Stub:
+            def __init__(self):
+                self.a = 0
+                self.alst = [1, 2, 3]
+        s = Stub()
+        s.a = [1, 2]
+        s.alst[1] = 0
+        lst = [s, 2]
+        lst[0].a = 1
+        s.a += 1
+        (s.a, s.alst), x = (5, [6]), 7
+        unrelated, *s.a = 1, 2, 3
+        for s.a in range(2):
+            pass
+        """)
+    assert r.returncode == 0, r.stderr
+    assert [n for n, _ in ev(r.load(), "i")] == [
+        "Attribute Assign - self.a = 0", "Attribute Assign - self.alst = [1, 2, 3]",
+        "Attribute Assign - s.a = [1, 2]", "Attribute Assign - lst[0].a = 1",
+        "Attribute Assign - s.a = 2", "Attribute Assign - s.a = 5",
+        "Attribute Assign - s.alst = [6]"]
+
+
 def test_regex_matches_whole_names(run):
     r = run(["--quiet", "--log_var", "a", "--", "cmdline_test.py"], script="abc = 1\na = 2\n")
     assert [n for n, _ in ev(r.load(), "i")] == ["Variable Assign - a = 2"]

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import time
 
 from conftest import FIB, events, load, names
 
@@ -107,4 +108,15 @@ def test_open_serves_the_report_once(run, tmp_path):
     env = {"BROWSER": "curl -s -o fetched.json %s/localtrace"}
     r = run(["--quiet", "--open", "cmdline_test.py"], script=FIB, env=env, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert len(events(load(str(tmp_path / "fetched.json")))) == 17
+    # The server stops once the last byte is sent; curl, which it does not
+    # wait for, may still be writing the file.
+    fetched = tmp_path / "fetched.json"
+    for _ in range(100):
+        try:
+            data = load(str(fetched))
+            break
+        except (OSError, ValueError):
+            time.sleep(0.1)
+    else:
+        data = load(str(fetched))
+    assert len(events(data)) == 17

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import BIN, FIB, events, names
+from conftest import BIN, FIB, events, load, names, run_python
 
 
 def by_name(data, prefix):
@@ -57,6 +57,17 @@ def test_c_function_names(run):
     for expect in ["dict.get", "builtins.len", "math.sqrt", "posix.getpid"]:
         assert expect in n
     assert not any(x.startswith("builtins.int") or x == "int" for x in n)
+
+
+def test_builtin_bound_as_a_method(run):
+    # VizTracer's issue 552: a method object around a builtin is the builtin's call
+    r = run(["--quiet", "cmdline_test.py"], script="""
+        class A:
+            f = classmethod(repr)
+        A().f()
+        """)
+    assert r.returncode == 0, r.stderr
+    assert names(r.load()).count("builtins.repr") == 1
 
 
 def test_qualname(run, tmp_path):
@@ -355,6 +366,93 @@ def test_log_sparse(run):
     assert len(fs) == 2 and all(e["cat"] == "FEE" for e in fs)
     assert len(by_name(data, "h (")) == 1
     assert len(by_name(data, "g (")) == 1  # only inside h, depth 2
+
+
+def test_log_sparse_nested_in_stack_depth_is_one_of_its_calls(tmp_path):
+    # Inside a @log_sparse(stack_depth=N) call the tracer collects: a
+    # @log_sparse function called there is one of the traced calls, with no
+    # event of its own (VizTracer's "log_sparse and not enable").
+    r = run_python("""
+        from viztracer import VizTracer, log_sparse
+        @log_sparse(dynamic_tracer_check=True)
+        def f():
+            return 1
+        @log_sparse(dynamic_tracer_check=True, stack_depth=1)
+        def g():
+            return f()
+        @log_sparse(dynamic_tracer_check=True)
+        def h():
+            return 2
+        with VizTracer(output_file="result.json", log_sparse=True, verbose=0):
+            g()
+            h()
+        """, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert [n.split(" ")[0] for n in names(load(str(tmp_path / "result.json")))] == ["g", "h"]
+
+
+def test_frozen_module_source_in_file_info(run):
+    r = run(["--quiet", "cmdline_test.py"], script="import calendar\n")
+    files = r.load()["file_info"]["files"]
+    src, lines = files["<frozen importlib._bootstrap>"]  # read from its __file__
+    assert src.startswith('"""Core implementation of import.') and lines > 500
+    assert lines == src.count("\n")
+
+
+def test_forked_child_counts_depth_from_the_fork(run):
+    # --max_stack_depth 4: the parent records exec > <module> > outer > forker
+    # and nothing deeper; the child forked there counts from the fork: what
+    # forker calls there is its root (as multiprocessing's Process._bootstrap
+    # is, where VizTracer resets the depth), and 4 levels below it.
+    r = run(["--quiet", "--max_stack_depth", "4", "cmdline_test.py"], script="""
+        import os
+        def chain(n):
+            return chain(n - 1) if n else 0
+        def parent_chain(n):
+            return parent_chain(n - 1) if n else 0
+        def forker():
+            pid = os.fork()
+            if pid == 0:
+                chain(10)
+                os._exit(0)
+            os.waitpid(pid, 0)
+            parent_chain(10)
+        def outer():
+            forker()
+        outer()
+        """)
+    assert r.returncode == 0, r.stderr
+    data = r.load()
+    assert len({e["pid"] for e in events(data, "X")}) == 2
+    chains = by_name(data, "chain (")
+    assert len(chains) == 5
+    assert not by_name(data, "parent_chain (")
+    parent = {e["pid"] for e in by_name(data, "outer (")} - {chains[0]["pid"]}
+    assert len(parent) == 1
+
+
+def test_forked_child_restarted_counts_from_its_new_start(run):
+    # After a stop and start in the child, depth counts from the new start,
+    # not from the fork (whose calls the stop finished).
+    r = run(["--quiet", "--max_stack_depth", "4", "cmdline_test.py"], script="""
+        import os
+        from viztracer import get_tracer
+        def chain(n):
+            return chain(n - 1) if n else 0
+        def forker():
+            pid = os.fork()
+            if pid == 0:
+                get_tracer().stop()
+                get_tracer().start()
+                chain(10)
+                os._exit(0)
+            os.waitpid(pid, 0)
+        def outer():
+            forker()
+        outer()
+        """)
+    assert r.returncode == 0, r.stderr
+    assert len(by_name(r.load(), "chain (")) == 4
 
 
 def test_log_sparse_without_flag_is_plain(run):

@@ -1,5 +1,6 @@
 """Source instrumentation of the main script (--log_var, --log_number,
---log_attr, --log_func_exec, --log_func_entry, --magic_comment).
+--log_attr, --log_func_exec, --log_func_entry, --magic_comment, and the
+raise statements for --log_exception).
 
 The launcher compiles the script through compile_source() instead of the
 builtin compile(); the inserted statements call the global tracer
@@ -37,6 +38,17 @@ def _names_of(target):
     return []
 
 
+def _attr_targets(target):
+    """The attributes an assignment target assigns to, as VizTracer's
+    --log_attr sees them: an attribute itself, or one in a tuple or list;
+    not one inside a subscript (s.lst[0] = v) or a starred item (*s.a)."""
+    if isinstance(target, ast.Attribute):
+        return [target]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [a for elt in target.elts for a in _attr_targets(elt)]
+    return []
+
+
 def _targets(node):
     if isinstance(node, ast.Assign):
         return node.targets
@@ -63,6 +75,7 @@ def check(opts):
 
 class _Monkey(ast.NodeTransformer):
     def __init__(self, opts):
+        self.exception = bool(opts.get("log_exception"))
         self.var = _patterns(opts, "log_var")
         self.number = _patterns(opts, "log_number")
         self.attr = _patterns(opts, "log_attr")
@@ -91,15 +104,28 @@ class _Monkey(ast.NodeTransformer):
 
     def _attrs(self, targets):
         out = []
-        for t in targets:
-            for node in ast.walk(t):
-                if isinstance(node, ast.Attribute) and self._match(self.attr, node.attr):
-                    text = ast.unparse(node)
-                    out.append(_tracer_call("add_variable",
-                                            ast.Constant(f"Attribute Assign - {text}"),
-                                            ast.parse(text, mode="eval").body,
-                                            ast.Constant("instant")))
+        for node in (a for t in targets for a in _attr_targets(t)):
+            if self._match(self.attr, node.attr):
+                text = ast.unparse(node)
+                out.append(_tracer_call("add_variable",
+                                        ast.Constant(f"Attribute Assign - {text}"),
+                                        ast.parse(text, mode="eval").body,
+                                        ast.Constant("instant")))
         return out
+
+    def visit_Raise(self, node):
+        """--log_exception: raise X becomes raise __viz_tracer__._log_raise(X),
+        which records X where it is raised (also when the same function
+        catches it) and gives it back, so X is evaluated once. A bare raise
+        is left alone: what it re-raises was recorded where it was raised,
+        or is when it leaves the function."""
+        if not self.exception or node.exc is None:
+            return node
+        node.exc = ast.Call(
+            func=ast.Attribute(value=ast.Name(id="__viz_tracer__", ctx=ast.Load()),
+                               attr="_log_raise", ctx=ast.Load()),
+            args=[self.visit(node.exc)], keywords=[])
+        return node
 
     def _assign(self, node):
         targets = _targets(node)
@@ -110,7 +136,7 @@ class _Monkey(ast.NodeTransformer):
 
     def visit_For(self, node):
         self.generic_visit(node)
-        extra = self._after(node, _names_of(node.target), node.lineno) + self._attrs([node.target])
+        extra = self._after(node, _names_of(node.target), node.lineno)
         node.body = extra + node.body
         return node
 
