@@ -9,6 +9,8 @@
  */
 #include "hook.h"
 
+#include <stdio.h>
+
 struct vt_own vt_tracer__own;
 
 void
@@ -23,10 +25,10 @@ vt_tracer__hook_own(PyObject *module, PyTypeObject *type)
             return;
         }
     }
-    /* More types than slots would be traced as the program's: a build error
-     * to fix here, not something a user can cause. */
+    /* More types than slots: a change of ours to fix here (every run says
+     * so), not something a user can cause; their C calls would be recorded. */
     if (type)
-        Py_FatalError("vt_tracer__hook_own: more own types than vt_own has slots");
+        fprintf(stderr, "viztracer: internal: more own types than struct vt_own has slots\n");
 }
 
 /* Whether arg of a C event is a builtin we record: a builtin function or
