@@ -147,7 +147,7 @@ format_u64(char *dst, uint64_t v)
     size_t n = digits_of(v);
     char *p = dst + n;
     while (v >= 100) {
-        unsigned i = (unsigned)(v % 100) * 2;
+        size_t i = (size_t)(v % 100) * 2;
         v /= 100;
         p -= 2;
         p[0] = digit_pairs[i];
@@ -185,7 +185,7 @@ format_us(char *dst, int64_t ns)
         v = (uint64_t)ns;
     }
     n += format_u64(dst + n, v / 1000);
-    unsigned frac = (unsigned)(v % 1000);
+    size_t frac = (size_t)(v % 1000);
     dst[n] = '.';
     dst[n + 1] = digit_pairs[frac / 10 * 2];
     dst[n + 2] = digit_pairs[frac / 10 * 2 + 1];
