@@ -6,14 +6,14 @@
  * when it ends. They push and pop the thread's stack of open calls and
  * write one ring record per finished call. Nothing here allocates, locks or
  * creates a Python object, except when the user asked for arguments, return
- * values, the caller's line or asyncio tasks (capture.c, behind one flag
- * test each).
+ * values, the caller's line or asyncio tasks (capture.c: one flag test for
+ * all but return values, vt_tracer__call_rare()).
  *
  * These are static inline in a header, not functions of hook.c, so that the
  * compiler inlines them into each hook callback as it did when they all
  * shared one file: a call through the PLT per event would cost more than
- * the rest of the record. The rare paths (a filter cache miss, captures)
- * are out of line in hook.c and capture.c.
+ * the rest of the record. The rare paths (a filter cache miss, captures,
+ * evicting from a full ring) are out of line in hook.c and capture.c.
  *
  * Sections: the file filter, call, record, return.
  */
