@@ -6,7 +6,8 @@
 #                   tests, the fuzz replay, then `make asan`, then `make test-versions`
 #   make test-versions  the end-to-end tests on each CPython 3.12 / 3.13 under $PYENV_ROOT
 #   make asan       the unit and end-to-end tests on an ASan+UBSan build
-#   make bench      overhead, dump speed and memory against cProfile (bench/README.md)
+#   make bench      overhead, dump speed and memory against cProfile, per interpreter
+#                   (bench/README.md; BENCH_ARGS='--workloads fib --no-real' for a short run)
 #   make deps       install what is missing (apt-get, as root); run by the targets above
 #   make fuzz       libFuzzer on each target (tests/fuzz/), FUZZ_SECONDS=20 each; longer runs
 #                   (FUZZ_SECONDS=600 make fuzz) grow the corpora in tests/fuzz/corpus/
@@ -267,12 +268,23 @@ demo: all
 	@echo "  $(BINDIR)/vizviewer result.json      (in the browser)"
 	@echo "  $(BINDIR)/vdb result.json            (step through it)"
 
+# `make bench`: this interpreter's build, then each CPython of TEST_VERSIONS
+# found under $(PYENV_ROOT) (as test-versions), each against its own cProfile.
+# BENCH_ARGS passes options to bench/run.py (e.g. --workloads fib --no-real).
 bench: all
 	$(Q)missing=""; for p in $(DEPS_BENCH_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
 		| grep -q "ok installed" || missing="$$missing $$p"; done; \
 		[ -z "$$missing" ] || $(MAKE) --no-print-directory deps DEPS_APT="$$missing"
+	$(Q)$(MAKE) --no-print-directory bench-one
+	$(Q)for v in $(TEST_VERSIONS); do for p in $(PYENV_ROOT)/versions/$$v.*/bin/python$$v; do \
+		[ -x "$$p" ] || continue; \
+		PATH=$$(dirname $$p):$$PATH $(MAKE) --no-print-directory PYTHON=$$p build bench-one || exit 1; \
+	done; done
+
+.PHONY: bench-one
+bench-one:
 	$(Q)$(PYTHON) bench/run.py --viztracer $(abspath $(VIZTRACER)) --python $(PYTHON) \
-		--extra $(BENCH_EXTRA)
+		--extra $(BENCH_EXTRA) $(BENCH_ARGS)
 
 # Options whose cost `make bench` also measures, on every workload.
 BENCH_EXTRA ?= log_func_args log_func_retval log_gc log_exception log_async vdb log_audit

@@ -100,18 +100,25 @@ def available(python):
 
 
 def run_whole(cmd, cwd, env, ok):
+    """Wall and CPU seconds (user + system, of the process and the children it
+    waited for) of one run."""
     start = time.monotonic()
-    r = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE)
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
     secs = time.monotonic() - start
-    if r.returncode not in ok:
-        raise SystemExit(f"bench: {' '.join(cmd)} exited {r.returncode}:\n"
-                         f"{r.stderr.decode()[-2000:]}")
-    return secs
+    p.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in ok:
+        raise SystemExit(f"bench: {' '.join(cmd)} exited {code}:\n"
+                         f"{err.decode()[-2000:]}")
+    return secs, usage.ru_utime + usage.ru_stime
 
 
 def bench_real(python, viztracer, repeat, tmp):
-    """Whole-process times per program and mode: {program: {mode: seconds}}."""
+    """Whole-process times per program and mode: {program: {mode: (wall, cpu)}},
+    the median of each over the runs."""
     folder = os.path.join(tmp, "real")
     prepare(folder)
     env = dict(program_env(python), BLACK_CACHE_DIR=os.path.join(folder, "black-cache"))
@@ -132,10 +139,12 @@ def bench_real(python, viztracer, repeat, tmp):
             for mode, cmd in modes.items():
                 shutil.rmtree(os.path.join(folder, "out"), ignore_errors=True)
                 runs[mode].append(run_whole(cmd(module, argv), folder, env, ok))
-        results[name] = {mode: statistics.median(v) for mode, v in runs.items()}
+        results[name] = {mode: (statistics.median(w for w, _ in v),
+                                statistics.median(c for _, c in v))
+                         for mode, v in runs.items()}
         r = results[name]
-        print(f"  {name:12s} untraced {r['untraced']:.2f}s cProfile {r['cProfile']:.2f}s "
-              f"viztracer {r['viztracer']:.2f}s", file=sys.stderr, flush=True)
+        print(f"  {name:12s} untraced {r['untraced'][0]:.2f}s cProfile {r['cProfile'][0]:.2f}s "
+              f"viztracer {r['viztracer'][0]:.2f}s", file=sys.stderr, flush=True)
     return results
 
 
@@ -143,21 +152,27 @@ def print_table(results):
     if not results:
         print("\nReal programs: none of black, pylint, mypy, sphinx runs on this interpreter.")
         return
-    print("\nReal programs, whole process (start to exit, output written), median of the runs:\n")
+    print("\nReal programs, whole process (start to exit, output written), median of the runs; "
+          "wall time, and in brackets CPU time (user + system), which a busy machine "
+          "disturbs less:\n")
     print("| program | untraced | cProfile | viztracer | viztracer / cProfile | "
           "--ignore_c_function | --ignore_c_function / cProfile |")
     print("|---|---|---|---|---|---|---|")
-    ratios, ratios_c = [], []
+    ratios = {k: [] for k in ("a", "b", "ac", "bc")}
     for name, r in results.items():
-        a = r["viztracer"] / r["cProfile"]
-        b = r["viztracer --ignore_c_function"] / r["cProfile"]
-        ratios.append(a)
-        ratios_c.append(b)
-        print(f"| {name} | {r['untraced']:.2f} s | {r['cProfile']:.2f} s | "
-              f"{r['viztracer']:.2f} s | {a:.2f}x | {r['viztracer --ignore_c_function']:.2f} s "
-              f"| {b:.2f}x |")
+        prof, vt, vtc = r["cProfile"], r["viztracer"], r["viztracer --ignore_c_function"]
+        a, b = vt[0] / prof[0], vtc[0] / prof[0]
+        ac, bc = vt[1] / prof[1], vtc[1] / prof[1]
+        for k, v in (("a", a), ("b", b), ("ac", ac), ("bc", bc)):
+            ratios[k].append(v)
+
+        def t(x):
+            return f"{x[0]:.2f} s ({x[1]:.2f} s)"
+        print(f"| {name} | {t(r['untraced'])} | {t(prof)} | {t(vt)} | {a:.2f}x ({ac:.2f}x) | "
+              f"{t(vtc)} | {b:.2f}x ({bc:.2f}x) |")
 
     def gmean(xs):
         return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
-    print(f"| geometric mean | | | | {gmean(ratios):.2f}x | | {gmean(ratios_c):.2f}x |")
+    print(f"| geometric mean | | | | {gmean(ratios['a']):.2f}x ({gmean(ratios['ac']):.2f}x) | | "
+          f"{gmean(ratios['b']):.2f}x ({gmean(ratios['bc']):.2f}x) |")

@@ -19,8 +19,9 @@ and the events and pids of the merged output: it fails unless all 5 pids
 (parent + 4 workers) are in it.
 It also runs real programs from Debian's packages (bench/real_programs.py:
 black, pylint, mypy, sphinx) as whole processes, with their geometric mean.
-With --callgrind it also counts instructions per traced call on fib(18) with
-valgrind --tool=callgrind, which is stable on a noisy machine.
+Unless --no-callgrind it also counts instructions per traced call (Python calls
+on fib, builtin calls on a loop of len()) with valgrind --tool=callgrind, which
+is stable on a noisy machine, and ends with a summary table for the interpreter.
 Nothing here is asserted: the numbers go into README.md by hand.
 """
 
@@ -59,6 +60,7 @@ def run_once(cmd, cwd, env):
         t = [float(x) for x in f.read().split()]
     t0, t1 = t[0], t[1]
     r = {"main": t1 - t0, "whole": end - start, "post": end - t1,
+         "cpu": usage.ru_utime + usage.ru_stime,
          "rss_mb": usage.ru_maxrss / 1024, "pid": p.pid}
     if len(t) == 4:  # mp_pool: the last result's time, and time.time() at main()'s end
         r["join"] = t1 - t[2]
@@ -146,7 +148,7 @@ def bench_in(args, tmp):
                                          f"the trace, expected {EXPECTED_PIDS[name]}: {c['pids']}")
                 runs[mode].append(r)
         for mode in these:
-            keys = [k for k in ("main", "whole", "post", "rss_mb", "join", "written")
+            keys = [k for k in ("main", "whole", "post", "cpu", "rss_mb", "join", "written")
                     if k in runs[mode][0]]
             res[mode] = {k: median_of(runs[mode], k) for k in keys}
             if mode.startswith("viztracer"):
@@ -177,7 +179,14 @@ def callgrind_in(args, tmp):
     with open(script, "w") as f:
         f.write("def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
                 "import sys\nfib(int(sys.argv[1]))\n")
-    env = bench_env(args.python)
+    # One builtin call per iteration of a loop in one Python function.
+    cscript = os.path.join(tmp, "cgcall.py")
+    with open(cscript, "w") as f:
+        f.write("import sys\ndef f(n):\n    x = []\n    for i in range(n):\n        len(x)\n"
+                "f(int(sys.argv[1]))\n")
+    # A fixed hash seed: with a random one, the start-up's dict work differs
+    # between the two runs of a difference by up to a million instructions.
+    env = dict(bench_env(args.python), PYTHONHASHSEED="0")
 
     def instructions(cmd):
         out = os.path.join(tmp, "cg.out")
@@ -194,18 +203,18 @@ def callgrind_in(args, tmp):
         calls[n] = 2 * round(((1 + 5 ** 0.5) / 2) ** (n + 1) / 5 ** 0.5) - 1
     result = {}
     cmds = {
-        "untraced": lambda n: [args.python, script, str(n)],
-        "cProfile": lambda n: [args.python, "-m", "cProfile", "-o", os.path.join(tmp, "p"),
-                               script, str(n)],
-        "viztracer": lambda n: [args.viztracer, "--quiet", "-o", os.path.join(tmp, "t.json"),
-                                script, str(n)],
-        "viztracer --ignore_c_function": lambda n: [
+        "untraced": lambda: [args.python],
+        "cProfile": lambda: [args.python, "-m", "cProfile", "-o", os.path.join(tmp, "p")],
+        "viztracer": lambda: [args.viztracer, "--quiet", "-o", os.path.join(tmp, "t.json")],
+        "viztracer --ignore_c_function": lambda: [
             args.viztracer, "--quiet", "--ignore_c_function", "-o",
-            os.path.join(tmp, "t.json"), script, str(n)],
+            os.path.join(tmp, "t.json")],
     }
     for mode, cmd in cmds.items():
-        a, b = instructions(cmd(16)), instructions(cmd(20))
-        result[mode] = (b - a) / (calls[20] - calls[16])
+        a, b = instructions(cmd() + [script, "16"]), instructions(cmd() + [script, "20"])
+        py = (b - a) / (calls[20] - calls[16])
+        a, b = instructions(cmd() + [cscript, "2000"]), instructions(cmd() + [cscript, "12000"])
+        result[mode] = (py, (b - a) / 10000)
     return result
 
 
@@ -302,15 +311,37 @@ def main():
                                                                args.repeat, tmp))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    if not args.no_callgrind:
-        cg = callgrind(args)
-        if cg:
-            print("\nInstructions per Python call (callgrind, fib(20) minus fib(16)):\n")
-            print("| mode | instructions/call | overhead/call |")
-            print("|---|---|---|")
-            for mode, v in cg.items():
-                print(f"| {mode} | {v:.0f} | {v - cg['untraced']:.0f} |")
+    cg = None if args.no_callgrind else callgrind(args)
+    if cg:
+        print("\nInstructions per traced call (callgrind; Python calls: fib(20) minus fib(16); "
+              "builtin calls: a loop calling len() 12,000 minus 2,000 times, per iteration; "
+              "both include writing the event to the file):\n")
+        print("| mode | per Python call | overhead | per builtin call | overhead |")
+        print("|---|---|---|---|---|")
+        u = cg["untraced"]
+        for mode, (py, c) in cg.items():
+            print(f"| {mode} | {py:.0f} | {py - u[0]:.0f} | {c:.0f} | {c - u[1]:.0f} |")
+    summary(args, rows, cg)
 
+
+def summary(args, rows, cg):
+    """One table per interpreter: fib's ratios per mode and the instruction counts."""
+    res = dict(rows).get("fib")
+    if not res:
+        return
+    ver = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
+                         capture_output=True, text=True).stdout.strip()
+    print(f"\nSummary, CPython {ver} ({args.python}), fib against this interpreter's cProfile "
+          "(whole-process CPU time: user + system, less disturbed by a busy machine):\n")
+    print("| mode | traced / cProfile | whole process / cProfile's | whole-process CPU / "
+          "cProfile's | instructions per Python call | per builtin call |")
+    print("|---|---|---|---|---|---|")
+    prof = res["cProfile"]
+    for mode in ("cProfile", "viztracer", "viztracer --ignore_c_function"):
+        r = res[mode]
+        ins = f"{cg[mode][0]:.0f} | {cg[mode][1]:.0f}" if cg else "- | -"
+        print(f"| {mode} | {r['main'] / prof['main']:.2f}x | {r['whole'] / prof['whole']:.2f}x | "
+              f"{r['cpu'] / prof['cpu']:.2f}x | {ins} |")
 
 if __name__ == "__main__":
     main()

@@ -2,7 +2,7 @@
  * and return-value reprs (log_func_args, log_func_retval), the caller's
  * line (vdb) and the asyncio task it runs in (log_async).
  *
- * The hot path (hook.h) calls these behind one flag test each. They run
+ * The hot path (hook.h) calls these behind one flag test (vt_tracer__call_rare). They run
  * Python code (repr, asyncio), so each saves the pending exception, counts
  * itself in th->reentrant (the hooks then ignore the calls it makes) and
  * th->ignore, and leaves Python's error state as it found it.
@@ -12,6 +12,21 @@
 /* CO_FAST_CELL of internal/pycore_code.h (3.11), whose other declarations
  * we do not need: the kind bit of a local that lives in a cell. */
 #define VT_CO_FAST_CELL 0x40
+
+/* ---- the rare options of a call ------------------------------------- */
+
+void
+vt_tracer__call_rare(struct vt_tracer *t, struct vt_thread *th, struct vt_frame *fr,
+                     PyCodeObject *co, _PyInterpreterFrame *f, int cells,
+                     _PyInterpreterFrame *caller)
+{
+    if (co && (t->flags & VT_F_LOG_ARGS))
+        fr->args = vt_tracer__capture_args(th, co, f, cells);
+    if (t->flags & VT_F_VDB)
+        fr->caller_line = vt_tracer__caller_line(th, caller);
+    if ((t->flags & VT_F_ASYNC) && co && th->task == 0 && (co->co_flags & CO_COROUTINE))
+        vt_tracer__enter_task(t, th);
+}
 
 /* ---- arguments and return values ------------------------------------ */
 

@@ -31,9 +31,18 @@ eval_frame(PyThreadState *ts, _PyInterpreterFrame *f, int throwflag)
     if ((code->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) &&
         f->owner == FRAME_OWNED_BY_THREAD)
         return _PyEval_EvalFrameDefault(ts, f, throwflag);
+    uint64_t s = vt_tracer__hook_state.session;
+    /* The common case, --ignore_c_function alone or with filters: the call
+     * around the default evaluator and nothing else to remember. */
+    if ((t->flags & (VT_F_IGNORE_C | VT_F_LOG_EXC | VT_F_ASYNC)) == VT_F_IGNORE_C) {
+        vt_tracer__hook_call(t, th, (uintptr_t)code, NULL, code, f, 0, vt_frame_current(ts));
+        PyObject *r = _PyEval_EvalFrameDefault(ts, f, throwflag);
+        if (s == vt_tracer__hook_state.session)
+            vt_tracer__hook_return(t, th, r);
+        return r;
+    }
     /* With the profile hook on, this hook is here only for --log_exception. */
     int calls = (t->flags & VT_F_IGNORE_C) != 0;
-    uint64_t s = vt_tracer__hook_state.session;
     if (calls)
         vt_tracer__hook_call(t, th, (uintptr_t)code, NULL, code, f, 0, vt_frame_current(ts));
     /* f is gone once evaluated: keep its code for the exception's event. */

@@ -6,14 +6,14 @@
  * when it ends. They push and pop the thread's stack of open calls and
  * write one ring record per finished call. Nothing here allocates, locks or
  * creates a Python object, except when the user asked for arguments, return
- * values, the caller's line or asyncio tasks (capture.c, behind one flag
- * test each).
+ * values, the caller's line or asyncio tasks (capture.c: one flag test for
+ * all but return values, vt_tracer__call_rare()).
  *
  * These are static inline in a header, not functions of hook.c, so that the
  * compiler inlines them into each hook callback as it did when they all
  * shared one file: a call through the PLT per event would cost more than
- * the rest of the record. The rare paths (a filter cache miss, captures)
- * are out of line in hook.c and capture.c.
+ * the rest of the record. The rare paths (a filter cache miss, captures,
+ * evicting from a full ring) are out of line in hook.c and capture.c.
  *
  * Sections: the file filter, call, record, return.
  */
@@ -69,12 +69,23 @@ vt_tracer__filtered(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *co)
 
 /* ---- call ----------------------------------------------------------- */
 
+/* The options that make a call carry more than its name and times; one
+ * test on the hot path sends them to vt_tracer__call_rare(). */
+#define VT_F_CALL_RARE (VT_F_LOG_ARGS | VT_F_VDB | VT_F_ASYNC)
+
+/* capture.c: fills what the rare options ask of the call fr just pushed
+ * (arguments, caller line, the asyncio task), as vt_tracer__hook_call()'s
+ * arguments say. Out of line: most sessions never get here. */
+void vt_tracer__call_rare(struct vt_tracer *t, struct vt_thread *th, struct vt_frame *fr,
+                          PyCodeObject *co, _PyInterpreterFrame *f, int cells,
+                          _PyInterpreterFrame *caller) __attribute__((cold, noinline));
+
 /* A call starts. what is the tagged pointer of struct vt_event (code object
  * or PyMethodDef | VT_EVENT_C); extra the C function's owner (borrowed), or
  * NULL; co the code object for Python calls, NULL for C calls; f the frame
  * (for arguments), cells as in vt_tracer__capture_args(); caller the
  * calling frame (for vdb's caller line). Can't fail. */
-static inline void
+static inline __attribute__((always_inline)) void
 vt_tracer__hook_call(struct vt_tracer *t, struct vt_thread *th, uintptr_t what, PyObject *extra,
                      PyCodeObject *co, _PyInterpreterFrame *f, int cells,
                      _PyInterpreterFrame *caller)
@@ -93,17 +104,15 @@ vt_tracer__hook_call(struct vt_tracer *t, struct vt_thread *th, uintptr_t what, 
     Py_XINCREF(co); /* what's reference (struct vt_frame), moved into the event */
     fr->extra = extra;
     fr->args = NULL;
-    if (co && (t->flags & VT_F_LOG_ARGS))
-        fr->args = vt_tracer__capture_args(th, co, f, cells);
-    fr->caller_line = (t->flags & VT_F_VDB) ? vt_tracer__caller_line(th, caller) : -1;
-    if ((t->flags & VT_F_ASYNC) && co && th->task == 0 && (co->co_flags & CO_COROUTINE))
-        vt_tracer__enter_task(t, th);
-    fr->start = vt_clock_now();
+    fr->caller_line = -1;
+    if (__builtin_expect((t->flags & VT_F_CALL_RARE) != 0, 0))
+        vt_tracer__call_rare(t, th, fr, co, f, cells, caller);
+    fr->start = vt_clock_now(); /* after the captures: their time is not the call's */
 }
 
 /* A builtin function or bound builtin method func (a PyCFunctionObject) is
  * called from frame caller. */
-static inline void
+static inline __attribute__((always_inline)) void
 vt_tracer__hook_c_call(struct vt_tracer *t, struct vt_thread *th, PyObject *func,
                        _PyInterpreterFrame *caller)
 {
@@ -116,16 +125,18 @@ vt_tracer__hook_c_call(struct vt_tracer *t, struct vt_thread *th, PyObject *func
 
 /* ---- record --------------------------------------------------------- */
 
-/* Writes the finished call fr, which ended at end (ticks), into the ring.
- * The evicted event is released only after the slot is filled: releasing
- * can run Python code (a weakref callback), which may record events of its
- * own. Moves fr->args into the event. */
-static inline void
-vt_tracer__record(struct vt_thread *th, struct vt_frame *fr, int64_t end)
+/* hook.c: writes fr into the slot e of a full ring, which still holds the
+ * oldest event: that one is released only after the slot is filled, as
+ * releasing can run Python code (a weakref callback), which may record
+ * events of its own. */
+void vt_tracer__record_evict(struct vt_thread *th, struct vt_frame *fr, struct vt_event *e,
+                             int64_t end) __attribute__((noinline));
+
+/* Fills slot e with the finished call fr, which ended at end (ticks). Moves
+ * fr->args into the event. */
+static inline __attribute__((always_inline)) void
+vt_tracer__fill(struct vt_thread *th, struct vt_frame *fr, struct vt_event *e, int64_t end)
 {
-    int evicted;
-    struct vt_event *e = vt_ring_next(&th->ring, &evicted);
-    struct vt_event old = *e;
     e->start = fr->start;
     e->end = end;
     e->what = fr->what;
@@ -138,15 +149,28 @@ vt_tracer__record(struct vt_thread *th, struct vt_frame *fr, int64_t end)
         e->extra = fr->extra;
     }
     fr->args = NULL;
-    if (evicted)
-        vt_tracer__event_release(&old);
+}
+
+/* Writes the finished call fr, which ended at end (ticks), into the ring.
+ * Until the ring wraps, the slot is only written, never read: a read of a
+ * page not yet touched would map the zero page first and fault again on
+ * the write. */
+static inline __attribute__((always_inline)) void
+vt_tracer__record(struct vt_thread *th, struct vt_frame *fr, int64_t end)
+{
+    int evicted;
+    struct vt_event *e = vt_ring_next(&th->ring, &evicted);
+    if (__builtin_expect(evicted, 0))
+        vt_tracer__record_evict(th, fr, e, end);
+    else
+        vt_tracer__fill(th, fr, e, end);
 }
 
 /* ---- return --------------------------------------------------------- */
 
 /* A call ends. retval is the return value when known and wanted, else NULL.
  * Can't fail. */
-static inline void
+static inline __attribute__((always_inline)) void
 vt_tracer__hook_return(struct vt_tracer *t, struct vt_thread *th, PyObject *retval)
 {
     if (th->ignore) {
@@ -158,7 +182,7 @@ vt_tracer__hook_return(struct vt_tracer *t, struct vt_thread *th, PyObject *retv
     int64_t end = vt_clock_now();
     struct vt_frame *fr = &th->stack[--th->depth];
     if (fr->what != 0 && end - fr->start >= t->min_dur_ticks) {
-        if (retval && (t->flags & VT_F_LOG_RETVAL))
+        if (__builtin_expect(retval && (t->flags & VT_F_LOG_RETVAL), 0))
             vt_tracer__capture_retval(th, fr, retval);
         vt_tracer__record(th, fr, end);
     } else {

@@ -9,41 +9,39 @@
  */
 #include "hook.h"
 
-/* Our module and types: C calls bound to them are never recorded. Set once
- * by the module's init; borrowed. Protected by the GIL. */
-static PyObject *own_module;
-static PyTypeObject *own_types[8];
+#include <stdio.h>
+
+struct vt_own vt_tracer__own;
 
 void
 vt_tracer__hook_own(PyObject *module, PyTypeObject *type)
 {
+    struct vt_own *o = &vt_tracer__own;
     if (module)
-        own_module = module;
-    for (size_t i = 0; type && i < sizeof(own_types) / sizeof(own_types[0]); i++) {
-        if (own_types[i] == NULL || own_types[i] == type) {
-            own_types[i] = type;
-            break;
+        o->module = module;
+    for (size_t i = 0; type && i < sizeof(o->types) / sizeof(o->types[0]); i++) {
+        if (o->types[i] == NULL || o->types[i] == type) {
+            o->types[i] = type;
+            return;
         }
     }
+    /* More types than slots: a change of ours to fix here (every run says
+     * so), not something a user can cause; their C calls would be recorded. */
+    if (type)
+        fprintf(stderr, "viztracer: internal: more own types than struct vt_own has slots\n");
 }
 
-int
-vt_tracer__is_own(PyObject *self)
+/* Whether arg of a C event is a builtin we record: a builtin function or
+ * method (the exact types first: PyCFunction_Check() alone walks the MRO
+ * of every other type), not bound to our module or objects. */
+static inline int
+recorded_builtin(PyObject *arg)
 {
-    if (self == own_module)
-        return 1;
-    for (size_t i = 0; i < sizeof(own_types) / sizeof(own_types[0]) && own_types[i]; i++)
-        if (Py_TYPE(self) == own_types[i])
-            return 1;
-    return 0;
-}
-
-/* C functions of our own module and tracer objects never show in a trace. */
-static int
-is_own(PyObject *func)
-{
-    PyObject *self = PyCFunction_GET_SELF(func);
-    return self != NULL && vt_tracer__is_own(self);
+    if (!Py_IS_TYPE(arg, &PyCFunction_Type) && !Py_IS_TYPE(arg, &PyCMethod_Type) &&
+        !PyCFunction_Check(arg))
+        return 0;
+    PyObject *self = PyCFunction_GET_SELF(arg);
+    return self == NULL || !vt_tracer__is_own(self);
 }
 
 int
@@ -71,14 +69,14 @@ vt_tracer__profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         break;
     case PyTrace_C_CALL:
         /* A builtin function or bound builtin method is called. */
-        if ((t->flags & VT_F_IGNORE_C) || !PyCFunction_Check(arg) || is_own(arg))
+        if ((t->flags & VT_F_IGNORE_C) || !recorded_builtin(arg))
             break;
         vt_tracer__hook_c_call(t, th, arg, frame->f_frame);
         break;
     case PyTrace_C_RETURN:
     case PyTrace_C_EXCEPTION:
         /* The builtin returns or raises. */
-        if ((t->flags & VT_F_IGNORE_C) || !PyCFunction_Check(arg) || is_own(arg))
+        if ((t->flags & VT_F_IGNORE_C) || !recorded_builtin(arg))
             break;
         vt_tracer__hook_return(t, th, NULL);
         break;

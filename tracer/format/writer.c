@@ -100,33 +100,65 @@ puts_(struct vt_writer *w, const char *s)
     put(w, s, strlen(s));
 }
 
-/* Decimal digits of v, written two at a time from a table: the writer
- * formats two numbers per event, and this is most of its time. */
-static size_t
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930"
+    "31323334353637383940414243444546474849505152535455565758596061"
+    "62636465666768697071727374757677787980818283848586878889909192"
+    "93949596979899";
+
+/* Number of decimal digits of v (1 for 0): the bit length gives the digit
+ * count to within one, a table of powers of ten settles it. */
+static inline size_t
+digits_of(uint64_t v)
+{
+    static const uint64_t pow10[20] = {1ull,
+                                       10ull,
+                                       100ull,
+                                       1000ull,
+                                       10000ull,
+                                       100000ull,
+                                       1000000ull,
+                                       10000000ull,
+                                       100000000ull,
+                                       1000000000ull,
+                                       10000000000ull,
+                                       100000000000ull,
+                                       1000000000000ull,
+                                       10000000000000ull,
+                                       100000000000000ull,
+                                       1000000000000000ull,
+                                       10000000000000000ull,
+                                       100000000000000000ull,
+                                       1000000000000000000ull,
+                                       10000000000000000000ull};
+    uint64_t x = v | 1; /* 0 has one digit, as 1 */
+    unsigned bits = 64 - (unsigned)__builtin_clzll(x);
+    size_t t = (bits * 1233) >> 12; /* floor(bits * log10(2)): pow10[t] <= 2^bits */
+    return t + 1 - (x < pow10[t]);
+}
+
+/* Decimal digits of v, written two at a time from a table straight into
+ * dst, from the last digit back (its length known first): the writer
+ * formats two numbers per event, and this was most of its time when it
+ * went through a scratch buffer and a memcpy of unknown length. */
+static inline size_t
 format_u64(char *dst, uint64_t v)
 {
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
-                                   "31323334353637383940414243444546474849505152535455565758596061"
-                                   "62636465666768697071727374757677787980818283848586878889909192"
-                                   "93949596979899";
-    char tmp[24];
-    char *p = tmp + sizeof(tmp);
+    size_t n = digits_of(v);
+    char *p = dst + n;
     while (v >= 100) {
-        unsigned i = (unsigned)(v % 100) * 2;
+        size_t i = (size_t)(v % 100) * 2;
         v /= 100;
         p -= 2;
-        p[0] = pairs[i];
-        p[1] = pairs[i + 1];
+        p[0] = digit_pairs[i];
+        p[1] = digit_pairs[i + 1];
     }
     if (v >= 10) {
-        p -= 2;
-        p[0] = pairs[v * 2];
-        p[1] = pairs[v * 2 + 1];
+        p[-2] = digit_pairs[v * 2];
+        p[-1] = digit_pairs[v * 2 + 1];
     } else {
-        *--p = (char)('0' + v);
+        p[-1] = (char)('0' + v);
     }
-    size_t n = (size_t)(tmp + sizeof(tmp) - p);
-    memcpy(dst, p, n);
     return n;
 }
 
@@ -140,8 +172,9 @@ format_long(char *dst, long v)
     return format_u64(dst, (uint64_t)v);
 }
 
-size_t
-vt_writer_format_us(char *dst, int64_t ns)
+/* Microseconds with three decimals from nanoseconds: at most 26 bytes. */
+static inline size_t
+format_us(char *dst, int64_t ns)
 {
     size_t n = 0;
     uint64_t v;
@@ -152,12 +185,18 @@ vt_writer_format_us(char *dst, int64_t ns)
         v = (uint64_t)ns;
     }
     n += format_u64(dst + n, v / 1000);
-    uint64_t frac = v % 1000;
-    dst[n++] = '.';
-    dst[n++] = (char)('0' + frac / 100);
-    dst[n++] = (char)('0' + frac / 10 % 10);
-    dst[n++] = (char)('0' + frac % 10);
-    return n;
+    size_t frac = (size_t)(v % 1000);
+    dst[n] = '.';
+    dst[n + 1] = digit_pairs[frac / 10 * 2];
+    dst[n + 2] = digit_pairs[frac / 10 * 2 + 1];
+    dst[n + 3] = (char)('0' + frac % 10);
+    return n + 4;
+}
+
+size_t
+vt_writer_format_us(char *dst, int64_t ns)
+{
+    return format_us(dst, ns);
 }
 
 static void
@@ -214,35 +253,65 @@ separator(struct vt_writer *w)
         PUT_LIT(w, ",\n");
 }
 
+/* The most an event's fixed text takes besides its name and args: separator,
+ * pid/tid prefix, two numbers of at most 26 bytes, the literals and a caller
+ * line. An event that fits this plus its name is formatted in place in the
+ * buffer. */
+#define FEE_FIXED_MAX 256
+
+/* Copies a string literal to dst; its length, for the caller to advance. */
+#define COPY_LIT(dst, lit) (memcpy(dst, lit, sizeof(lit) - 1), sizeof(lit) - 1)
+
 void
 vt_writer_fee(struct vt_writer *w, long pid, long tid, int64_t ts_ns, int64_t dur_ns,
               const char *name_json, size_t name_len, const char *args_json, int caller_line)
 {
-    char line[160];
-    size_t n = 0;
-#define ADD(lit) (memcpy(line + n, lit, sizeof(lit) - 1), n += sizeof(lit) - 1)
-    separator(w);
     if (w->prefix_len == 0 || w->prefix_pid != pid || w->prefix_tid != tid) {
-        ADD("{\"pid\":");
-        n += format_long(line + n, pid);
-        ADD(",\"tid\":");
-        n += format_long(line + n, tid);
-        ADD(",\"ts\":");
-        memcpy(w->prefix, line, n);
+        size_t n = COPY_LIT(w->prefix, "{\"pid\":");
+        n += format_long(w->prefix + n, pid);
+        n += COPY_LIT(w->prefix + n, ",\"tid\":");
+        n += format_long(w->prefix + n, tid);
+        n += COPY_LIT(w->prefix + n, ",\"ts\":");
         w->prefix_len = n;
         w->prefix_pid = pid;
         w->prefix_tid = tid;
-    } else {
-        memcpy(line, w->prefix, w->prefix_len);
-        n = w->prefix_len;
     }
-    n += vt_writer_format_us(line + n, ts_ns);
-    ADD(",\"ph\":\"X\",\"cat\":\"fee\",\"dur\":");
-    n += vt_writer_format_us(line + n, dur_ns);
-    ADD(",\"name\":");
-#undef ADD
-    put(w, line, n);
-    put(w, name_json, name_len);
+    if (name_len > OUT_BUF_SIZE - FEE_FIXED_MAX) {
+        /* A name longer than the buffer (not seen in practice): in pieces. */
+        char line[FEE_FIXED_MAX];
+        size_t n = w->prefix_len;
+        separator(w);
+        memcpy(line, w->prefix, n);
+        n += format_us(line + n, ts_ns);
+        n += COPY_LIT(line + n, ",\"ph\":\"X\",\"cat\":\"fee\",\"dur\":");
+        n += format_us(line + n, dur_ns);
+        n += COPY_LIT(line + n, ",\"name\":");
+        put(w, line, n);
+        put(w, name_json, name_len);
+    } else {
+        if (w->len + FEE_FIXED_MAX + name_len > OUT_BUF_SIZE)
+            flush(w);
+        char *p = w->buf + w->len;
+        if (w->count++ > 0) {
+            p += COPY_LIT(p, ",\n");
+        }
+        /* The whole prefix array: a fixed-size copy is a few moves, and the
+         * space is there (FEE_FIXED_MAX). */
+        memcpy(p, w->prefix, sizeof(w->prefix));
+        p += w->prefix_len;
+        p += format_us(p, ts_ns);
+        p += COPY_LIT(p, ",\"ph\":\"X\",\"cat\":\"fee\",\"dur\":");
+        p += format_us(p, dur_ns);
+        p += COPY_LIT(p, ",\"name\":");
+        memcpy(p, name_json, name_len);
+        p += name_len;
+        if (caller_line >= 0) {
+            p += COPY_LIT(p, ",\"caller_lineno\":");
+            p += format_long(p, caller_line);
+            caller_line = -1;
+        }
+        w->len = (size_t)(p - w->buf);
+    }
     if (caller_line >= 0) {
         char num[32];
         PUT_LIT(w, ",\"caller_lineno\":");

@@ -123,6 +123,17 @@ START_TEST(test_writer_format_us)
     n = vt_writer_format_us(buf, INT64_MAX);
     buf[n] = '\0';
     ck_assert_str_eq(buf, "9223372036854775.807");
+    /* Every digit count, at both ends (the digit count is computed first). */
+    for (int64_t p = 1; p <= INT64_MAX / 10; p *= 10) {
+        for (int64_t v = p - 1; v <= p; v++) {
+            char want[40];
+            snprintf(want, sizeof(want), "%lld.%03lld", (long long)(v / 1000),
+                     (long long)(v % 1000));
+            n = vt_writer_format_us(buf, v);
+            buf[n] = '\0';
+            ck_assert_str_eq(buf, want);
+        }
+    }
 }
 END_TEST
 
