@@ -161,6 +161,16 @@ enum vt_err vt_shm_write_trace(const struct vt_shm_view *v, const char *path,
                                const struct vt_shm_end *end, struct vt_shm_stats *stats,
                                int *errnum);
 
+/* --snapshot: finds the shared area of process pid (a memfd named
+ * VT_SHM_MEMFD_NAME among its open files) and writes its trace to path as
+ * vt_shm_write_trace does, the calls still open ending now. The process is
+ * not stopped or signalled: the area is read as it is being written.
+ * Returns VT_OK; VT_ERR_GONE (no such process), VT_ERR_NOFILE (not traced
+ * crash-safe), VT_ERR_IO (not allowed to read it), VT_ERR_FORMAT, or the
+ * writer's error; one line in msg. */
+enum vt_err vt_shm_snapshot(long pid, const char *path, struct vt_shm_stats *stats, char *msg,
+                            size_t msglen);
+
 /* "SIGSEGV" for SIGSEGV, ...; "signal N" in buf otherwise. Can't fail. */
 const char *vt_shm_signal_name(int sig, char *buf, size_t len);
 

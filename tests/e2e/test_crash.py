@@ -286,3 +286,65 @@ def test_pool_worker_segfault(tmp_path):
     assert sum(1 for e in events(data, "X")
                if e["pid"] == child and e["name"].startswith("f (")) == 50
     assert time.monotonic() - t0 < 60
+
+
+def test_snapshot_while_running(tmp_path):
+    """--snapshot PID writes the newest events of a running program from its
+    shared area; the program goes on, and its own save at the end is whole."""
+    script = tmp_path / "busy.py"
+    script.write_text(textwrap.dedent("""
+        import os, sys, time
+        def f(n):
+            return n
+        def loop():
+            for i in range(200):
+                f(i)
+            print(os.getpid(), flush=True)
+            sys.stdin.readline()  # until the test has its snapshot
+            for i in range(10):
+                f(i)
+        loop()
+    """))
+    out = tmp_path / "result.json"
+    snap = tmp_path / "snap.json"
+    p = subprocess.Popen([BIN, "-o", str(out), str(script)], cwd=tmp_path, env=env(),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        pid = int(p.stdout.readline())
+        s = subprocess.run([BIN, "--snapshot", str(pid), "-o", str(snap)], capture_output=True,
+                           text=True, timeout=60, env=env())
+        assert s.returncode == 0, s.stderr
+        assert "Total Entries" in s.stdout
+        assert p.poll() is None  # still running
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0
+    data = load(str(snap))
+    assert "snapshot" in data["viztracer_metadata"] and "crash" not in data["viztracer_metadata"]
+    xs = events(data, "X")
+    assert sum(1 for e in xs if e["name"].startswith("f (")) == 200
+    # the calls open at the snapshot are in it, unmarked
+    assert any(e["name"].startswith("loop (") for e in xs)
+    assert not any("args" in e for e in xs)
+    full = load(str(out))
+    assert sum(1 for e in events(full, "X") if e["name"].startswith("f (")) == 210
+
+
+def test_snapshot_errors(tmp_path):
+    s = subprocess.run([BIN, "--snapshot", str(os.getpid()), "-o", str(tmp_path / "x.json")],
+                       capture_output=True, text=True, timeout=60)
+    assert s.returncode == 1
+    assert s.stderr.strip() == "viztracer: process %d is not traced by viztracer (no shared area)" % os.getpid()
+    s = subprocess.run([BIN, "--snapshot", "999999999", "-o", str(tmp_path / "x.json")],
+                       capture_output=True, text=True, timeout=60)
+    assert s.returncode == 1 and s.stderr.strip() == "viztracer: no process 999999999"
+    s = subprocess.run([BIN, "--snapshot", "1", "-o", str(tmp_path / "x.html")],
+                       capture_output=True, text=True, timeout=60)
+    assert s.returncode == 1 and "writes .json or .json.gz" in s.stderr
+    assert not (tmp_path / "x.json").exists()
