@@ -231,8 +231,13 @@ write_crash(int fd, int sig, int64_t end_ticks, int64_t sig_tid, const char *how
     if (err == VT_OK) {
         if (marker ? marker[0] : v.hdr.marker[0])
             unlink(marker ? marker : v.hdr.marker);
-        vt_log_error("viztracer: the program %s; its trace up to then (%llu events) is in %s", how,
-                     (unsigned long long)stats.events, output);
+        if (v.hdr.marker[0]) /* a child: the parent merges its part */
+            vt_log_error("viztracer: child process %lld %s; its trace up to then (%llu events) "
+                         "goes into the parent's output",
+                         (long long)v.hdr.pid, how, (unsigned long long)stats.events);
+        else
+            vt_log_error("viztracer: the program %s; its trace up to then (%llu events) is in %s",
+                         how, (unsigned long long)stats.events, output);
     } else {
         vt_log_error("viztracer: the program %s; its trace could not be written to %s: %s", how,
                      output[0] ? output : "(no path)",
