@@ -38,6 +38,7 @@ struct vt_crash vt_tracer__crash;
 #define ROUND(x) (((x) + PAGE - 1) & ~(size_t)(PAGE - 1))
 #define HDR_SIZE ROUND(sizeof(struct vt_shm_header))
 #define NAMES_CAP ((size_t)64 << 20)
+#define EXTRAS_CAP ((size_t)256 << 20) /* sparse: written only by the fatal-signal handler */
 
 /* ---- chunks ------------------------------------------------------------ */
 
@@ -540,6 +541,181 @@ vt_tracer__crash_name_rest(void)
     }
 }
 
+/* ---- extras in the fatal handler ---------------------------------------- */
+
+/* A bounded output buffer; full is sticky. */
+struct rj {
+    char *buf;
+    size_t cap, len;
+    int full;
+};
+
+static void
+rj_put(struct rj *o, const char *s, size_t n)
+{
+    if (o->full || n > o->cap - o->len) {
+        o->full = 1;
+        return;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+/* A str as a JSON string, read from the object as raw_utf8() does. */
+static void
+rj_str(struct rj *o, PyObject *s)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (!PyUnicode_IS_READY(s)) {
+        rj_put(o, "null", 4);
+        return;
+    }
+#endif
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    rj_put(o, "\"", 1);
+    for (Py_ssize_t i = 0; i < n && !o->full; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        char u[8];
+        size_t k = 0;
+        if (c == '"' || c == '\\') {
+            u[k++] = '\\';
+            u[k++] = (char)c;
+        } else if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            memcpy(u, "\\u00", 4);
+            u[4] = hex[c >> 4];
+            u[5] = hex[c & 15];
+            k = 6;
+        } else if (c < 0x80) {
+            u[k++] = (char)c;
+        } else if (c < 0x800) {
+            u[k++] = (char)(0xC0 | (c >> 6));
+            u[k++] = (char)(0x80 | (c & 0x3F));
+        } else if (c >= 0xD800 && c <= 0xDFFF) {
+            u[k++] = '?';
+        } else if (c < 0x10000) {
+            u[k++] = (char)(0xE0 | (c >> 12));
+            u[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            u[k++] = (char)(0x80 | (c & 0x3F));
+        } else {
+            u[k++] = (char)(0xF0 | (c >> 18));
+            u[k++] = (char)(0x80 | ((c >> 12) & 0x3F));
+            u[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            u[k++] = (char)(0x80 | (c & 0x3F));
+        }
+        rj_put(o, u, k);
+    }
+    rj_put(o, "\"", 1);
+}
+
+/* A value as JSON: dicts (str keys), lists, tuples, str, int, float,
+ * bool, None; anything else (which the dump would repr) is null. */
+static void
+rj_value(struct rj *o, PyObject *v, int depth)
+{
+    if (v == NULL || depth > 16 || v == Py_None) {
+        rj_put(o, "null", 4);
+    } else if (v == Py_True) {
+        rj_put(o, "true", 4);
+    } else if (v == Py_False) {
+        rj_put(o, "false", 5);
+    } else if (PyUnicode_Check(v)) {
+        rj_str(o, v);
+    } else if (PyLong_Check(v)) {
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        char num[32];
+        int n = overflow ? 0 : snprintf(num, sizeof(num), "%lld", x);
+        if (n > 0)
+            rj_put(o, num, (size_t)n);
+        else
+            rj_put(o, "null", 4);
+    } else if (PyFloat_Check(v)) {
+        double d = PyFloat_AS_DOUBLE(v);
+        char num[40];
+        int n = d - d == 0 ? snprintf(num, sizeof(num), "%.17g", d) : 0; /* finite only */
+        if (n > 0)
+            rj_put(o, num, (size_t)n);
+        else
+            rj_put(o, "null", 4);
+    } else if (PyDict_Check(v)) {
+        PyObject *k, *x;
+        Py_ssize_t pos = 0;
+        int first = 1;
+        rj_put(o, "{", 1);
+        while (!o->full && PyDict_Next(v, &pos, &k, &x)) {
+            if (!PyUnicode_Check(k))
+                continue;
+            if (!first)
+                rj_put(o, ",", 1);
+            first = 0;
+            rj_str(o, k);
+            rj_put(o, ":", 1);
+            rj_value(o, x, depth + 1);
+        }
+        rj_put(o, "}", 1);
+    } else if (PyList_Check(v) || PyTuple_Check(v)) {
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+        rj_put(o, "[", 1);
+        for (Py_ssize_t i = 0; i < n && !o->full; i++) {
+            if (i)
+                rj_put(o, ",", 1);
+            rj_value(o, PySequence_Fast_GET_ITEM(v, i), depth + 1);
+        }
+        rj_put(o, "]", 1);
+    } else {
+        rj_put(o, "null", 4);
+    }
+}
+
+/* Appends the JSON of dict d to the extras log. */
+static void
+render_extra(PyObject *d)
+{
+    static char text[1 << 20]; /* the handler runs once */
+    struct vt_shm_header *h = vt_tracer__crash.hdr;
+    if (d == NULL || !PyDict_Check(d))
+        return;
+    struct rj o = {.buf = text, .cap = sizeof(text)};
+    rj_value(&o, d, 0);
+    if (o.full)
+        return;
+    size_t total = (sizeof(struct vt_shm_extra) + o.len + 7) & ~(size_t)7;
+    uint64_t used = h->extras_used;
+    if (total > h->extras_cap - used)
+        return;
+    unsigned char *p = (unsigned char *)h + h->extras_off + used;
+    struct vt_shm_extra rec = {.key = (uint64_t)(uintptr_t)d, .len = (uint32_t)o.len};
+    memcpy(p, &rec, sizeof(rec));
+    memcpy(p + sizeof(rec), text, o.len);
+    __atomic_store_n(&h->extras_used, used + total, __ATOMIC_RELEASE);
+}
+
+void
+vt_tracer__crash_render_extras(void)
+{
+    struct vt_crash *g = &vt_tracer__crash;
+    if (g->hdr == NULL)
+        return;
+    for (int i = 0; i < VT_SHM_MAX_THREADS; i++) {
+        struct vt_thread *th = g->chunk[i];
+        if (th == NULL)
+            continue;
+        uint64_t n = vt_ring_len(&th->ring);
+        for (uint64_t k = 0; k < n; k++) {
+            const struct vt_event *e = vt_ring_at(&th->ring, k);
+            if (vt_event_kind(e) != VT_EVENT_C)
+                render_extra((PyObject *)e->extra);
+        }
+        uint32_t depth = th->depth <= VT_STACK_MAX ? th->depth : VT_STACK_MAX;
+        for (uint32_t d = 0; d < depth; d++)
+            if ((th->stack[d].what & VT_EVENT_KIND_MASK) == VT_EVENT_PY)
+                render_extra(th->stack[d].args);
+    }
+}
+
 /* ---- state -------------------------------------------------------------- */
 
 void
@@ -576,7 +752,7 @@ area_create(void)
     int fd = memfd_create(VT_SHM_MEMFD_NAME, MFD_CLOEXEC);
     if (fd < 0)
         return -1;
-    size_t len = HDR_SIZE + NAMES_CAP;
+    size_t len = HDR_SIZE + NAMES_CAP + EXTRAS_CAP;
     if (ftruncate(fd, (off_t)len) < 0) {
         close(fd);
         return -1;
@@ -595,6 +771,8 @@ area_create(void)
     h->size = len;
     h->names_off = HDR_SIZE;
     h->names_cap = NAMES_CAP;
+    h->extras_off = HDR_SIZE + NAMES_CAP;
+    h->extras_cap = EXTRAS_CAP;
     struct vt_shm_layout *l = &h->layout;
     l->thread_size = sizeof(struct vt_thread);
     l->th_depth = offsetof(struct vt_thread, depth);

@@ -166,6 +166,91 @@ names_insert(struct vt_shm_view *v, const struct vt_shm_name_ref *ref, size_t *n
     (*n)++;
 }
 
+static void
+extras_insert(struct vt_shm_view *v, const struct vt_shm_extra_ref *ref, size_t *n)
+{
+    if ((*n + 1) * 2 > v->extras_cap) {
+        size_t cap = v->extras_cap ? v->extras_cap * 2 : 256;
+        struct vt_shm_extra_ref *tab = vt_xcalloc(cap, sizeof(*tab));
+        for (size_t i = 0; i < v->extras_cap; i++) {
+            if (v->extras[i].key == 0)
+                continue;
+            size_t j = hash(v->extras[i].key, 0) & (cap - 1);
+            while (tab[j].key != 0)
+                j = (j + 1) & (cap - 1);
+            tab[j] = v->extras[i];
+        }
+        free(v->extras);
+        v->extras = tab;
+        v->extras_cap = cap;
+    }
+    size_t j = hash(ref->key, 0) & (v->extras_cap - 1);
+    while (v->extras[j].key != 0) {
+        if (v->extras[j].key == ref->key)
+            return;
+        j = (j + 1) & (v->extras_cap - 1);
+    }
+    v->extras[j] = *ref;
+    (*n)++;
+}
+
+/* 1 when text[0..len) is one JSON object and nothing else. */
+static int
+json_object(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    if (len == 0 || *p != '{' || vt_jscan_value(&p, end) != 0)
+        return 0;
+    vt_jscan_ws(&p, end);
+    return p == end;
+}
+
+/* The extras log: records up to the first one that does not fit; the
+ * text of each is checked, as the handler wrote it from memory a crash
+ * may have corrupted. */
+static void
+index_extras(struct vt_shm_view *v)
+{
+    const struct vt_shm_header *h = &v->hdr;
+    uint64_t used = load64(v->base + offsetof(struct vt_shm_header, extras_used));
+    if (used > h->extras_cap)
+        used = h->extras_cap;
+    if (!fits(h->extras_off, used, v->len))
+        return;
+    const unsigned char *p = v->base + h->extras_off;
+    uint64_t at = 0;
+    size_t n = 0;
+    while (used - at >= sizeof(struct vt_shm_extra)) {
+        struct vt_shm_extra rec;
+        memcpy(&rec, p + at, sizeof(rec));
+        if (rec.len > used - at - sizeof(rec))
+            break;
+        const char *text = (const char *)p + at + sizeof(rec);
+        if (rec.key != 0 && json_object(text, rec.len)) {
+            struct vt_shm_extra_ref ref = {.key = rec.key, .json = text, .len = rec.len};
+            extras_insert(v, &ref, &n);
+        }
+        uint64_t total = (sizeof(rec) + (uint64_t)rec.len + 7) & ~(uint64_t)7;
+        if (total > used - at)
+            break;
+        at += total;
+    }
+}
+
+const struct vt_shm_extra_ref *
+vt_shm_view_extra(const struct vt_shm_view *v, uint64_t key)
+{
+    if (v->extras_cap == 0 || key == 0)
+        return NULL;
+    size_t j = hash(key, 0) & (v->extras_cap - 1);
+    while (v->extras[j].key != 0) {
+        if (v->extras[j].key == key)
+            return &v->extras[j];
+        j = (j + 1) & (v->extras_cap - 1);
+    }
+    return NULL;
+}
+
 enum vt_err
 vt_shm_view_init(struct vt_shm_view *v, const void *base, size_t len, char *msg, size_t msglen)
 {
@@ -224,6 +309,7 @@ vt_shm_view_init(struct vt_shm_view *v, const void *base, size_t len, char *msg,
             break;
         at += total;
     }
+    index_extras(v);
     return VT_OK;
 }
 
@@ -235,6 +321,9 @@ vt_shm_view_fini(struct vt_shm_view *v)
     free(v->names);
     v->names = NULL;
     v->names_cap = 0;
+    free(v->extras);
+    v->extras = NULL;
+    v->extras_cap = 0;
 }
 
 const struct vt_shm_name_ref *
@@ -390,6 +479,59 @@ copy_ring(const struct thread_view *tv, const struct vt_shm_layout *l, uint64_t 
     return out;
 }
 
+/* An owned NUL-terminated copy of the JSON text of the dict at key, with
+ * "signal": sig added when sig is given; NULL when the area lacks it and
+ * there is no signal. */
+static char *
+args_of(struct writing *wr, uint64_t key, const char *sig)
+{
+    const struct vt_shm_extra_ref *x = key ? vt_shm_view_extra(wr->v, key) : NULL;
+    if (x == NULL && key)
+        wr->st->lost_args++;
+    if (x == NULL && sig == NULL)
+        return NULL;
+    cJSON *obj = x ? cJSON_ParseWithLength(x->json, x->len) : cJSON_CreateObject();
+    if (!cJSON_IsObject(obj)) {
+        cJSON_Delete(obj);
+        obj = cJSON_CreateObject();
+    }
+    if (sig)
+        cJSON_AddStringToObject(obj, "signal", sig);
+    char *s = cJSON_PrintUnformatted(obj);
+    cJSON_Delete(obj);
+    char *mine = s ? vt_xstrdup(s) : NULL;
+    cJSON_free(s);
+    return mine;
+}
+
+/* A custom event (instant, counter, object, raw) as dump.c writes it. */
+static void
+write_custom(struct writing *wr, const struct vt_event *ev, long tid)
+{
+    const struct vt_shm_extra_ref *x = vt_shm_view_extra(wr->v, (uint64_t)(uintptr_t)ev->extra);
+    cJSON *obj = x ? cJSON_ParseWithLength(x->json, x->len) : NULL;
+    if (!cJSON_IsObject(obj)) {
+        cJSON_Delete(obj);
+        wr->st->lost_custom++;
+        return;
+    }
+    if (!cJSON_HasObjectItem(obj, "pid"))
+        cJSON_AddNumberToObject(obj, "pid", (double)wr->pid);
+    if (!cJSON_HasObjectItem(obj, "tid"))
+        cJSON_AddNumberToObject(obj, "tid", (double)tid);
+    if (vt_event_kind(ev) == VT_EVENT_CUSTOM && !cJSON_HasObjectItem(obj, "ts")) {
+        char ts[40];
+        size_t n = vt_writer_format_us(ts, vt_clock_to_ns(&wr->conv, ev->start));
+        ts[n] = '\0';
+        cJSON_AddRawToObject(obj, "ts", ts);
+    }
+    char *s = cJSON_PrintUnformatted(obj);
+    if (s)
+        vt_writer_event(wr->w, s, strlen(s));
+    cJSON_free(s);
+    cJSON_Delete(obj);
+}
+
 static void
 write_thread(struct writing *wr, const struct vt_shm_thread *e, const struct vt_shm_end *end)
 {
@@ -416,21 +558,21 @@ write_thread(struct writing *wr, const struct vt_shm_thread *e, const struct vt_
     for (uint64_t i = 0; i < n; i++) {
         const struct vt_event *ev = &evs[i];
         enum vt_event_kind kind = vt_event_kind(ev);
-        if (kind == VT_EVENT_CUSTOM || kind == VT_EVENT_RAW) {
-            wr->st->lost_custom++;
-            continue;
-        }
+        long tid = ev->task ? (long)ev->task : (long)tv.tid;
         if (ev->start < wr->lo || ev->end < ev->start || ev->end > wr->hi)
             continue; /* torn, or not of this run */
+        if (kind == VT_EVENT_CUSTOM || kind == VT_EVENT_RAW) {
+            write_custom(wr, ev, tid);
+            continue;
+        }
         uint64_t owner = kind == VT_EVENT_C ? (uint64_t)(uintptr_t)ev->extra : 0;
-        if (kind == VT_EVENT_PY && ev->extra)
-            wr->st->lost_args++;
+        char *args = kind == VT_EVENT_PY ? args_of(wr, (uint64_t)(uintptr_t)ev->extra, NULL) : NULL;
         size_t len;
         const char *name = event_name(wr, ev->what, owner, buf, sizeof(buf), &len);
-        long tid = ev->task ? (long)ev->task : (long)tv.tid;
         vt_writer_fee(wr->w, wr->pid, tid, vt_clock_to_ns(&wr->conv, ev->start),
-                      vt_clock_span_ns(&wr->conv, ev->end - ev->start), name, len, NULL,
+                      vt_clock_span_ns(&wr->conv, ev->end - ev->start), name, len, args,
                       ev->caller_line >= 0 ? ev->caller_line : -1);
+        free(args);
     }
     free(evs);
     /* the calls still open end now, the innermost marked with the signal */
@@ -449,22 +591,19 @@ write_thread(struct writing *wr, const struct vt_shm_thread *e, const struct vt_
         if (what == 0 || start < wr->lo || start > end->end_ticks)
             continue;
         uint64_t owner = (what & VT_EVENT_KIND_MASK) == VT_EVENT_C ? load64(fr + l->fr_extra) : 0;
-        if ((what & VT_EVENT_KIND_MASK) == VT_EVENT_PY && load64(fr + l->fr_args) != 0)
-            wr->st->lost_args++;
         size_t len;
         const char *name = event_name(wr, what, owner, buf, sizeof(buf), &len);
-        char args[96];
-        const char *a = NULL;
-        if ((int64_t)d == last && end->signal &&
-            (end->signal_tid == 0 || end->signal_tid == tv.tid)) {
-            snprintf(args, sizeof(args), "{\"signal\":\"%s\"}",
-                     vt_shm_signal_name(end->signal, sigbuf, sizeof(sigbuf)));
-            a = args;
-        }
+        const char *sig =
+            (int64_t)d == last && end->signal && (end->signal_tid == 0 || end->signal_tid == tv.tid)
+                ? vt_shm_signal_name(end->signal, sigbuf, sizeof(sigbuf))
+                : NULL;
+        char *a = args_of(
+            wr, (what & VT_EVENT_KIND_MASK) == VT_EVENT_PY ? load64(fr + l->fr_args) : 0, sig);
         int32_t cl = (int32_t)load32(fr + l->fr_caller_line);
         vt_writer_fee(wr->w, wr->pid, (long)tv.tid, vt_clock_to_ns(&wr->conv, start),
                       vt_clock_span_ns(&wr->conv, end->end_ticks - start), name, len, a,
                       cl >= 0 ? cl : -1);
+        free(a);
         wr->st->open_calls++;
     }
 }

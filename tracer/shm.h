@@ -77,6 +77,15 @@ struct vt_shm_name {
     uint32_t pad;      /* 0 */
 };
 
+/* One record of the extras log: the JSON text of the Python dict at key
+ * (an event's args or custom event), rendered by the fatal-signal handler,
+ * followed by len bytes of text, the whole padded to 8 bytes. */
+struct vt_shm_extra {
+    uint64_t key; /* the dict's address, as the event's extra holds it */
+    uint32_t len; /* bytes of JSON text (an object) */
+    uint32_t pad; /* 0 */
+};
+
 struct vt_shm_header {
     uint64_t magic;                     /* VT_SHM_MAGIC */
     uint32_t version;                   /* VT_SHM_VERSION */
@@ -91,6 +100,9 @@ struct vt_shm_header {
     uint64_t names_off;                 /* offset of the name log */
     uint64_t names_cap;                 /* its bytes */
     uint64_t names_used;                /* bytes of whole records (published last) */
+    uint64_t extras_off;                /* offset of the extras log (struct vt_shm_extra) */
+    uint64_t extras_cap;                /* its bytes */
+    uint64_t extras_used;               /* bytes of whole records (published last) */
     uint32_t nthreads;                  /* entries of threads[] ever used */
     uint32_t unnamed_lost;              /* names that did not fit in the log */
     struct vt_shm_layout layout;        /* see above */
@@ -113,14 +125,22 @@ struct vt_shm_name_ref {
     size_t json_len;      /* strlen(json) */
 };
 
+struct vt_shm_extra_ref {
+    uint64_t key;     /* the dict's address */
+    const char *json; /* borrowed from the area: a JSON object, checked */
+    uint32_t len;     /* bytes */
+};
+
 /* A checked view of an area. Everything borrowed points into the mapping,
  * which must outlive the view. */
 struct vt_shm_view {
-    const unsigned char *base;     /* borrowed: the mapping */
-    size_t len;                    /* its bytes */
-    struct vt_shm_header hdr;      /* a copy, taken once (the process may still write) */
-    struct vt_shm_name_ref *names; /* owned: open-addressing table, cap slots (what 0 = empty) */
-    size_t names_cap;              /* a power of two */
+    const unsigned char *base;       /* borrowed: the mapping */
+    size_t len;                      /* its bytes */
+    struct vt_shm_header hdr;        /* a copy, taken once (the process may still write) */
+    struct vt_shm_name_ref *names;   /* owned: open-addressing table, cap slots (what 0 = empty) */
+    size_t names_cap;                /* a power of two */
+    struct vt_shm_extra_ref *extras; /* owned: open-addressing table (key 0 = empty) */
+    size_t extras_cap;               /* a power of two, or 0 */
 };
 
 /* Checks the header of base[0..len) and indexes its names. Returns VT_OK,
@@ -134,6 +154,9 @@ void vt_shm_view_fini(struct vt_shm_view *v);
 /* The name of (what, owner), or NULL when the log does not have it. */
 const struct vt_shm_name_ref *vt_shm_view_name(const struct vt_shm_view *v, uint64_t what,
                                                uint64_t owner);
+
+/* The JSON text of the dict at key, or NULL. */
+const struct vt_shm_extra_ref *vt_shm_view_extra(const struct vt_shm_view *v, uint64_t key);
 
 /* How the trace of an area ends. */
 struct vt_shm_end {

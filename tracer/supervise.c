@@ -76,6 +76,7 @@ on_fatal(int sig, siginfo_t *si, void *uc)
         h->crash_tid = (int64_t)syscall(SYS_gettid);
         __atomic_store_n(&h->crash_signal, (uint32_t)sig, __ATOMIC_RELEASE);
         vt_tracer__crash_name_rest();
+        vt_tracer__crash_render_extras();
         if (write(s.wake_w, "S", 1) == 1) {
             struct pollfd p = {.fd = s.ack_r, .events = POLLIN};
             int64_t until = vt_clock_mono_ns() + (int64_t)HANDLER_WAIT_MS * 1000000;

@@ -349,3 +349,41 @@ def test_snapshot_errors(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert s.returncode == 1 and "writes .json or .json.gz" in s.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_args_and_custom_events_kept(tmp_path):
+    """The handler renders what only the living process can read (argument
+    and return value reprs, custom events) into the shared area."""
+    proc, ref, out = run_both(tmp_path, """
+        try:
+            from viztracer import get_tracer
+        except ImportError:  # python3, for the exit status
+            get_tracer = None
+        def g(a, s):
+            return a
+        def crash():
+            for i in range(3):
+                g(i, 'q"uote\\n')
+            if get_tracer:
+                get_tracer().log_instant("hello", args={"k": [1, 2.5, None, True, "x"]})
+                get_tracer().log_var("v", 7)
+            work()
+            os.abort()
+        crash()
+    """, args=["--log_func_args", "--log_func_retval"])
+    data = check_crash(proc, ref, out, signal.SIGABRT)
+    crash = data["viztracer_metadata"]["crash"]
+    assert crash["lost_args"] == 0 and crash["lost_custom_events"] == 0, crash
+    gs = [e for e in events(data, "X") if e["name"].startswith("g (")]
+    assert [e["args"] for e in gs] == [
+        {"func_args": {"a": repr(i), "s": repr('q"uote\n')}, "return_value": repr(i)}
+        for i in range(3)]
+    hello = [e for e in events(data) if e["name"] == "hello"]
+    assert len(hello) == 1 and hello[0]["args"] == {"k": [1, 2.5, None, True, "x"]}
+    assert hello[0]["ph"] == "i" and "ts" in hello[0]
+    (c,) = [e for e in events(data) if e["name"] == "v"]
+    assert c["ph"] == "C" and c["args"] == {"value": 7}
+    (outer,) = [e for e in events(data, "X") if e["name"].startswith("crash (")]
+    assert outer["args"] == {"func_args": {}}
+    abort = marked(data, "SIGABRT")[0]
+    assert abort["args"] == {"signal": "SIGABRT"}

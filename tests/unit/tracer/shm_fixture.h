@@ -19,7 +19,12 @@
 #define FIX_STACK (FIX_THREAD + 64)
 #define FIX_SLOTS (FIX_THREAD + 512)
 #define FIX_CAP 8
-#define FIX_LEN (FIX_HDR + 8192)
+#define FIX_EXTRAS (FIX_HDR + 8192)
+#define FIX_LEN (FIX_HDR + 12288)
+#define FIX_ARGS 0x5000u /* the args dict of the first f */
+#define FIX_ARGS_JSON "{\"func_args\":{\"n\":\"1\"}}"
+#define FIX_INSTANT 0x6000u /* an instant event's dict */
+#define FIX_INSTANT_JSON "{\"ph\":\"i\",\"name\":\"hello\",\"s\":\"t\"}"
 
 /* the made-up tagged pointers */
 #define FIX_F 0x1000u                     /* f (a.py:3) */
@@ -70,6 +75,18 @@ fix_build(unsigned char *buf, const struct vt_clock_anchor *start)
     at += fix_name(buf + FIX_NAMES + at, FIX_G, 0, 7, "g", "a.py");
     at += fix_name(buf + FIX_NAMES + at, FIX_LEN_C, FIX_OWNER, 0, "builtins.len", NULL);
     h->names_used = at;
+    h->extras_off = FIX_EXTRAS;
+    h->extras_cap = 4096;
+    at = 0;
+    const char *texts[2] = {FIX_ARGS_JSON, FIX_INSTANT_JSON};
+    const uint64_t keys[2] = {FIX_ARGS, FIX_INSTANT};
+    for (int i = 0; i < 2; i++) {
+        struct vt_shm_extra x = {.key = keys[i], .len = (uint32_t)strlen(texts[i])};
+        memcpy(buf + FIX_EXTRAS + at, &x, sizeof(x));
+        memcpy(buf + FIX_EXTRAS + at + sizeof(x), texts[i], x.len);
+        at += (sizeof(x) + x.len + 7) & ~(size_t)7;
+    }
+    h->extras_used = at;
     h->nthreads = 1;
     h->layout = (struct vt_shm_layout){.thread_size = 64,
                                        .th_depth = 0,
@@ -93,15 +110,24 @@ fix_build(unsigned char *buf, const struct vt_clock_anchor *start)
     /* three finished events: f, len, f */
     struct vt_event *ev = (struct vt_event *)(void *)(buf + FIX_SLOTS);
     int64_t t0 = start->ticks;
-    ev[0] = (struct vt_event){.start = t0 + 10, .end = t0 + 20, .what = FIX_F, .caller_line = -1};
+    ev[0] = (struct vt_event){.start = t0 + 10,
+                              .end = t0 + 20,
+                              .what = FIX_F,
+                              .extra = (void *)(uintptr_t)FIX_ARGS,
+                              .caller_line = -1};
     ev[1] = (struct vt_event){.start = t0 + 30,
                               .end = t0 + 40,
                               .what = FIX_LEN_C,
                               .extra = (void *)(uintptr_t)FIX_OWNER,
                               .caller_line = -1};
     ev[2] = (struct vt_event){.start = t0 + 50, .end = t0 + 60, .what = FIX_F, .caller_line = -1};
-    fix_put64(buf + FIX_THREAD + 8, 3);  /* pos */
-    fix_put64(buf + FIX_THREAD + 16, 3); /* written */
+    ev[3] = (struct vt_event){.start = t0 + 65,
+                              .end = t0 + 65,
+                              .what = VT_EVENT_CUSTOM,
+                              .extra = (void *)(uintptr_t)FIX_INSTANT,
+                              .caller_line = -1};
+    fix_put64(buf + FIX_THREAD + 8, 4);  /* pos */
+    fix_put64(buf + FIX_THREAD + 16, 4); /* written */
     /* two open calls: g, then f inside it */
     uint32_t depth = 2;
     memcpy(buf + FIX_THREAD, &depth, sizeof(depth));

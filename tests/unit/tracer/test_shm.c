@@ -95,6 +95,22 @@ START_TEST(test_shm_trace)
     ck_assert_int_eq(count_named(doc, "g (a.py:7)"), 1);
     ck_assert_uint_eq(st.open_calls, 2);
     ck_assert_uint_eq(st.unnamed, 0);
+    ck_assert_uint_eq(st.lost_args, 0);
+    ck_assert_uint_eq(st.lost_custom, 0);
+    ck_assert_int_eq(count_named(doc, "hello"), 1); /* the instant event, from its JSON */
+    int with_args = 0;
+    cJSON *ev;
+    cJSON_ArrayForEach(ev, cJSON_GetObjectItem(doc, "traceEvents"))
+    {
+        cJSON *n = cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "args"), "func_args"), "n");
+        with_args += cJSON_IsString(n) && strcmp(n->valuestring, "1") == 0;
+        if (strcmp(cJSON_GetObjectItem(ev, "name")->valuestring, "hello") == 0) {
+            ck_assert_int_eq(cJSON_GetObjectItem(ev, "pid")->valueint, 4242);
+            ck_assert(cJSON_HasObjectItem(ev, "ts"));
+        }
+    }
+    ck_assert_int_eq(with_args, 1);
     /* the innermost open call, f, carries the signal */
     int marked = 0;
     cJSON *e;
@@ -175,6 +191,24 @@ START_TEST(test_shm_unnamed_and_bad_names)
 }
 END_TEST
 
+START_TEST(test_shm_bad_extras_dropped)
+{
+    unsigned char *buf = area();
+    /* the args text is no longer JSON, and the instant's record overruns the log */
+    buf[FIX_EXTRAS + sizeof(struct vt_shm_extra) + 1] = '}';
+    size_t second = (sizeof(struct vt_shm_extra) + strlen(FIX_ARGS_JSON) + 7) & ~(size_t)7;
+    struct vt_shm_extra *x = (struct vt_shm_extra *)(void *)(buf + FIX_EXTRAS + second);
+    x->len = 1u << 31;
+    struct vt_shm_stats st;
+    cJSON *doc = trace_of(buf, 0, &st);
+    ck_assert_uint_eq(st.lost_args, 1);
+    ck_assert_uint_eq(st.lost_custom, 1);
+    ck_assert_int_eq(count_named(doc, "hello"), 0);
+    cJSON_Delete(doc);
+    free(buf);
+}
+END_TEST
+
 START_TEST(test_shm_not_an_area)
 {
     unsigned char *buf = area();
@@ -220,6 +254,7 @@ shm_suite(void)
     tcase_add_test(tc, test_shm_wrapped_ring);
     tcase_add_test(tc, test_shm_corrupt_thread_left_out);
     tcase_add_test(tc, test_shm_unnamed_and_bad_names);
+    tcase_add_test(tc, test_shm_bad_extras_dropped);
     tcase_add_test(tc, test_shm_not_an_area);
     tcase_add_test(tc, test_shm_future_anchor_refused);
     suite_add_tcase(s, tc);
