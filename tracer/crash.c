@@ -584,7 +584,10 @@ rj_str(struct rj *o, PyObject *s)
             u[k++] = (char)c;
         } else if (c < 0x20) {
             static const char hex[] = "0123456789abcdef";
-            memcpy(u, "\\u00", 4);
+            u[0] = '\\';
+            u[1] = 'u';
+            u[2] = '0';
+            u[3] = '0';
             u[4] = hex[c >> 4];
             u[5] = hex[c & 15];
             k = 6;
@@ -616,8 +619,10 @@ static void
 rj_value(struct rj *o, PyObject *v, int depth)
 {
     if (v == NULL || depth > 16 || v == Py_None) {
-        rj_put(o, "null", 4);
-    } else if (v == Py_True) {
+        rj_put(o, "null", 4); /* also anything not below */
+        return;
+    }
+    if (v == Py_True) {
         rj_put(o, "true", 4);
     } else if (v == Py_False) {
         rj_put(o, "false", 5);
@@ -666,7 +671,7 @@ rj_value(struct rj *o, PyObject *v, int depth)
         }
         rj_put(o, "]", 1);
     } else {
-        rj_put(o, "null", 4);
+        rj_value(o, NULL, depth);
     }
 }
 
