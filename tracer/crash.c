@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crash.h"
@@ -39,6 +40,25 @@ struct vt_crash vt_tracer__crash;
 #define HDR_SIZE ROUND(sizeof(struct vt_shm_header))
 #define NAMES_CAP ((size_t)64 << 20)
 #define EXTRAS_CAP ((size_t)256 << 20) /* sparse: written only by the fatal-signal handler */
+
+/* ---- our files ---------------------------------------------------------- */
+
+int
+vt_tracer__crash_fd_is(int fd, uint64_t ino)
+{
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_ino == ino;
+}
+
+int
+vt_tracer__crash_fd_high(int fd)
+{
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, VT_CRASH_FD_MIN);
+    if (hi < 0)
+        return fd; /* a low limit on open files: keep the number we have */
+    close(fd);
+    return hi;
+}
 
 /* ---- chunks ------------------------------------------------------------ */
 
@@ -56,6 +76,8 @@ area_grow(size_t len, uint64_t *off)
 {
     struct vt_crash *g = &vt_tracer__crash;
     uint64_t at = g->hdr->size;
+    if (!vt_tracer__crash_fd_is(g->fd, g->fd_ino)) /* never truncate a file of the program's */
+        return NULL;
     if (ftruncate(g->fd, (off_t)(at + len)) < 0)
         return NULL;
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, g->fd, (off_t)at);
@@ -757,6 +779,12 @@ area_create(void)
     int fd = memfd_create(VT_SHM_MEMFD_NAME, MFD_CLOEXEC);
     if (fd < 0)
         return -1;
+    fd = vt_tracer__crash_fd_high(fd);
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        return -1;
+    }
     size_t len = HDR_SIZE + NAMES_CAP + EXTRAS_CAP;
     if (ftruncate(fd, (off_t)len) < 0) {
         close(fd);
@@ -790,6 +818,7 @@ area_create(void)
     l->fr_caller_line = offsetof(struct vt_frame, caller_line);
     l->fr_args = offsetof(struct vt_frame, args);
     g->fd = fd;
+    g->fd_ino = (uint64_t)st.st_ino;
     g->hdr = h;
     g->map_len = len;
     g->names = (unsigned char *)p + HDR_SIZE;

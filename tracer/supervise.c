@@ -55,6 +55,7 @@ static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 static struct {
     int wake_w;                     /* owned: the handler's byte goes here, or -1 */
     int ack_r;                      /* owned: the supervisor's reply comes here, or -1 */
+    uint64_t wake_ino, ack_ino;     /* their inodes: the program may close or reuse them */
     int fired;                      /* the handler has run once */
     int installed;                  /* handlers and fork hooks are in place */
     volatile sig_atomic_t spawning; /* our own forks: the fork hooks do nothing */
@@ -77,7 +78,8 @@ on_fatal(int sig, siginfo_t *si, void *uc)
         __atomic_store_n(&h->crash_signal, (uint32_t)sig, __ATOMIC_RELEASE);
         vt_tracer__crash_name_rest();
         vt_tracer__crash_render_extras();
-        if (write(s.wake_w, "S", 1) == 1) {
+        if (vt_tracer__crash_fd_is(s.wake_w, s.wake_ino) &&
+            vt_tracer__crash_fd_is(s.ack_r, s.ack_ino) && write(s.wake_w, "S", 1) == 1) {
             struct pollfd p = {.fd = s.ack_r, .events = POLLIN};
             int64_t until = vt_clock_mono_ns() + (int64_t)HANDLER_WAIT_MS * 1000000;
             for (;;) {
@@ -291,8 +293,11 @@ supervise(int memfd, int pidfd, int wake_r, int ack_w, pid_t pid)
                     /* the process is gone already: nothing waits for the reply */
                 }
             } else if (n == 0) {
-                gone = 1; /* every write end closed: it died or replaced itself (exec) */
+                /* every write end closed: it died, replaced itself (exec) or
+                 * closed our pipe; only the pidfd says which */
                 p[1].fd = -1;
+                struct pollfd pp = {.fd = pidfd, .events = POLLIN};
+                gone = gone || poll(&pp, 1, 0) == 1;
             }
         }
         if (gone) {
@@ -398,8 +403,11 @@ vt_tracer__supervise_start(void)
         return -1;
     }
     vt_tracer__supervise_forget();
-    s.wake_w = wake[1];
-    s.ack_r = ack[0];
+    s.wake_w = vt_tracer__crash_fd_high(wake[1]);
+    s.ack_r = vt_tracer__crash_fd_high(ack[0]);
+    struct stat st;
+    s.wake_ino = fstat(s.wake_w, &st) == 0 ? (uint64_t)st.st_ino : 0;
+    s.ack_ino = fstat(s.ack_r, &st) == 0 ? (uint64_t)st.st_ino : 0;
     if (!s.installed) {
         s.installed = 1;
         install_handlers();

@@ -387,3 +387,29 @@ def test_args_and_custom_events_kept(tmp_path):
     assert outer["args"] == {"func_args": {}}
     abort = marked(data, "SIGABRT")[0]
     assert abort["args"] == {"signal": "SIGABRT"}
+
+
+def test_program_closing_our_files(tmp_path):
+    """A program that closes every file it did not open (a daemon's
+    closerange) neither gets a trace written while it runs nor loses the
+    one of its crash."""
+    proc, ref, out = run_both(tmp_path, """
+        os.closerange(3, 4096)
+        work()
+        time.sleep(0.3)
+        print("alive", flush=True)
+    """)
+    assert proc.returncode == ref == 0, proc.stderr
+    assert "killed" not in proc.stderr and "without saving" not in proc.stderr, proc.stderr
+    assert proc.stdout.startswith("alive")
+    assert "crash" not in load(str(out))["viztracer_metadata"]
+    proc, ref, out = run_both(tmp_path, """
+        os.closerange(3, 4096)
+        work()
+        ctypes.string_at(0)
+    """)
+    assert proc.returncode == ref == -signal.SIGSEGV
+    assert "killed by SIGSEGV" in proc.stderr, proc.stderr
+    data = load(str(out))
+    assert sum(1 for e in events(data, "X") if e["name"].startswith("f (")) == 50
+    assert marked(data, "SIGSEGV")
