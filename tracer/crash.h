@@ -2,8 +2,10 @@
  * the tracer's other files.
  *
  * crash.c owns the shared area of this process (shm.h): the memory of the
- * thread states, the name log and the fork hand-over. supervise.c owns the
- * supervisor process, the fatal-signal handler and the fork hooks.
+ * thread states, the name log and the fork hand-over. crash_raw.c is what
+ * the fatal-signal handler reads from Python objects (names, args, custom
+ * events). supervise.c owns the supervisor process, the fatal-signal
+ * handler and the fork hooks.
  */
 #ifndef VT_TRACER_CRASH_H
 #define VT_TRACER_CRASH_H
@@ -70,6 +72,7 @@ int vt_tracer__crash_fd_high(int fd);
  * Async-signal-safe (the fatal handler names what the log lacks). */
 int vt_tracer__crash_log_name(uintptr_t what, uintptr_t owner, int line, const char *name,
                               size_t name_len, const char *file, size_t file_len);
+/* crash_raw.c */
 /* Logs the names of the functions in the rings and stacks that the log
  * lacks, read from the objects without allocating: for the fatal-signal
  * handler (async-signal-safe as faulthandler's traceback is). */
@@ -78,6 +81,7 @@ void vt_tracer__crash_name_rest(void);
  * held as Python dicts, into the area's extras log (JSON text), reading
  * the objects without allocating: for the fatal-signal handler. */
 void vt_tracer__crash_render_extras(void);
+/* crash.c */
 /* Lets the area go (munmap, close); thread states already in it stay mapped. */
 void vt_tracer__crash_drop(void);
 /* The fork hooks' halves (supervise.c registers them). */
