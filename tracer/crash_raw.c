@@ -330,4 +330,3 @@ vt_tracer__crash_render_extras(void)
                 render_extra(th->stack[d].args);
     }
 }
-
