@@ -264,6 +264,35 @@ describe(int status, char *buf, size_t len, int *sig)
     }
 }
 
+/* 1 when process pid still maps our area (0: it replaced itself with
+ * os.exec*, so nothing more will be recorded in it); 1 when unknown. */
+static int
+maps_area(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    static const char needle[] = "/memfd:" VT_SHM_MEMFD_NAME " ";
+    const size_t keep = sizeof(needle) - 1;
+    char buf[65536 + sizeof(needle)];
+    size_t have = 0;
+    int found = 0;
+    ssize_t n;
+    while (!found && (n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+        have += (size_t)n;
+        buf[have] = '\0';
+        found = memmem(buf, have, needle, keep) != NULL;
+        if (have > keep) { /* keep the tail: a match may straddle two reads */
+            memmove(buf, buf + have - keep, keep);
+            have = keep;
+        }
+    }
+    close(fd);
+    return found || n < 0;
+}
+
 static void __attribute__((noreturn))
 supervise(int memfd, int pidfd, int wake_r, int ack_w, pid_t pid)
 {
@@ -296,8 +325,18 @@ supervise(int memfd, int pidfd, int wake_r, int ack_w, pid_t pid)
                 /* every write end closed: it died, replaced itself (exec) or
                  * closed our pipe; only the pidfd says which */
                 p[1].fd = -1;
+                /* a dying process closes its files before its pidfd says
+                 * so (and drops its memory before that): give it a moment */
                 struct pollfd pp = {.fd = pidfd, .events = POLLIN};
-                gone = gone || poll(&pp, 1, 0) == 1;
+                gone = gone || poll(&pp, 1, 500) == 1;
+                if (!gone && !written && !maps_area(pid)) {
+                    /* exec'd: the area is final. Not waiting for the new
+                     * program, we hold none of its pipes (stderr) open. */
+                    if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == VT_SHM_ARMED)
+                        write_crash(memfd, 0, vt_clock_now(), 0,
+                                    "replaced itself (os.exec*) without saving", NULL);
+                    _exit(0);
+                }
             }
         }
         if (gone) {

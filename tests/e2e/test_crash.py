@@ -413,3 +413,28 @@ def test_program_closing_our_files(tmp_path):
     data = load(str(out))
     assert sum(1 for e in events(data, "X") if e["name"].startswith("f (")) == 50
     assert marked(data, "SIGSEGV")
+
+
+def test_main_exec_kept(tmp_path):
+    """The main program replacing itself with os.execv() never saves; its
+    supervisor writes the trace at the exec, without waiting for (or holding
+    the pipes of) the program it became."""
+    script = tmp_path / "ex.py"
+    script.write_text(PRELUDE + 'work()\nos.execv("/bin/sleep", ["sleep", "4"])\n')
+    out = tmp_path / "result.json"
+    p = subprocess.Popen([BIN, "-o", str(out), str(script)], cwd=tmp_path, env=env(),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 3
+        while not out.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert out.exists() and p.poll() is None  # written while sleep still runs
+        err = p.stderr.read()
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert "replaced itself (os.exec*) without saving" in err, err
+    data = load(str(out))
+    assert sum(1 for e in events(data, "X") if e["name"].startswith("f (")) == 50
