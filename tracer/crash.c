@@ -380,17 +380,21 @@ register_values(PyObject *dict, int depth)
             PyTypeObject *tp = (PyTypeObject *)value;
             register_type(tp);
             if (depth == 0 && tp->tp_dict &&
-                register_key((uintptr_t)tp->tp_dict | 2, 1, tp->tp_dict))
+                register_key((uintptr_t)tp->tp_dict | 2, 1, NULL))
                 register_values(tp->tp_dict, 1);
         }
     }
 }
 
-/* A module's globals, once (the dict is kept alive under a key no event uses). */
+/* A module's globals, once. The dict is remembered by address under a key
+ * no event uses, and not kept alive: holding a module's namespace would
+ * keep its objects from being finalized at exit (their __del__ must run as
+ * under python3). A new dict at a freed one's address is not walked; its
+ * functions are still registered when their files are met. */
 static void
 register_globals(PyObject *globals)
 {
-    if (globals && PyDict_Check(globals) && register_key((uintptr_t)globals | 2, 0, globals))
+    if (globals && PyDict_Check(globals) && register_key((uintptr_t)globals | 2, 0, NULL))
         register_values(globals, 0);
 }
 

@@ -25,7 +25,7 @@
 struct vt_crash_key {
     uintptr_t what;  /* the event's tagged pointer; 0 = empty slot */
     uintptr_t owner; /* C owner, 0 for Python functions */
-    PyObject *obj;   /* owned: the code object, the C owner, or a walked namespace */
+    PyObject *obj;   /* owned: the code object or the C owner; NULL for a walked namespace */
 };
 
 static inline size_t

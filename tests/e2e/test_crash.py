@@ -438,3 +438,17 @@ def test_main_exec_kept(tmp_path):
     assert "replaced itself (os.exec*) without saving" in err, err
     data = load(str(out))
     assert sum(1 for e in events(data, "X") if e["name"].startswith("f (")) == 50
+
+
+def test_main_objects_still_finalized(tmp_path):
+    """Registering the names of __main__'s functions keeps nothing of it
+    alive: its objects are finalized at exit as under python3."""
+    proc, ref, out = run_both(tmp_path, """
+        class AtExit:
+            def __del__(self, print=print, sys=sys):
+                print("finalizing", sys.is_finalizing(), flush=True)
+        ref = AtExit()
+        work()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "finalizing True" in proc.stdout, proc.stdout
