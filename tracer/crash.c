@@ -379,8 +379,7 @@ register_values(PyObject *dict, int depth)
         } else if (PyType_Check(value)) {
             PyTypeObject *tp = (PyTypeObject *)value;
             register_type(tp);
-            if (depth == 0 && tp->tp_dict &&
-                register_key((uintptr_t)tp->tp_dict | 2, 1, NULL))
+            if (depth == 0 && tp->tp_dict && register_key((uintptr_t)tp->tp_dict | 2, 1, NULL))
                 register_values(tp->tp_dict, 1);
         }
     }
