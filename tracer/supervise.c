@@ -193,7 +193,11 @@ exit_status(int pidfd, pid_t pid)
 
 /* Writes the trace of the area in fd. sig: the signal that ended it (0:
  * unknown); how: the words for the stderr line; marker: the file to remove
- * once written (NULL: the area's). */
+ * once written (NULL: the area's). The line is printed only for the main
+ * program (no marker) killed by a signal: a child's part is in the
+ * parent's output, and a program that ended by os._exit() or exec said
+ * nothing under python3 either, so it says nothing here (programs and
+ * tests read their children's stderr). */
 static void
 write_crash(int fd, int sig, int64_t end_ticks, int64_t sig_tid, const char *how,
             const char *marker)
@@ -231,17 +235,14 @@ write_crash(int fd, int sig, int64_t end_ticks, int64_t sig_tid, const char *how
             unlink(tmp);
         }
     }
+    int loud = sig != 0 && v.hdr.marker[0] == '\0';
     if (err == VT_OK) {
         if (marker ? marker[0] : v.hdr.marker[0])
             unlink(marker ? marker : v.hdr.marker);
-        if (v.hdr.marker[0]) /* a child: the parent merges its part */
-            vt_log_error("viztracer: child process %lld %s; its trace up to then (%llu events) "
-                         "goes into the parent's output",
-                         (long long)v.hdr.pid, how, (unsigned long long)stats.events);
-        else
+        if (loud)
             vt_log_error("viztracer: the program %s; its trace up to then (%llu events) is in %s",
                          how, (unsigned long long)stats.events, output);
-    } else {
+    } else if (loud) {
         vt_log_error("viztracer: the program %s; its trace could not be written to %s: %s", how,
                      output[0] ? output : "(no path)",
                      errnum ? strerror(errnum) : vt_strerror(err));

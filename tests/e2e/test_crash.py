@@ -177,14 +177,14 @@ def test_clean_exit_untouched(tmp_path):
 
 def test_os_exit_kept(tmp_path):
     """os._exit() in the main program skips the save; the supervisor writes
-    the trace instead, and says how the program ended."""
+    the trace instead, silently."""
     script = tmp_path / "exit.py"
     script.write_text(PRELUDE + "work()\nos._exit(3)\n")
     out = tmp_path / "result.json"
     proc = subprocess.run([BIN, "-o", str(out), str(script)], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120, env=env())
     assert proc.returncode == 3
-    assert "exited (status 3) without saving" in proc.stderr, proc.stderr
+    assert proc.stderr == "", proc.stderr  # python3 says nothing either
     data = load(str(out))
     assert data["viztracer_metadata"]["crash"]["signal"] is None
     assert sum(1 for e in events(data, "X") if e["name"].startswith("f (")) == 50
@@ -215,7 +215,7 @@ def test_forked_child_killed(tmp_path):
     proc = subprocess.run([BIN, "-o", str(out), str(script)], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120, env=env())
     assert proc.returncode == 0, proc.stderr
-    assert "was killed by SIGKILL" in proc.stderr, proc.stderr
+    assert "viztracer:" not in proc.stderr, proc.stderr
     data = load(str(out))
     hit = marked(data, "SIGKILL")
     assert len(hit) == 1 and hit[0]["name"].startswith("time.sleep"), hit
@@ -276,8 +276,7 @@ def test_pool_worker_segfault(tmp_path, method):
                           capture_output=True, text=True, timeout=120, env=env())
     assert proc.returncode == 0, proc.stderr
     assert "broken" in proc.stdout
-    assert "was killed by SIGSEGV; its trace up to then" in proc.stderr, proc.stderr
-    assert "goes into the parent's output" in proc.stderr
+    assert "viztracer:" not in proc.stderr, proc.stderr  # the child's part is in the output
     data = load(str(out))
     pids = {e["pid"] for e in events(data)}
     assert len(pids) >= 2, pids
@@ -435,7 +434,7 @@ def test_main_exec_kept(tmp_path):
         if p.poll() is None:
             p.kill()
             p.wait()
-    assert "replaced itself (os.exec*) without saving" in err, err
+    assert "viztracer:" not in err, err
     data = load(str(out))
     assert sum(1 for e in events(data, "X") if e["name"].startswith("f (")) == 50
 
