@@ -40,15 +40,13 @@ struct vt_crash vt_tracer__crash;
 #define HDR_SIZE ROUND(sizeof(struct vt_shm_header))
 #define NAMES_CAP ((size_t)64 << 20)
 #define EXTRAS_CAP ((size_t)256 << 20) /* sparse: written only by the fatal-signal handler */
+/* Room for thread states, mapped once (sparse: memory is used as rings
+ * fill), so that the process needs no file descriptor of ours after the
+ * supervisor has started: a program sees the files it opened, no more. */
+#define CHUNK_SPACE ((size_t)16 << 30)
+#define LOGS_END (HDR_SIZE + NAMES_CAP + EXTRAS_CAP)
 
 /* ---- our files ---------------------------------------------------------- */
-
-int
-vt_tracer__crash_fd_is(int fd, uint64_t ino)
-{
-    struct stat st;
-    return fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_ino == ino;
-}
 
 int
 vt_tracer__crash_fd_high(int fd)
@@ -70,22 +68,17 @@ chunk_len(uint64_t cap, size_t *stack_at, size_t *slots_at)
     return *slots_at + ROUND((size_t)cap * sizeof(struct vt_event));
 }
 
-/* Maps len bytes at the end of the area; NULL when it cannot grow. */
+/* The next len bytes of the area's chunk space; NULL when it is used up. */
 static void *
 area_grow(size_t len, uint64_t *off)
 {
     struct vt_crash *g = &vt_tracer__crash;
     uint64_t at = g->hdr->size;
-    if (!vt_tracer__crash_fd_is(g->fd, g->fd_ino)) /* never truncate a file of the program's */
-        return NULL;
-    if (ftruncate(g->fd, (off_t)(at + len)) < 0)
-        return NULL;
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, g->fd, (off_t)at);
-    if (p == MAP_FAILED)
+    if (len > g->map_len - at)
         return NULL;
     g->hdr->size = at + len;
     *off = at;
-    return p;
+    return (char *)g->hdr + at;
 }
 
 struct vt_thread *
@@ -149,9 +142,9 @@ vt_tracer__thread_release(struct vt_thread *th)
         uint64_t off = g->chunk_off[slot - 1];
         __atomic_store_n(&g->hdr->threads[slot - 1].off, 0, __ATOMIC_RELEASE);
         g->chunk[slot - 1] = NULL;
-        munmap(th, len);
-        /* give the memory back; the offsets are not reused */
-        fallocate(g->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
+        (void)off;
+        /* give the memory back; the range stays mapped, its offsets are not reused */
+        madvise(th, len, MADV_REMOVE);
         return;
     }
     munmap(th, len);
@@ -470,7 +463,7 @@ area_create(void)
         close(fd);
         return -1;
     }
-    size_t len = HDR_SIZE + NAMES_CAP + EXTRAS_CAP;
+    size_t len = LOGS_END + CHUNK_SPACE;
     if (ftruncate(fd, (off_t)len) < 0) {
         close(fd);
         return -1;
@@ -486,7 +479,7 @@ area_create(void)
     h->header_size = sizeof(*h);
     h->pid = (int64_t)getpid();
     vt_clock_anchor_take(&h->start);
-    h->size = len;
+    h->size = LOGS_END;
     h->names_off = HDR_SIZE;
     h->names_cap = NAMES_CAP;
     h->extras_off = HDR_SIZE + NAMES_CAP;
@@ -503,7 +496,6 @@ area_create(void)
     l->fr_caller_line = offsetof(struct vt_frame, caller_line);
     l->fr_args = offsetof(struct vt_frame, args);
     g->fd = fd;
-    g->fd_ino = (uint64_t)st.st_ino;
     g->hdr = h;
     g->map_len = len;
     g->names = (unsigned char *)p + HDR_SIZE;
@@ -548,7 +540,8 @@ vt_tracer__crash_drop(void)
     if (g->hdr == NULL)
         return;
     munmap(g->hdr, g->map_len);
-    close(g->fd);
+    if (g->fd >= 0)
+        close(g->fd);
     g->hdr = NULL;
     g->names = NULL;
     g->fd = -1;
@@ -616,8 +609,24 @@ vt_tracer__crash_postfork_child(void)
         free(g->copy[i]);
         g->copy[i] = NULL;
     }
-    munmap(g->hdr, g->map_len);
-    close(g->fd);
+    /* the rest of the parent's area goes: the gaps between the chunks
+     * kept (private now), walked in address order */
+    char *from = (char *)g->hdr, *end = (char *)g->hdr + g->map_len;
+    for (;;) {
+        char *next = end;
+        for (int i = 0; i < VT_SHM_MAX_THREADS; i++) {
+            char *c = (char *)g->chunk[i];
+            if (c && c >= from && c < next)
+                next = c;
+        }
+        if (next > from)
+            munmap(from, (size_t)(next - from));
+        if (next == end)
+            break;
+        from = next + ((struct vt_thread *)(void *)next)->chunk_len;
+    }
+    if (g->fd >= 0)
+        close(g->fd);
     g->hdr = NULL;
     g->names = NULL;
     g->fd = -1;
@@ -677,9 +686,8 @@ vt_tracer__crash_child(struct vt_tracer *t)
             if (vt_tracer__tls.thread == old)
                 vt_tracer__tls.thread = n;
         }
-        if (vt_tracer__supervise_start() < 0)
-            vt_tracer__crash_drop();
-        else
+        /* without a supervisor the states stay in the area, unwatched */
+        if (vt_tracer__supervise_start() == 0)
             vt_tracer__crash_state(t, t->collecting);
     }
     free(output);

@@ -40,8 +40,8 @@ vt_crash_key_hash(uintptr_t what, uintptr_t owner)
  * hooks run while the forking thread holds it); read by the fatal-signal
  * handler. */
 struct vt_crash {
-    int fd;                                      /* owned memfd of the area, or -1 */
-    uint64_t fd_ino;                             /* its inode: the program may close or reuse fd */
+    int fd;                                      /* owned memfd of the area until the supervisor
+                                                    has its own, then -1 */
     struct vt_shm_header *hdr;                   /* owned mapping of header + names, or NULL */
     size_t map_len;                              /* its bytes */
     unsigned char *names;                        /* the name log, inside that mapping */
@@ -61,9 +61,6 @@ extern struct vt_crash vt_tracer__crash __attribute__((visibility("hidden")));
  * program dup2()s onto. */
 #define VT_CRASH_FD_MIN 700
 
-/* 1 when fd is still the file of inode ino (the program did not close or
- * replace it). Async-signal-safe. */
-int vt_tracer__crash_fd_is(int fd, uint64_t ino);
 /* fd moved to VT_CRASH_FD_MIN or above (close-on-exec), or fd itself. */
 int vt_tracer__crash_fd_high(int fd);
 

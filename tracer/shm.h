@@ -103,6 +103,8 @@ struct vt_shm_header {
     uint64_t extras_off;                /* offset of the extras log (struct vt_shm_extra) */
     uint64_t extras_cap;                /* its bytes */
     uint64_t extras_used;               /* bytes of whole records (published last) */
+    uint32_t wake;                      /* futex: 1 = the fatal handler waits for the trace */
+    uint32_t ack;                       /* futex: 1 = the supervisor wrote it */
     uint32_t nthreads;                  /* entries of threads[] ever used */
     uint32_t unnamed_lost;              /* names that did not fit in the log */
     struct vt_shm_layout layout;        /* see above */
@@ -184,8 +186,8 @@ enum vt_err vt_shm_write_trace(const struct vt_shm_view *v, const char *path,
                                const struct vt_shm_end *end, struct vt_shm_stats *stats,
                                int *errnum);
 
-/* --snapshot: finds the shared area of process pid (a memfd named
- * VT_SHM_MEMFD_NAME among its open files) and writes its trace to path as
+/* --snapshot: finds the shared area of process pid (the memfd named
+ * VT_SHM_MEMFD_NAME that its supervisor holds) and writes its trace to path as
  * vt_shm_write_trace does, the calls still open ending now. The process is
  * not stopped or signalled: the area is read as it is being written.
  * Returns VT_OK; VT_ERR_GONE (no such process), VT_ERR_NOFILE (not traced

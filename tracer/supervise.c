@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,14 +54,20 @@ static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 #define NFATAL (sizeof(fatal) / sizeof(fatal[0]))
 
 static struct {
-    int wake_w;                     /* owned: the handler's byte goes here, or -1 */
-    int ack_r;                      /* owned: the supervisor's reply comes here, or -1 */
-    uint64_t wake_ino, ack_ino;     /* their inodes: the program may close or reuse them */
+    int watched;                    /* a supervisor watches the current area */
     int fired;                      /* the handler has run once */
     int installed;                  /* handlers and fork hooks are in place */
     volatile sig_atomic_t spawning; /* our own forks: the fork hooks do nothing */
     struct sigaction old[NFATAL];   /* the actions we replaced */
-} s = {.wake_w = -1, .ack_r = -1};
+} s;
+
+/* futex on a word of the shared area (not FUTEX_PRIVATE: two processes) */
+static long
+futex(uint32_t *word, int op, uint32_t val, int64_t timeout_ms)
+{
+    struct timespec ts = {.tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000};
+    return syscall(SYS_futex, word, op, val, timeout_ms >= 0 ? &ts : NULL, NULL, 0);
+}
 
 /* ---- the handler ------------------------------------------------------ */
 
@@ -71,22 +78,21 @@ on_fatal(int sig, siginfo_t *si, void *uc)
     (void)uc;
     int saved = errno;
     struct vt_shm_header *h = vt_tracer__crash.hdr;
-    if (h && s.wake_w >= 0 && !__atomic_exchange_n(&s.fired, 1, __ATOMIC_ACQ_REL) &&
+    if (h && s.watched && !__atomic_exchange_n(&s.fired, 1, __ATOMIC_ACQ_REL) &&
         __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == VT_SHM_ARMED) {
         h->crash_ticks = vt_clock_now();
         h->crash_tid = (int64_t)syscall(SYS_gettid);
         __atomic_store_n(&h->crash_signal, (uint32_t)sig, __ATOMIC_RELEASE);
         vt_tracer__crash_name_rest();
         vt_tracer__crash_render_extras();
-        if (vt_tracer__crash_fd_is(s.wake_w, s.wake_ino) &&
-            vt_tracer__crash_fd_is(s.ack_r, s.ack_ino) && write(s.wake_w, "S", 1) == 1) {
-            struct pollfd p = {.fd = s.ack_r, .events = POLLIN};
-            int64_t until = vt_clock_mono_ns() + (int64_t)HANDLER_WAIT_MS * 1000000;
-            for (;;) {
-                int64_t left = (until - vt_clock_mono_ns()) / 1000000;
-                if (left <= 0 || poll(&p, 1, (int)left) != -1 || errno != EINTR)
-                    break;
-            }
+        __atomic_store_n(&h->wake, 1, __ATOMIC_RELEASE);
+        futex(&h->wake, FUTEX_WAKE, 1, -1);
+        int64_t until = vt_clock_mono_ns() + (int64_t)HANDLER_WAIT_MS * 1000000;
+        while (!__atomic_load_n(&h->ack, __ATOMIC_ACQUIRE)) {
+            int64_t left = (until - vt_clock_mono_ns()) / 1000000;
+            if (left <= 0)
+                break;
+            futex(&h->ack, FUTEX_WAIT, 0, left < 200 ? left : 200);
         }
     }
     for (size_t i = 0; i < NFATAL; i++)
@@ -144,11 +150,7 @@ hook_child(void)
 void
 vt_tracer__supervise_forget(void)
 {
-    if (s.wake_w >= 0)
-        close(s.wake_w);
-    if (s.ack_r >= 0)
-        close(s.ack_r);
-    s.wake_w = s.ack_r = -1;
+    s.watched = 0;
     s.fired = 0;
 }
 
@@ -265,101 +267,109 @@ describe(int status, char *buf, size_t len, int *sig)
     }
 }
 
-/* 1 when process pid still maps our area (0: it replaced itself with
- * os.exec*, so nothing more will be recorded in it); 1 when unknown. */
-static int
-maps_area(pid_t pid)
+/* The program file of process pid into buf; "" when unknown. */
+static void
+exe_of(pid_t pid, char *buf, size_t len)
 {
     char path[64];
-    snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 1;
-    static const char needle[] = "/memfd:" VT_SHM_MEMFD_NAME " ";
-    const size_t keep = sizeof(needle) - 1;
-    char buf[65536 + sizeof(needle)];
-    size_t have = 0;
-    int found = 0;
-    ssize_t n;
-    while (!found && (n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
-        have += (size_t)n;
-        buf[have] = '\0';
-        found = memmem(buf, have, needle, keep) != NULL;
-        if (have > keep) { /* keep the tail: a match may straddle two reads */
-            memmove(buf, buf + have - keep, keep);
-            have = keep;
-        }
-    }
-    close(fd);
-    return found || n < 0;
+    snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+    ssize_t n = readlink(path, buf, len - 1);
+    buf[n > 0 ? n : 0] = '\0';
 }
 
-static void __attribute__((noreturn))
-supervise(int memfd, int pidfd, int wake_r, int ack_w, pid_t pid)
+/* The supervisor: two threads, one waiting for the handler's word, one
+ * for the end of the process; whichever comes first writes the trace. */
+struct sup {
+    struct vt_shm_header *h; /* our copy of the mapping */
+    int memfd, pidfd;        /* owned */
+    pid_t pid;               /* the traced process */
+    pthread_mutex_t lock;    /* over written */
+    int written;             /* the trace is written */
+};
+
+/* The fatal handler's call: write, then answer. */
+static void
+on_wake(struct sup *c)
 {
-    const struct vt_shm_header *h = vt_tracer__crash.hdr; /* our copy of the mapping */
-    struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = wake_r, .events = POLLIN}};
-    int written = 0;
+    struct vt_shm_header *h = c->h;
+    pthread_mutex_lock(&c->lock);
+    if (!c->written) {
+        uint32_t sig = __atomic_load_n(&h->crash_signal, __ATOMIC_ACQUIRE);
+        char how[96], nb[32];
+        snprintf(how, sizeof(how), "was killed by %s",
+                 vt_shm_signal_name((int)sig, nb, sizeof(nb)));
+        int64_t at = h->crash_ticks, now = vt_clock_now();
+        write_crash(c->memfd, (int)sig, at > 0 && at <= now ? at : now, h->crash_tid, how, NULL);
+        c->written = 1;
+    }
+    pthread_mutex_unlock(&c->lock);
+    __atomic_store_n(&h->ack, 1, __ATOMIC_RELEASE);
+    futex(&h->ack, FUTEX_WAKE, 1, -1);
+}
+
+static void *
+wake_thread(void *arg)
+{
+    struct sup *c = arg;
+    while (!__atomic_load_n(&c->h->wake, __ATOMIC_ACQUIRE))
+        futex(&c->h->wake, FUTEX_WAIT, 0, -1);
+    on_wake(c);
+    return NULL;
+}
+
+/* The process is gone: its trace, unless it was saved. Does not return. */
+static void __attribute__((noreturn)) on_gone(struct sup *c)
+{
+    struct vt_shm_header *h = c->h;
+    pthread_mutex_lock(&c->lock); /* after a write the handler asked for */
+    if (!c->written && __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == VT_SHM_ARMED) {
+        int64_t now = vt_clock_now();
+        char how[96];
+        int sig = 0;
+        /* A child's marker names a process that is gone, and the parent
+         * stops waiting for it: renamed after us, it makes the parent
+         * wait (bounded) until its trace is written. */
+        char marker[VT_SHM_PATH_MAX + 32];
+        marker[0] = '\0';
+        const char *slash = strrchr(h->marker, '/');
+        if (h->marker[0] && slash && slash - h->marker < VT_SHM_PATH_MAX) {
+            snprintf(marker, sizeof(marker), "%.*s/%ld.viztmp", (int)(slash - h->marker), h->marker,
+                     (long)getpid());
+            if (rename(h->marker, marker) < 0)
+                snprintf(marker, sizeof(marker), "%s", h->marker);
+        }
+        describe(exit_status(c->pidfd, c->pid), how, sizeof(how), &sig);
+        write_crash(c->memfd, sig, now, 0, how, marker[0] ? marker : NULL);
+    }
+    _exit(0);
+}
+
+static void __attribute__((noreturn)) supervise(int memfd, int pidfd, pid_t pid)
+{
+    static struct sup c;
+    c.h = vt_tracer__crash.hdr;
+    c.memfd = memfd;
+    c.pidfd = pidfd;
+    c.pid = pid;
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_t tid;
+    int threaded = pthread_create(&tid, NULL, wake_thread, &c) == 0;
+    char exe[4096], now_exe[4096];
+    exe_of(pid, exe, sizeof(exe));
     for (;;) {
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            _exit(1);
-        }
-        int gone = (p[0].revents & (POLLIN | POLLHUP)) != 0;
-        if (p[1].revents & (POLLIN | POLLHUP)) {
-            char c = 0;
-            ssize_t n = read(wake_r, &c, 1);
-            if (n == 1 && c == 'S' && !written) {
-                uint32_t sig = __atomic_load_n(&h->crash_signal, __ATOMIC_ACQUIRE);
-                char how[96], nb[32];
-                snprintf(how, sizeof(how), "was killed by %s",
-                         vt_shm_signal_name((int)sig, nb, sizeof(nb)));
-                int64_t at = h->crash_ticks, now = vt_clock_now();
-                write_crash(memfd, (int)sig, at > 0 && at <= now ? at : now, h->crash_tid, how,
-                            NULL);
-                written = 1;
-                if (write(ack_w, "1", 1) < 0) {
-                    /* the process is gone already: nothing waits for the reply */
-                }
-            } else if (n == 0) {
-                /* every write end closed: it died, replaced itself (exec) or
-                 * closed our pipe; only the pidfd says which */
-                p[1].fd = -1;
-                /* a dying process closes its files before its pidfd says
-                 * so (and drops its memory before that): give it a moment */
-                struct pollfd pp = {.fd = pidfd, .events = POLLIN};
-                gone = gone || poll(&pp, 1, 500) == 1;
-                if (!gone && !written && !maps_area(pid)) {
-                    /* exec'd: the area is final. Not waiting for the new
-                     * program, we hold none of its pipes (stderr) open. */
-                    if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == VT_SHM_ARMED)
-                        write_crash(memfd, 0, vt_clock_now(), 0,
-                                    "replaced itself (os.exec*) without saving", NULL);
-                    _exit(0);
-                }
-            }
-        }
-        if (gone) {
-            if (!written && __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == VT_SHM_ARMED) {
-                int64_t now = vt_clock_now();
-                char how[96];
-                int sig = 0;
-                /* A child's marker names a process that is gone, and the
-                 * parent stops waiting for it: renamed after us, it makes
-                 * the parent wait (bounded) until its trace is written. */
-                char marker[VT_SHM_PATH_MAX + 32];
-                marker[0] = '\0';
-                const char *slash = strrchr(h->marker, '/');
-                if (h->marker[0] && slash && slash - h->marker < VT_SHM_PATH_MAX) {
-                    snprintf(marker, sizeof(marker), "%.*s/%ld.viztmp", (int)(slash - h->marker),
-                             h->marker, (long)getpid());
-                    if (rename(h->marker, marker) < 0)
-                        snprintf(marker, sizeof(marker), "%s", h->marker);
-                }
-                describe(exit_status(pidfd, pid), how, sizeof(how), &sig);
-                write_crash(memfd, sig, now, 0, how, marker[0] ? marker : NULL);
-            }
+        struct pollfd pp = {.fd = pidfd, .events = POLLIN};
+        int r = poll(&pp, 1, threaded ? 1000 : 100);
+        if (r == 1)
+            on_gone(&c);
+        if (!threaded && __atomic_load_n(&c.h->wake, __ATOMIC_ACQUIRE) && !c.written)
+            on_wake(&c);
+        exe_of(pid, now_exe, sizeof(now_exe));
+        if (now_exe[0] && strcmp(now_exe, exe) != 0 && !c.written) {
+            /* exec'd another program: the area is final. Not waiting for
+             * the new program, we hold none of its pipes open. */
+            if (__atomic_load_n(&c.h->state, __ATOMIC_ACQUIRE) == VT_SHM_ARMED)
+                write_crash(memfd, 0, vt_clock_now(), 0,
+                            "replaced itself (os.exec*) without saving", NULL);
             _exit(0);
         }
     }
@@ -378,11 +388,11 @@ int
 vt_tracer__supervise_start(void)
 {
     struct vt_crash *g = &vt_tracer__crash;
-    int wake[2] = {-1, -1}, ack[2] = {-1, -1}, ready[2] = {-1, -1};
-    if (pipe2(wake, O_CLOEXEC) < 0 || pipe2(ack, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
-        goto fail;
-    fcntl(wake[1], F_SETFL, O_NONBLOCK); /* the handler never blocks on it */
+    int ready[2] = {-1, -1};
+    if (pipe2(ready, O_CLOEXEC) < 0)
+        return -1;
     pid_t me = getpid();
+    int child = g->hdr->marker[0] != '\0'; /* a child prints nothing: no stderr kept */
     fflush(NULL);
     s.spawning = 1;
     pid_t c = fork();
@@ -395,17 +405,19 @@ vt_tracer__supervise_start(void)
         if (pidfd < 0)
             _exit(1);
         /* high numbers first, so that placing one cannot clobber another */
-        int fds[5] = {g->fd, pidfd, wake[0], ack[1], ready[1]};
-        for (int i = 0; i < 5; i++)
+        int fds[3] = {g->fd, pidfd, ready[1]};
+        for (int i = 0; i < 3; i++)
             fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 100 + i);
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 3; i++)
             if (fds[i] < 0 || place(fds[i], 3 + i) < 0)
                 _exit(1);
-        syscall(SYS_close_range, 8u, ~0u, 0u);
+        syscall(SYS_close_range, 6u, ~0u, 0u);
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null >= 0) {
             dup2(null, 0);
             dup2(null, 1);
+            if (child)
+                dup2(null, 2);
             close(null);
         }
         struct sigaction dfl;
@@ -418,51 +430,35 @@ vt_tracer__supervise_start(void)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        if (write(7, "1", 1) != 1)
+        if (write(5, "1", 1) != 1)
             _exit(1);
-        close(7);
-        supervise(3, 4, 5, 6, me);
+        close(5);
+        supervise(3, 4, me);
     }
     s.spawning = 0;
-    if (c < 0)
-        goto fail;
+    close(ready[1]);
+    if (c < 0) {
+        close(ready[0]);
+        return -1;
+    }
     int status;
     while (waitpid(c, &status, 0) < 0 && errno == EINTR) {
     }
-    close(wake[0]);
-    close(ack[1]);
-    close(ready[1]);
-    wake[0] = ack[1] = ready[1] = -1;
     char byte;
     struct pollfd p = {.fd = ready[0], .events = POLLIN};
     int ok = poll(&p, 1, 10000) == 1 && read(ready[0], &byte, 1) == 1;
     close(ready[0]);
-    if (!ok) {
-        close(wake[1]);
-        close(ack[0]);
+    if (!ok)
         return -1;
-    }
+    /* The supervisor holds the memfd; we need no file of ours from now on. */
+    close(g->fd);
+    g->fd = -1;
     vt_tracer__supervise_forget();
-    s.wake_w = vt_tracer__crash_fd_high(wake[1]);
-    s.ack_r = vt_tracer__crash_fd_high(ack[0]);
-    struct stat st;
-    s.wake_ino = fstat(s.wake_w, &st) == 0 ? (uint64_t)st.st_ino : 0;
-    s.ack_ino = fstat(s.ack_r, &st) == 0 ? (uint64_t)st.st_ino : 0;
+    s.watched = 1;
     if (!s.installed) {
         s.installed = 1;
         install_handlers();
         pthread_atfork(hook_prepare, hook_parent, hook_child);
     }
     return 0;
-fail:
-    s.spawning = 0;
-    for (int i = 0; i < 2; i++) {
-        if (wake[i] >= 0)
-            close(wake[i]);
-        if (ack[i] >= 0)
-            close(ack[i]);
-        if (ready[i] >= 0)
-            close(ready[i]);
-    }
-    return -1;
 }
