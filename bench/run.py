@@ -191,7 +191,7 @@ def callgrind_in(args, tmp):
     def instructions(cmd):
         out = os.path.join(tmp, "cg.out")
         r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                            "--trace-children=no"] + cmd, cwd=tmp, env=env,
+                            "--trace-children=no", "--child-silent-after-fork=yes"] + cmd, cwd=tmp, env=env,
                            capture_output=True, text=True)
         m = re.search(r"Collected : (\d+)", r.stderr)
         if not m:

@@ -445,6 +445,32 @@ run_atexit(void)
     return rc;
 }
 
+/* Crash-safe tracing (tracer.h): a supervisor writes the trace if the
+ * program dies before saving; a child of a traced program writes its part
+ * into the children's folder, as its own save would. Without it (no memfd)
+ * the run goes on as before. */
+static void
+arm_crash(const struct vt_options *o, const char *output, const char *dir, vt_tracer_html_fn html)
+{
+    char *path = NULL, *marker = NULL; /* owned */
+    if (o->subprocess_child) {
+        if (dir == NULL)
+            return; /* no children scheme: the parent would not look for our trace */
+        size_t n = strlen(dir) + 64;
+        path = vt_xmalloc(n);
+        marker = vt_xmalloc(n);
+        snprintf(path, n, "%s/result_%ld.json", dir, (long)getpid());
+        snprintf(marker, n, "%s/%ld.viztmp", dir, (long)getpid());
+    } else {
+        path = o->pid_suffix ? vt_format_pid_path(output, (long)getpid()) : vt_xstrdup(output);
+    }
+    if (vt_tracer_crash_arm(path, marker, dir, o->subprocess_child ? NULL : html) != VT_OK &&
+        !o->quiet)
+        vt_log_error("viztracer: crash-safe tracing is off (no shared memory or supervisor)");
+    free(path);
+    free(marker);
+}
+
 static int
 run_traced(const struct vt_options *o, const char *script_path, const char *output,
            vt_tracer_html_fn html, int *signo)
@@ -494,6 +520,7 @@ run_traced(const struct vt_options *o, const char *script_path, const char *outp
             PyErr_Clear();
         Py_XDECREF(none);
     }
+    arm_crash(o, output, dir, html);
     /* The program's code runs from here, with no frame of ours below it
      * (tracebacks, faulthandler and traceback.print_stack() show python3's
      * frames), after tracer.start(); builtins.exec is recorded around it

@@ -21,6 +21,7 @@
 #include "../tracer/base/mem.h"
 #include "../tracer/tracer.h"
 #include "../tracer/format/format.h"
+#include "../tracer/shm.h"
 #include "attach.h"
 #include "cli.h"
 #include "embed.h"
@@ -274,6 +275,32 @@ run_attach(struct vt_options *o)
     return status;
 }
 
+/* --snapshot PID: the newest events of a running traced process, read from
+ * its shared area (tracer/shm.h) without stopping it. Frees o's contents. */
+static int
+run_snapshot(struct vt_options *o)
+{
+    char *output = output_path(o);
+    int status = 1;
+    enum vt_writer_format fmt;
+    if (vt_writer_format_of(output, &fmt) != VT_OK) {
+        vt_log_error("viztracer: --snapshot writes .json or .json.gz, not %s", output);
+    } else if (check_output(output) == VT_OK) {
+        struct vt_shm_stats st;
+        char msg[512];
+        if (vt_shm_snapshot(o->snapshot, output, &st, msg, sizeof(msg)) != VT_OK) {
+            vt_log_error("viztracer: %s", msg);
+        } else {
+            status = 0;
+            if (!o->quiet)
+                vt_format_print_summary(output, st.events);
+        }
+    }
+    free(output);
+    vt_cli_options_fini(o);
+    return status;
+}
+
 /* Returns 1 and sets *status when argv names another tool of this executable. */
 static int
 dispatch(int argc, char **argv, int *status)
@@ -339,6 +366,8 @@ main(int argc, char **argv)
     }
     if (!o.help && (o.attach >= 0 || o.attach_installed >= 0 || o.uninstall >= 0))
         return run_attach(&o);
+    if (!o.help && o.snapshot >= 0)
+        return run_snapshot(&o);
     if (!o.help && (o.combine.n > 0 || o.align_combine.n > 0))
         return run_combine(&o);
     if (!o.help && (o.compress != NULL || o.decompress != NULL))

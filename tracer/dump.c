@@ -283,5 +283,7 @@ vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
                      errnum ? strerror(errnum) : vt_strerror(err));
         return -1;
     }
+    if (!t->collecting)
+        vt_tracer__crash_state(t, 0); /* saved: a death from now on loses nothing */
     return 0;
 }

@@ -113,6 +113,8 @@ vt_tracer__filter_miss(struct vt_tracer *t, struct vt_thread *th, PyCodeObject *
     Py_INCREF(fn);
     Py_XSETREF(th->fkey[h], fn);
     th->fval[h] = (uint8_t)v;
+    if (v == 0)
+        vt_tracer__crash_names_miss(co); /* once per file: its names for a crash trace */
     return v;
 }
 

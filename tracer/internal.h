@@ -122,6 +122,8 @@ struct vt_thread {
     unsigned long ident;            /* threading.get_ident() of the thread */
     PyObject *name;                 /* owned str, thread name, or NULL until known */
     struct vt_thread *next;         /* next in the tracer's list; protected by the GIL */
+    size_t chunk_len;               /* bytes of the mapping this state starts (crash.c) */
+    uint32_t shm_slot;              /* index + 1 in the shared area's thread table, 0 = private */
 };
 
 struct vt_tracer {
@@ -356,6 +358,29 @@ PyObject *vt_tracer__set_sync_marker(struct vt_tracer *t, PyObject *unused);
 PyObject *vt_tracer__get_sync_marker(struct vt_tracer *t, PyObject *unused);
 PyObject *vt_tracer__set_afterfork(struct vt_tracer *t, PyObject *args, PyObject *kw);
 PyObject *vt_tracer__forked(struct vt_tracer *t, PyObject *unused);
+
+/* crash.c: the crash-safe shared area (crash.h has the rest) */
+/* A zeroed thread state with its stack and a ring of cap events, in the
+ * shared area when there is one (and room), else private memory. NULL
+ * when out of memory. */
+struct vt_thread *vt_tracer__thread_alloc(uint64_t cap);
+/* Unmaps a state from vt_tracer__thread_alloc (and frees its entry). */
+void vt_tracer__thread_release(struct vt_thread *th);
+/* Copies th's thread id and name into the area's thread table. Needs the GIL. */
+void vt_tracer__thread_shared(struct vt_thread *th);
+/* The filter's slow path met co's file: registers co, its nested code and
+ * the running module's functions in the name log. Needs the GIL; leaves
+ * the pending exception as it was; runs no Python code. */
+void vt_tracer__crash_names_miss(PyCodeObject *co);
+/* Registers the functions of every loaded module. Needs the GIL. */
+void vt_tracer__crash_names_start(void);
+/* armed = 1: t records (a death now must be written by the supervisor);
+ * 0: what t recorded is saved. Needs the GIL. */
+void vt_tracer__crash_state(struct vt_tracer *t, int armed);
+/* In a forked child of an armed process (thread.c's _after_fork): an area
+ * and a supervisor of its own, t's states moved into it. Needs the GIL. */
+void vt_tracer__crash_child(struct vt_tracer *t);
+
 /* exit.c: VizTracer.register_exit(): save at the process's exit. */
 PyObject *vt_tracer__register_exit(struct vt_tracer *t, PyObject *unused);
 

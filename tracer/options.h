@@ -166,6 +166,8 @@
     OPT(attach_installed, 0, INT, -1, "PID",                                                       \
         "trace a process that called VizTracer().install() (SIGUSR1 starts, SIGUSR2 saves)", 0)    \
     OPT(uninstall, 0, INT, -1, "PID", "remove a tracer --attach left in PID", 0)                   \
+    OPT(snapshot, 0, INT, -1, "PID",                                                               \
+        "write the newest events of PID (run by viztracer) to -o; it runs on undisturbed", 0)      \
     OPT(t, 't', SECONDS, -1, "SECONDS",                                                            \
         "with --attach*: stop and save after SECONDS (default: at Ctrl+C)", 0)                     \
     KW(verbose, VT_OPT_EMBED | VT_OPT_ATTACH | VT_OPT_NOT_QUIET | VT_OPT_INIT, 1, 'i')             \

@@ -29,6 +29,7 @@ learn_name(struct vt_thread *th)
     if (th->name != NULL && !PyUnicode_Check(th->name))
         Py_CLEAR(th->name);
     PyErr_Clear(); /* a thread without a readable name gets a default one at dump */
+    vt_tracer__thread_shared(th);
 }
 
 /* threading.setprofile() target: called once in each new threading.Thread,
@@ -201,6 +202,8 @@ vt_tracer__hook_start(struct vt_tracer *t)
         vt_tracer__profile_start(t, interp);
 #endif
     t->collecting = 1;
+    vt_tracer__crash_names_start(); /* the loaded modules' names, for a crash trace */
+    vt_tracer__crash_state(t, 1);
     return 0;
 }
 

@@ -50,26 +50,17 @@ _Thread_local struct vt_tls vt_tracer__tls;
 static struct vt_thread *
 thread_create(struct vt_tracer *t)
 {
-    /* Not vt_xcalloc: this runs inside the hook, which must not abort the
-     * program; the caller counts the failure instead. */
-    struct vt_thread *th = calloc(1, sizeof(*th));
+    /* One mapping for the state, its stack and its ring, shared with the
+     * supervisor when crash-safe (crash.c). Failure is not fatal: this runs
+     * inside the hook, which must not abort the program; the caller counts
+     * the failure instead. */
+    struct vt_thread *th = vt_tracer__thread_alloc(t->entries);
     if (th == NULL)
         return NULL;
-    void *stack = mmap(NULL, VT_STACK_MAX * sizeof(struct vt_frame), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (stack == MAP_FAILED) {
-        free(th);
-        return NULL;
-    }
-    if (vt_ring_init(&th->ring, t->entries) != VT_OK) {
-        munmap(stack, VT_STACK_MAX * sizeof(struct vt_frame));
-        free(th);
-        return NULL;
-    }
-    th->stack = stack;
     th->tid = (long)syscall(SYS_gettid);
     th->ident = PyThread_get_thread_ident();
     th->name = quiet_name(th->ident);
+    vt_tracer__thread_shared(th);
     th->next = t->threads;
     t->threads = th;
     return th;
@@ -78,8 +69,10 @@ thread_create(struct vt_tracer *t)
 void
 vt_tracer__thread_name_retry(struct vt_thread *th)
 {
-    if (th->name == NULL)
+    if (th->name == NULL) {
         th->name = quiet_name(th->ident);
+        vt_tracer__thread_shared(th);
+    }
 }
 
 struct vt_thread *
@@ -146,11 +139,9 @@ thread_free(struct vt_thread *th)
         vt_tracer__frame_drop(&th->stack[i]);
     for (size_t i = 0; i < VT_FCACHE_SIZE; i++)
         Py_CLEAR(th->fkey[i]);
-    munmap(th->stack, VT_STACK_MAX * sizeof(struct vt_frame));
-    vt_ring_fini(&th->ring);
     free(th->lcache);
     Py_CLEAR(th->name);
-    free(th);
+    vt_tracer__thread_release(th); /* the state, its stack and its ring */
 }
 
 void
@@ -190,5 +181,6 @@ vt_tracer__after_fork(struct vt_tracer *t, PyObject *unused)
      * exists in the child. */
     t->untraced_threads = vt_tracer__tls.serial == t->serial && vt_tracer__tls.thread == NULL;
     Py_CLEAR(t->data);
+    vt_tracer__crash_child(t); /* a shared area of the child's own, if the parent had one */
     Py_RETURN_NONE;
 }

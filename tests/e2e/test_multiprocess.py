@@ -220,7 +220,8 @@ def test_child_killed_does_not_hang(run):
     )
     assert r.returncode == 0, r.stderr
     groups = summary(r).groups
-    assert len(groups) == 1
+    # the killed child's part is written by its supervisor (test_crash.py), if in time
+    assert len(groups) in (1, 2)
     assert with_func(groups, "parent_work")
     no_leftovers(r)
 

@@ -312,7 +312,8 @@ def test_child_faults_never_hang_the_parent(run, tmp_path):
         data = summary(r)
         crash = with_func(data.groups, "crash_work")
         assert len(crash) == 1  # a crashed child's events are kept
-        assert not with_func(data.groups, "doomed")  # SIGKILL: nothing to save, no hang
+        # SIGKILL: its supervisor writes its part (test_crash.py), and no hang
+        assert len(with_func(data.groups, "doomed")) == 1
         assert len(with_func(data.groups, "before_term")) == 1  # SIGTERM saves
     finally:
         kill_all(pids_of(r.stdout))

@@ -171,11 +171,14 @@ def test_threads(run):
 @pytest.mark.parametrize("flag", [[], ["--ignore_c_function"]])
 def test_thread_out_of_memory_is_counted_and_reported(run, flag):
     # Two threads start under an address-space limit that leaves room for the
-    # threads but not for a tracer's per-thread ring (40 MB at the default
-    # tracer_entries): their registration fails for real. Each is counted
-    # once (a retry on every event would count it again), the main thread
-    # is still traced, and the save says so on stderr and in the metadata.
-    r = run(["--quiet"] + flag + ["cmdline_test.py"], script="""
+    # threads but not for a tracer's per-thread ring: their registration
+    # fails for real. The rings are made larger (20 GB, reserved, never
+    # touched) than the crash-safe area's space for thread states, which is
+    # mapped before the limit (tracer/crash.c), so they are mapped on their
+    # own, under it. Each is counted once (a retry on every event would
+    # count it again), the main thread is still traced, and the save says
+    # so on stderr and in the metadata.
+    r = run(["--quiet", "--tracer_entries", "500000000"] + flag + ["cmdline_test.py"], script="""
         import resource, threading
         def work(n):
             return sum(range(n))

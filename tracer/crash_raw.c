@@ -1,0 +1,332 @@
+/* crash_raw.c: what the fatal-signal handler (supervise.c) reads from
+ * Python objects for a crash trace: the names the name log lacks, and the
+ * args and custom events held as dicts, rendered as JSON into the extras
+ * log. Everything here reads objects as they lie in memory, as
+ * faulthandler reads a traceback: no allocation, no lock, no Python call
+ * that could run code; a corrupt object may fault, and then the process
+ * dies by the signal with what was written so far (crash.h).
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "crash.h"
+
+/* ---- naming in the fatal handler --------------------------------------- */
+
+/* Keys the handler logged (it cannot grow the key set). */
+#define REST_CAP 16384
+static struct {
+    uintptr_t what, owner;
+} rest[REST_CAP];
+
+/* UTF-8 of str s into out (cap bytes), read from the object as it lies in
+ * memory, as faulthandler reads names: no allocation, no Python call. */
+static size_t
+raw_utf8(PyObject *s, char *out, size_t cap)
+{
+    if (s == NULL || Py_TYPE(s) != &PyUnicode_Type)
+        return 0;
+#if PY_VERSION_HEX < 0x030C0000
+    if (!PyUnicode_IS_READY(s))
+        return 0;
+#endif
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    size_t o = 0;
+    for (Py_ssize_t i = 0; i < n && o + 4 <= cap; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < 0x80) {
+            out[o++] = (char)c;
+        } else if (c < 0x800) {
+            out[o++] = (char)(0xC0 | (c >> 6));
+            out[o++] = (char)(0x80 | (c & 0x3F));
+        } else if (c >= 0xD800 && c <= 0xDFFF) {
+            out[o++] = '?'; /* a lone surrogate */
+        } else if (c < 0x10000) {
+            out[o++] = (char)(0xE0 | (c >> 12));
+            out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            out[o++] = (char)(0x80 | (c & 0x3F));
+        } else {
+            out[o++] = (char)(0xF0 | (c >> 18));
+            out[o++] = (char)(0x80 | ((c >> 12) & 0x3F));
+            out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            out[o++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    return o;
+}
+
+static size_t
+raw_cstr(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (s && s[n] && n < cap) {
+        out[n] = s[n];
+        n++;
+    }
+    return n;
+}
+
+/* 1 when (what, owner) is new to both the key set and the handler's. */
+static int
+rest_new(uintptr_t what, uintptr_t owner)
+{
+    struct vt_crash *g = &vt_tracer__crash;
+    if (g->keys_cap) {
+        size_t j = vt_crash_key_hash(what, owner) & (g->keys_cap - 1);
+        for (; g->keys[j].what != 0; j = (j + 1) & (g->keys_cap - 1))
+            if (g->keys[j].what == what && g->keys[j].owner == owner)
+                return 0;
+    }
+    size_t j = vt_crash_key_hash(what, owner) & (REST_CAP - 1);
+    for (size_t probes = 0; probes < REST_CAP; probes++, j = (j + 1) & (REST_CAP - 1)) {
+        if (rest[j].what == what && rest[j].owner == owner)
+            return 0;
+        if (rest[j].what == 0) {
+            rest[j].what = what;
+            rest[j].owner = owner;
+            return 1;
+        }
+    }
+    return 0; /* full */
+}
+
+static void
+name_one(uintptr_t what, uintptr_t owner)
+{
+    static char name[1024], file[2048]; /* the handler runs once */
+    if (what == 0 || !rest_new(what, owner))
+        return;
+    size_t nl = 0, fl = 0;
+    int line = 0;
+    if ((what & VT_EVENT_KIND_MASK) == VT_EVENT_PY) {
+        PyCodeObject *co = (PyCodeObject *)what;
+        if (Py_TYPE(co) != &PyCode_Type)
+            return;
+        nl = raw_utf8(co->co_qualname, name, sizeof(name));
+        fl = raw_utf8(co->co_filename, file, sizeof(file));
+        line = co->co_firstlineno;
+    } else if ((what & VT_EVENT_KIND_MASK) == VT_EVENT_C) {
+        PyMethodDef *ml = (PyMethodDef *)(what & ~VT_EVENT_KIND_MASK);
+        PyObject *o = (PyObject *)owner;
+        if (o && PyType_Check(o))
+            nl = raw_cstr(((PyTypeObject *)o)->tp_name, name, sizeof(name) - 1);
+        else if (o && PyUnicode_Check(o))
+            nl = raw_utf8(o, name, sizeof(name) - 1);
+        if (nl)
+            name[nl++] = '.';
+        nl += raw_cstr(ml->ml_name, name + nl, sizeof(name) - nl);
+    } else {
+        return;
+    }
+    vt_tracer__crash_log_name(what, owner, line, name, nl, file, fl);
+}
+
+void
+vt_tracer__crash_name_rest(void)
+{
+    struct vt_crash *g = &vt_tracer__crash;
+    if (g->hdr == NULL)
+        return;
+    for (int i = 0; i < VT_SHM_MAX_THREADS; i++) {
+        struct vt_thread *th = g->chunk[i];
+        if (th == NULL)
+            continue;
+        uint64_t n = vt_ring_len(&th->ring);
+        for (uint64_t k = 0; k < n; k++) {
+            const struct vt_event *e = vt_ring_at(&th->ring, k);
+            enum vt_event_kind kind = vt_event_kind(e);
+            if (kind == VT_EVENT_PY || kind == VT_EVENT_C)
+                name_one(e->what, kind == VT_EVENT_C ? (uintptr_t)e->extra : 0);
+        }
+        uint32_t depth = th->depth <= VT_STACK_MAX ? th->depth : VT_STACK_MAX;
+        for (uint32_t d = 0; d < depth; d++) {
+            const struct vt_frame *fr = &th->stack[d];
+            name_one(fr->what,
+                     (fr->what & VT_EVENT_KIND_MASK) == VT_EVENT_C ? (uintptr_t)fr->extra : 0);
+        }
+    }
+}
+
+/* ---- extras in the fatal handler ---------------------------------------- */
+
+/* A bounded output buffer; full is sticky. */
+struct rj {
+    char *buf;
+    size_t cap, len;
+    int full;
+};
+
+static void
+rj_put(struct rj *o, const char *s, size_t n)
+{
+    if (o->full || n > o->cap - o->len) {
+        o->full = 1;
+        return;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+/* A str as a JSON string, read from the object as raw_utf8() does. */
+static void
+rj_str(struct rj *o, PyObject *s)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (!PyUnicode_IS_READY(s)) {
+        rj_put(o, "null", 4);
+        return;
+    }
+#endif
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    rj_put(o, "\"", 1);
+    for (Py_ssize_t i = 0; i < n && !o->full; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        char u[8];
+        size_t k = 0;
+        if (c == '"' || c == '\\') {
+            u[k++] = '\\';
+            u[k++] = (char)c;
+        } else if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            u[0] = '\\';
+            u[1] = 'u';
+            u[2] = '0';
+            u[3] = '0';
+            u[4] = hex[c >> 4];
+            u[5] = hex[c & 15];
+            k = 6;
+        } else if (c < 0x80) {
+            u[k++] = (char)c;
+        } else if (c < 0x800) {
+            u[k++] = (char)(0xC0 | (c >> 6));
+            u[k++] = (char)(0x80 | (c & 0x3F));
+        } else if (c >= 0xD800 && c <= 0xDFFF) {
+            u[k++] = '?';
+        } else if (c < 0x10000) {
+            u[k++] = (char)(0xE0 | (c >> 12));
+            u[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            u[k++] = (char)(0x80 | (c & 0x3F));
+        } else {
+            u[k++] = (char)(0xF0 | (c >> 18));
+            u[k++] = (char)(0x80 | ((c >> 12) & 0x3F));
+            u[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            u[k++] = (char)(0x80 | (c & 0x3F));
+        }
+        rj_put(o, u, k);
+    }
+    rj_put(o, "\"", 1);
+}
+
+/* A value as JSON: dicts (str keys), lists, tuples, str, int, float,
+ * bool, None; anything else (which the dump would repr) is null. */
+static void
+rj_value(struct rj *o, PyObject *v, int depth)
+{
+    if (v == NULL || depth > 16 || v == Py_None) {
+        rj_put(o, "null", 4); /* also anything not below */
+        return;
+    }
+    if (v == Py_True) {
+        rj_put(o, "true", 4);
+    } else if (v == Py_False) {
+        rj_put(o, "false", 5);
+    } else if (PyUnicode_Check(v)) {
+        rj_str(o, v);
+    } else if (PyLong_Check(v)) {
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        char num[32];
+        int n = overflow ? 0 : snprintf(num, sizeof(num), "%lld", x);
+        if (n > 0)
+            rj_put(o, num, (size_t)n);
+        else
+            rj_put(o, "null", 4);
+    } else if (PyFloat_Check(v)) {
+        double d = PyFloat_AS_DOUBLE(v);
+        char num[40];
+        int n = d - d == 0 ? snprintf(num, sizeof(num), "%.17g", d) : 0; /* finite only */
+        if (n > 0)
+            rj_put(o, num, (size_t)n);
+        else
+            rj_put(o, "null", 4);
+    } else if (PyDict_Check(v)) {
+        PyObject *k, *x;
+        Py_ssize_t pos = 0;
+        int first = 1;
+        rj_put(o, "{", 1);
+        while (!o->full && PyDict_Next(v, &pos, &k, &x)) {
+            if (!PyUnicode_Check(k))
+                continue;
+            if (!first)
+                rj_put(o, ",", 1);
+            first = 0;
+            rj_str(o, k);
+            rj_put(o, ":", 1);
+            rj_value(o, x, depth + 1);
+        }
+        rj_put(o, "}", 1);
+    } else if (PyList_Check(v) || PyTuple_Check(v)) {
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+        rj_put(o, "[", 1);
+        for (Py_ssize_t i = 0; i < n && !o->full; i++) {
+            if (i)
+                rj_put(o, ",", 1);
+            rj_value(o, PySequence_Fast_GET_ITEM(v, i), depth + 1);
+        }
+        rj_put(o, "]", 1);
+    } else {
+        rj_value(o, NULL, depth);
+    }
+}
+
+/* Appends the JSON of dict d to the extras log. */
+static void
+render_extra(PyObject *d)
+{
+    static char text[1 << 20]; /* the handler runs once */
+    struct vt_shm_header *h = vt_tracer__crash.hdr;
+    if (d == NULL || !PyDict_Check(d))
+        return;
+    struct rj o = {.buf = text, .cap = sizeof(text)};
+    rj_value(&o, d, 0);
+    if (o.full)
+        return;
+    size_t total = (sizeof(struct vt_shm_extra) + o.len + 7) & ~(size_t)7;
+    uint64_t used = h->extras_used;
+    if (total > h->extras_cap - used)
+        return;
+    unsigned char *p = (unsigned char *)h + h->extras_off + used;
+    struct vt_shm_extra rec = {.key = (uint64_t)(uintptr_t)d, .len = (uint32_t)o.len};
+    memcpy(p, &rec, sizeof(rec));
+    memcpy(p + sizeof(rec), text, o.len);
+    __atomic_store_n(&h->extras_used, used + total, __ATOMIC_RELEASE);
+}
+
+void
+vt_tracer__crash_render_extras(void)
+{
+    struct vt_crash *g = &vt_tracer__crash;
+    if (g->hdr == NULL)
+        return;
+    for (int i = 0; i < VT_SHM_MAX_THREADS; i++) {
+        struct vt_thread *th = g->chunk[i];
+        if (th == NULL)
+            continue;
+        uint64_t n = vt_ring_len(&th->ring);
+        for (uint64_t k = 0; k < n; k++) {
+            const struct vt_event *e = vt_ring_at(&th->ring, k);
+            if (vt_event_kind(e) != VT_EVENT_C)
+                render_extra((PyObject *)e->extra);
+        }
+        uint32_t depth = th->depth <= VT_STACK_MAX ? th->depth : VT_STACK_MAX;
+        for (uint32_t d = 0; d < depth; d++)
+            if ((th->stack[d].what & VT_EVENT_KIND_MASK) == VT_EVENT_PY)
+                render_extra(th->stack[d].args);
+    }
+}
