@@ -30,7 +30,8 @@
 
 /* Per-request state: made on the first handler call, freed in completed(). */
 struct vt_route_req {
-    int serves_trace; /* 1: this response is the trace (--once counts it) */
+    int serves_trace; /* 1: this response is the trace (--once counts it); 2: the
+                       * tracks of an indexed trace (--once then waits for idle) */
 };
 
 /* ---- respond() ---------------------------------------------------------- */
@@ -110,6 +111,13 @@ respond(struct MHD_Connection *c, unsigned int status, struct body b)
     enum MHD_Result ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+enum MHD_Result
+vt_viewer__respond_json(struct MHD_Connection *c, unsigned int status, char *data, size_t len)
+{
+    struct body b = {BODY_OWNED, data, len, -1, "application/json", NULL, NULL};
+    return respond(c, status, b);
 }
 
 static enum MHD_Result
@@ -324,6 +332,21 @@ route_file_info(struct vt_viewer *v, struct MHD_Connection *c, const char *rest,
     return respond(c, MHD_HTTP_OK, out);
 }
 
+/* /api/<what>: the index of a large trace (api.c). */
+static enum MHD_Result
+route_api(struct vt_viewer *v, struct MHD_Connection *c, const char *rest, struct vt_route_req *r)
+{
+    char *path = trace_path(v, c);
+    if (path == NULL)
+        return not_found(c);
+    int served = 0;
+    enum MHD_Result ret = vt_viewer__api(v, c, path, rest, &served);
+    if (served)
+        r->serves_trace = 2;
+    free(path);
+    return ret;
+}
+
 static int
 cmp_names(const void *a, const void *b)
 {
@@ -474,6 +497,7 @@ static const struct route {
     {"vizviewer_info", MATCH_SUFFIX, M_FILE | M_DIR, route_info},
     {"localtrace", MATCH_SUFFIX, M_FILE | M_DIR, route_localtrace},
     {"file_info", MATCH_SUFFIX, M_FILE | M_DIR, route_file_info},
+    {"/api/", MATCH_PREFIX, M_FILE | M_DIR, route_api},
     {"", MATCH_PREFIX, M_HTML, route_html},
 };
 
@@ -541,7 +565,8 @@ vt_viewer__completed(void *cls, struct MHD_Connection *c, void **req,
     if (r == NULL)
         return;
     if (r->serves_trace && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-        ssize_t w = write(v->wake_fd[1], "s", 1);
+        /* 'i': the page of an indexed trace, which keeps asking */
+        ssize_t w = write(v->wake_fd[1], r->serves_trace == 2 ? "i" : "s", 1);
         (void)w; /* the pipe is nonblocking and drained by vt_viewer_wait() */
     }
     free(r);
