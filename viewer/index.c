@@ -95,7 +95,8 @@ static int
 peek(struct rd *r)
 {
     for (;;) {
-        while (r->pos < r->end && strchr(" \t\r\n", r->buf[r->pos]) != NULL && r->buf[r->pos])
+        while (r->pos < r->end && (r->buf[r->pos] == ' ' || r->buf[r->pos] == '\n' ||
+                                   r->buf[r->pos] == '\r' || r->buf[r->pos] == '\t'))
             r->pos++;
         if (r->pos < r->end)
             return (unsigned char)r->buf[r->pos];
@@ -224,10 +225,53 @@ grow(struct build *b, void **p, size_t *cap, size_t n, size_t sz)
 
 /* ---- events ------------------------------------------------------------- */
 
+/* A plain decimal "-?[0-9]+(.[0-9]+)?" of at most 18 digits at v[0..n):
+ * *mant and *frac (digits after the point). Returns 0 for anything else
+ * (exponents, longer numbers), which then goes through strtod. */
+static int
+decimal(const char *v, size_t n, int64_t *mant, int *frac)
+{
+    size_t i = 0;
+    int neg = 0, digits = 0, f = -1;
+    int64_t m = 0;
+    if (i < n && v[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    for (; i < n; i++) {
+        char c = v[i];
+        if (c >= '0' && c <= '9') {
+            if (++digits > 18)
+                return 0;
+            m = m * 10 + (c - '0');
+            if (f >= 0)
+                f++;
+        } else if (c == '.' && f < 0 && digits > 0) {
+            f = 0;
+        } else {
+            return 0;
+        }
+    }
+    if (digits == 0 || f == 0)
+        return 0;
+    *mant = neg ? -m : m;
+    *frac = f < 0 ? 0 : f;
+    return 1;
+}
+
+static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+                                   1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+
 /* A JSON number at v[0..n) as a double; 0 when it is not a finite number. */
 static int
 number(const char *v, size_t n, double *out)
 {
+    int64_t m;
+    int f;
+    if (decimal(v, n, &m, &f)) {
+        *out = (double)m / pow10_tab[f];
+        return 1;
+    }
     char tmp[64];
     if (n == 0 || n >= sizeof(tmp) || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')))
         return 0;
@@ -241,10 +285,23 @@ number(const char *v, size_t n, double *out)
     return 1;
 }
 
-/* µs -> ns, within what int64 holds with room for sums. */
+/* A time in µs at v[0..n) -> ns, exactly for up to three decimals (what
+ * writers print), rounded otherwise; 0 when not a number or out of range. */
 static int
-to_ns(double us, int64_t *out)
+time_ns(const char *v, size_t n, int64_t *out)
 {
+    int64_t m;
+    int f;
+    if (decimal(v, n, &m, &f)) {
+        if (f <= 3 && m < 9000000000000000LL && m > -9000000000000000LL) {
+            static const int64_t up[] = {1000, 100, 10, 1};
+            *out = m * up[f];
+            return 1;
+        }
+    }
+    double us;
+    if (!number(v, n, &us))
+        return 0;
     double ns = us * 1000.0;
     if (!(ns > -9.0e17 && ns < 9.0e17))
         return 0;
@@ -446,32 +503,75 @@ id_of(struct build *b, const struct member *m)
         return 0;
     if (m->v[0] == '"')
         return -(int64_t)intern(b->ix, m->v, m->vlen) - 1;
+    int64_t i;
+    int f;
+    if (decimal(m->v, m->vlen, &i, &f) && f == 0)
+        return i;
     return number(m->v, m->vlen, &d) && d > -9e18 && d < 9e18 ? (int64_t)d : 0;
 }
 
-/* One event, its checked text at ev[0..len), at text offset off. */
+/* The members of an event that the index reads. */
+struct fields {
+    struct member ph, pid, tid, ts, dur, name, args;
+};
+
+/* Scans the object at ev[0..end) strictly (jscan checks every value),
+ * keeping the members of f. Returns its length, or 0 when it is malformed
+ * or runs past end (the caller reads more and tries again). */
+static size_t
+scan_event(const char *ev, const char *end, struct fields *f)
+{
+    memset(f, 0, sizeof(*f));
+    const char *p = ev + 1;
+    vt_jscan_ws(&p, end);
+    if (p < end && *p == '}')
+        return (size_t)(p + 1 - ev);
+    for (;;) {
+        struct member m;
+        m.k = p;
+        if (vt_jscan_string(&p, end) != 0)
+            return 0;
+        m.klen = (size_t)(p - m.k);
+        vt_jscan_ws(&p, end);
+        if (p >= end || *p != ':')
+            return 0;
+        p++;
+        vt_jscan_ws(&p, end);
+        m.v = p;
+        if (vt_jscan_value(&p, end) != 0)
+            return 0;
+        m.vlen = (size_t)(p - m.v);
+        if (m.klen >= 4 && m.klen <= 6) {
+            struct member *slot = key_is(&m, "ph")     ? &f->ph
+                                  : key_is(&m, "pid")  ? &f->pid
+                                  : key_is(&m, "tid")  ? &f->tid
+                                  : key_is(&m, "ts")   ? &f->ts
+                                  : key_is(&m, "dur")  ? &f->dur
+                                  : key_is(&m, "name") ? &f->name
+                                  : key_is(&m, "args") ? &f->args
+                                                       : NULL;
+            if (slot != NULL && slot->v == NULL)
+                *slot = m;
+        }
+        vt_jscan_ws(&p, end);
+        if (p >= end)
+            return 0;
+        if (*p == '}')
+            return (size_t)(p + 1 - ev);
+        if (*p != ',')
+            return 0;
+        p++;
+        vt_jscan_ws(&p, end);
+    }
+}
+
+/* One event, scanned into f, at text offset off. */
 static int
-add_event(struct build *b, const char *ev, size_t len, uint64_t off)
+add_event(struct build *b, struct fields *f, uint64_t off)
 {
     struct vt_index *ix = b->ix;
-    if (ev[0] != '{')
-        return 0;
-    struct member m, ph = {0}, pid = {0}, tid = {0}, ts = {0}, dur = {0}, name = {0}, args = {0};
-    const char *p = ev + 1, *end = ev + len;
-    while (next_member(&p, end, &m)) {
-        if (m.klen < 4 || m.klen > 6)
-            continue;
-        struct member *slot = key_is(&m, "ph")     ? &ph
-                              : key_is(&m, "pid")  ? &pid
-                              : key_is(&m, "tid")  ? &tid
-                              : key_is(&m, "ts")   ? &ts
-                              : key_is(&m, "dur")  ? &dur
-                              : key_is(&m, "name") ? &name
-                              : key_is(&m, "args") ? &args
-                                                   : NULL;
-        if (slot != NULL && slot->v == NULL)
-            *slot = m;
-    }
+    struct member ph = f->ph, pid = f->pid, tid = f->tid, ts = f->ts, dur = f->dur, name = f->name,
+                  args = f->args;
     if (ph.v == NULL || ph.vlen < 3 || ph.v[0] != '"')
         return 0;
     char kind = ph.v[1];
@@ -479,11 +579,10 @@ add_event(struct build *b, const char *ev, size_t len, uint64_t off)
     uint32_t nm = name.v != NULL && name.v[0] == '"' ? intern(ix, name.v, name.vlen) : 0;
     if (kind == 'M')
         return add_meta(b, p_id, t_id, &name, &args);
-    double tsv, durv = 0;
     int64_t t_ns, d_ns = 0;
-    if (ts.v == NULL || !number(ts.v, ts.vlen, &tsv) || !to_ns(tsv, &t_ns))
+    if (ts.v == NULL || !time_ns(ts.v, ts.vlen, &t_ns))
         return 0;
-    if (dur.v != NULL && number(dur.v, dur.vlen, &durv) && !to_ns(durv, &d_ns))
+    if (dur.v != NULL && !time_ns(dur.v, dur.vlen, &d_ns))
         d_ns = 0;
     if (d_ns < 0)
         d_ns = 0;
@@ -565,12 +664,22 @@ read_events(struct build *b, struct rd *r)
     for (;;) {
         if (c < 0)
             goto bad;
-        long e = value_end(r, VT_INDEX_MAX_EVENT);
-        if (e < 0)
-            goto bad;
-        if (add_event(b, r->buf + r->pos, (size_t)e - r->pos, r->base + r->pos) != 0)
-            return -1;
-        r->pos = (size_t)e;
+        if (c != '{') {
+            long e = value_end(r, VT_INDEX_MAX_EVENT); /* not an event: skipped */
+            if (e < 0)
+                goto bad;
+            r->pos = (size_t)e;
+        } else {
+            struct fields f;
+            size_t n;
+            while ((n = scan_event(r->buf + r->pos, r->buf + r->end, &f)) == 0) {
+                if (r->eof || refill(r, VT_INDEX_MAX_EVENT) < 0)
+                    goto bad;
+            }
+            if (add_event(b, &f, r->base + r->pos) != 0)
+                return -1;
+            r->pos += n;
+        }
         if ((++count & 0xffff) == 0)
             progress(b, r, count);
         c = peek(r);
@@ -697,6 +806,12 @@ finish_track(struct build *b, struct vt_index_track *t)
     free(t->open);
     t->open = NULL;
     t->nopen = t->open_cap = 0;
+    if (t->n > 0 && t->n < t->cap) {
+        /* doubling left up to half unused: give it back */
+        b->ix->mem -= (t->cap - t->n) * sizeof(*t->s);
+        t->s = vt_xrealloc(t->s, t->n * sizeof(*t->s));
+        t->cap = t->n;
+    }
     if (t->n > 1)
         qsort(t->s, t->n, sizeof(*t->s), cmp_slice);
     int64_t *ends = NULL; /* owned: the stack of open slices' ends */

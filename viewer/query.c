@@ -489,7 +489,7 @@ vt_index_q_slices(const struct vt_index *ix, const struct vt_index_query *q, str
         free(which);
         return VT_ERR_USAGE;
     }
-    int64_t t0 = abs_ns(ix, q->t0), t1 = abs_ns(ix, q->t1 > 1e15 ? 1e15 : q->t1);
+    int64_t t0 = abs_ns(ix, q->t0), t1 = (q->t1 > 1e15 ? ix->max_ts + 1 : abs_ns(ix, q->t1));
     int64_t w = (int64_t)((double)(t1 - t0) / q->px);
     if (w < 1)
         w = 1;
@@ -528,7 +528,7 @@ vt_index_q_slices(const struct vt_index *ix, const struct vt_index_query *q, str
 enum vt_err
 vt_index_q_marks(const struct vt_index *ix, const struct vt_index_query *q, struct vt_buf *out)
 {
-    int64_t t0 = abs_ns(ix, q->t0), t1 = abs_ns(ix, q->t1 > 1e15 ? 1e15 : q->t1);
+    int64_t t0 = abs_ns(ix, q->t0), t1 = (q->t1 > 1e15 ? ix->max_ts + 1 : abs_ns(ix, q->t1));
     int64_t w = (int64_t)((double)(t1 - t0) / q->px);
     if (w < 1)
         w = 1;

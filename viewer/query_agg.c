@@ -491,7 +491,7 @@ vt_index_q_area(const struct vt_index *ix, const struct vt_index_query *q, struc
         for (size_t i = 0; i < ix->norder; i++)
             which[n++] = (uint32_t)i;
     }
-    int64_t t0 = abs_ns(ix, q->t0), t1 = abs_ns(ix, q->t1 > 1e15 ? 1e15 : q->t1);
+    int64_t t0 = abs_ns(ix, q->t0), t1 = (q->t1 > 1e15 ? ix->max_ts + 1 : abs_ns(ix, q->t1));
     struct row *acc = vt_xcalloc(ix->names.n, sizeof(*acc));
     uint32_t *touched = vt_xmalloc(ix->names.n * sizeof(*touched));
     size_t ntouched = 0;
