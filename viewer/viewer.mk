@@ -47,7 +47,7 @@ test-web-unit:
 
 test-web: build
 	$(Q)VIZTRACER_BIN=$(abspath $(VIZTRACER)) VIEWER_SHOTS=$(abspath $(BUILD)/web-shots) \
-		NODE_PATH=$(abspath $(VIEWER_NPM)/node_modules) node --test tests/web/viewer.test.mjs
+		NODE_PATH=$(abspath $(VIEWER_NPM)/node_modules) node --test tests/web/viewer.test.mjs tests/web/large.test.mjs
 
 # libFuzzer targets (make fuzz): the /file_info scan (tracer/format/jscan.c)
 # and the pure parsers of scan.c.
