@@ -147,6 +147,18 @@ const char *vt_index_name(const struct vt_index *ix, uint32_t i, size_t *len);
 enum vt_err vt_index_event_text(const struct vt_index *ix, uint64_t off, uint64_t len, char **text,
                                 size_t *text_len);
 
+/* internal: index_tables.c, for the build (index.c) */
+
+/* Interns s[0..n) (a JSON string text). Returns its id (>= 1). */
+uint32_t vt_index__intern(struct vt_index *ix, const char *s, size_t n);
+
+/* FNV-1a of s[0..n) (index.c). Can't fail. */
+uint64_t vt_index__hash(const char *s, size_t n);
+
+/* Sorts, nests and groups the slices, orders tracks, instants and points.
+ * Returns -1 with one line in msg when the tables would pass limit. */
+int vt_index__finish(struct vt_index *ix, size_t limit, char *msg, size_t msglen);
+
 /* ---- query.c: the answers, as JSON appended to a vt_buf ----------------- */
 
 /* A parsed query string: every parameter the API knows, checked. */

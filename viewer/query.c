@@ -50,10 +50,23 @@ parse_num(const char *s, double *out)
     return 0;
 }
 
+/* key cut to 32 bytes with anything but printable ASCII as '?', for a
+ * message that stays one line. */
+static const char *
+shown(const char *key, char out[33])
+{
+    size_t i = 0;
+    for (; key[i] != '\0' && i < 32; i++)
+        out[i] = key[i] >= 0x20 && key[i] < 0x7f ? key[i] : '?';
+    out[i] = '\0';
+    return out;
+}
+
 enum vt_err
 vt_index_q_set(struct vt_index_query *q, const char *key, const char *value, char *msg,
                size_t msglen)
 {
+    char k[33];
     double d = 0;
     int num = parse_num(value, &d) == 0;
     if (strcmp(key, "q") == 0) {
@@ -103,7 +116,7 @@ vt_index_q_set(struct vt_index_query *q, const char *key, const char *value, cha
     if (strcmp(key, "file") == 0 || strcmp(key, "_") == 0)
         return VT_OK; /* folder mode's trace; a cache buster */
     if (!num) {
-        snprintf(msg, msglen, "%.32s: not a number", key);
+        snprintf(msg, msglen, "%s: not a number", shown(key, k));
         return VT_ERR_USAGE;
     }
     if (strcmp(key, "t0") == 0)
@@ -121,7 +134,7 @@ vt_index_q_set(struct vt_index_query *q, const char *key, const char *value, cha
     else if (strcmp(key, "limit") == 0 && d >= 1 && d <= 10000)
         q->limit = (int)d;
     else {
-        snprintf(msg, msglen, "%.32s: unknown parameter or value out of range", key);
+        snprintf(msg, msglen, "%s: unknown parameter or value out of range", shown(key, k));
         return VT_ERR_USAGE;
     }
     return VT_OK;

@@ -417,7 +417,12 @@ serve(const struct vt_viewer_options *o)
 static int export(const char *trace, const char *html)
 {
     int errnum = 0;
-    enum vt_err err = vt_viewer_write_html(trace, html, &errnum);
+    char msg[PATH_MAX + 256];
+    enum vt_err err = vt_viewer_write_html(trace, html, &errnum, msg, sizeof(msg));
+    if (err == VT_ERR_TOOBIG && msg[0] != '\0') {
+        vt_log_error("vizviewer: %s", msg);
+        return 1;
+    }
     if (err == VT_ERR_NOFILE) {
         vt_log_error("File %s does not exist!", trace);
         return 1;

@@ -327,3 +327,16 @@ def test_small_trace_stays_whole(tmp_path):
         assert st["state"] == "ready"
     finally:
         stop(proc)
+
+
+def test_standalone_html_above_its_limit_keeps_the_json(tmp_path, big):
+    out = tmp_path / "report.html"
+    env = dict(os.environ, VIZVIEWER_HTML_MAX_MB="1")
+    r = subprocess.run([BIN, "view", "--export_html", str(out), str(big)], env=env, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert not out.exists()
+    side = tmp_path / "report.json"
+    assert side.read_bytes() == big.read_bytes()
+    line = r.stderr.strip()
+    assert len(line.splitlines()) == 1 and "above the 1 MB a standalone .html holds" in line
+    assert str(side) in line and "vizviewer" in line
