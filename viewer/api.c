@@ -42,6 +42,9 @@ struct vt_viewer_ix {
     double took;                 /* seconds the build took */
     unsigned long used;          /* last use, for folder mode's eviction */
     int print;                   /* 1: progress on the terminal */
+    char *cache;                 /* owned; where the index is kept, or NULL */
+    int cached;                  /* 1: loaded from the cache */
+    int saved;                   /* 1: written to the cache */
 };
 
 /* All of them, owned by struct vt_viewer. */
@@ -90,15 +93,37 @@ build_main(void *arg)
 {
     struct vt_viewer_ix *x = arg;
     struct vt_index *index = NULL;
-    enum vt_err err = vt_index_build(x->path, env_mb("VIZVIEWER_INDEX_LIMIT_MB", 0), &x->pg, &index,
-                                     x->msg, sizeof(x->msg));
+    /* VIZVIEWER_CACHE_MIN_MB: traces smaller than this (default 64 MB, the
+     * size below which the page loads a trace whole) are not cached;
+     * VIZVIEWER_NO_CACHE=1: no cache at all */
+    const char *nocache = getenv("VIZVIEWER_NO_CACHE");
+    char *cache = nocache != NULL && nocache[0] == '1' ? NULL : vt_index_cache_path(x->path);
+    enum vt_err err = VT_ERR_NOFILE;
+    if (cache != NULL)
+        err = vt_index_cache_load(x->path, cache, &x->pg, &index);
+    if (err == VT_OK) {
+        x->cached = 1;
+    } else {
+        err = vt_index_build(x->path, env_mb("VIZVIEWER_INDEX_LIMIT_MB", 0), &x->pg, &index, x->msg,
+                             sizeof(x->msg));
+        if (err == VT_OK && cache != NULL &&
+            index->text_len >= env_mb("VIZVIEWER_CACHE_MIN_MB", (size_t)64 << 20) &&
+            vt_index_cache_save(index, x->path, cache) == VT_OK)
+            x->saved = 1;
+    }
+    if (err == VT_OK && x->pg.events == 0)
+        x->pg.events = index->nslices + index->ninstants;
+    x->cache = cache;
     x->took = now_s() - x->started;
     x->index = index;
     if (x->print) {
         char line[300];
         if (err == VT_OK)
-            snprintf(line, sizeof(line), "vizviewer: indexed %llu events in %.1f s\n",
-                     (unsigned long long)x->pg.events, x->took);
+            snprintf(line, sizeof(line), "vizviewer: %s %llu events in %.1f s%s%s\n",
+                     x->cached ? "loaded the index of" : "indexed",
+                     (unsigned long long)x->pg.events, x->took,
+                     x->cached || x->saved ? x->cached ? " from " : ", kept in " : "",
+                     x->cached || x->saved ? x->cache : "");
         else
             snprintf(line, sizeof(line), "vizviewer: cannot index %s: %s\n", x->path, x->msg);
         vt_format_progress(line);
@@ -164,6 +189,7 @@ ix_for(struct vt_viewer *v, const char *path, int print)
             slot = 0; /* all building: wait for the oldest */
         pthread_join(a->ix[slot]->thread, NULL);
         vt_index_free(a->ix[slot]->index);
+        free(a->ix[slot]->cache);
         free(a->ix[slot]->path);
         free(a->ix[slot]);
         a->ix[slot] = NULL;
@@ -201,6 +227,7 @@ vt_viewer__api_free(struct vt_viewer *v)
         if (x->print != -1)
             pthread_join(x->thread, NULL);
         vt_index_free(x->index);
+        free(x->cache);
         free(x->path);
         free(x);
     }
@@ -245,11 +272,15 @@ status_json(struct vt_viewer_ix *x, int whole, struct vt_buf *b)
     }
     vt_buf_printf(b,
                   "{\"state\":\"%s\",\"done\":%llu,\"total\":%llu,\"events\":%llu,"
-                  "\"seconds\":%.3f,\"index_bytes\":%zu}",
+                  "\"seconds\":%.3f,\"index_bytes\":%zu,\"cache\":\"%s\"}",
                   st == IX_READY ? "ready" : "indexing", (unsigned long long)x->pg.in,
                   (unsigned long long)x->pg.total, (unsigned long long)x->pg.events,
                   st == IX_READY ? x->took : now_s() - x->started,
-                  st == IX_READY ? x->index->mem : (size_t)0);
+                  st == IX_READY ? x->index->mem : (size_t)0,
+                  st != IX_READY ? ""
+                  : x->cached    ? "loaded"
+                  : x->saved     ? "saved"
+                                 : "none");
 }
 
 enum MHD_Result

@@ -134,6 +134,25 @@ enum vt_err vt_index_build_mem(const char *text, size_t len, size_t mem_limit,
 /* Frees everything. NULL does nothing. */
 void vt_index_free(struct vt_index *ix);
 
+/* cache.c: the index kept on disk */
+
+/* Where the index of trace is kept: beside it (".<name>.vzi") when the
+ * user may write the trace and its folder, else under
+ * $XDG_CACHE_HOME/vizviewer/ or ~/.cache/vizviewer/ (made if missing).
+ * Returns an owned path, or NULL when there is no such place. */
+char *vt_index_cache_path(const char *trace);
+
+/* Loads the index of trace from cache when that was made from the trace as
+ * it is now (size, mtime, inode, device). VT_ERR_NOFILE (no cache),
+ * VT_ERR_STATE (stale), VT_ERR_FORMAT (corrupt) or VT_ERR_IO: build it
+ * then. On VT_OK *out is owned by the caller. */
+enum vt_err vt_index_cache_load(const char *trace, const char *cache,
+                                struct vt_index_progress *progress, struct vt_index **out);
+
+/* Writes ix to cache (a temporary name, then renamed). VT_ERR_IO when it
+ * cannot; nothing is left behind then. */
+enum vt_err vt_index_cache_save(const struct vt_index *ix, const char *trace, const char *cache);
+
 /* access */
 
 /* Name i as JSON string text (borrowed, *len bytes, not NUL-terminated). */

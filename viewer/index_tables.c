@@ -20,15 +20,84 @@
 
 /* ---- finishing ---------------------------------------------------------- */
 
-static int
-cmp_slice(const void *a, const void *b)
+/* start ascending, then the longer first (the parent before its child), then file order */
+static inline int
+before(const struct vt_index_slice *x, const struct vt_index_slice *y)
 {
-    const struct vt_index_slice *x = a, *y = b;
     if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
+        return x->start < y->start;
     if (x->dur != y->dur)
-        return x->dur > y->dur ? -1 : 1;
-    return x->off < y->off ? -1 : x->off > y->off;
+        return x->dur > y->dur;
+    return x->off < y->off;
+}
+
+static void
+swap_slices(struct vt_index_slice *a, struct vt_index_slice *b)
+{
+    struct vt_index_slice t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Sorts s[0..n) in place by before(): quicksort on an explicit stack (the
+ * smaller side first, so 64 levels are enough), median of three, insertion
+ * sort below 24. glibc's qsort would take a copy of the whole array (a
+ * merge sort) and call a comparison through a pointer for each step. */
+static void
+sort_slices(struct vt_index_slice *s, size_t n)
+{
+    size_t lo_st[64], hi_st[64];
+    int sp = 0;
+    size_t lo = 0, hi = n;
+    for (;;) {
+        while (hi - lo > 24) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (before(&s[mid], &s[lo]))
+                swap_slices(&s[mid], &s[lo]);
+            if (before(&s[hi - 1], &s[lo]))
+                swap_slices(&s[hi - 1], &s[lo]);
+            if (before(&s[hi - 1], &s[mid]))
+                swap_slices(&s[hi - 1], &s[mid]);
+            struct vt_index_slice pivot = s[mid];
+            size_t i = lo, j = hi - 1;
+            for (;;) {
+                while (before(&s[i], &pivot))
+                    i++;
+                while (before(&pivot, &s[j]))
+                    j--;
+                if (i >= j)
+                    break;
+                swap_slices(&s[i], &s[j]);
+                i++;
+                j--;
+            }
+            /* [lo, j] <= pivot <= [j + 1, hi) */
+            size_t left = j + 1 - lo, right = hi - (j + 1);
+            if (left < right) {
+                lo_st[sp] = j + 1;
+                hi_st[sp++] = hi;
+                hi = j + 1;
+            } else {
+                lo_st[sp] = lo;
+                hi_st[sp++] = j + 1;
+                lo = j + 1;
+            }
+        }
+        for (size_t i = lo + 1; i < hi; i++) {
+            struct vt_index_slice x = s[i];
+            size_t j = i;
+            while (j > lo && before(&x, &s[j - 1])) {
+                s[j] = s[j - 1];
+                j--;
+            }
+            s[j] = x;
+        }
+        if (sp == 0)
+            break;
+        sp--;
+        lo = lo_st[sp];
+        hi = hi_st[sp];
+    }
 }
 
 /* The part of a build that finishing needs. */
@@ -81,7 +150,7 @@ finish_track(struct build *b, struct vt_index_track *t)
         t->cap = t->n;
     }
     if (t->n > 1)
-        qsort(t->s, t->n, sizeof(*t->s), cmp_slice);
+        sort_slices(t->s, t->n);
     int64_t *ends = NULL; /* owned: the stack of open slices' ends */
     size_t sp = 0, ends_cap = 0;
     size_t *count = NULL, count_cap = 0;

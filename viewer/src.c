@@ -114,6 +114,12 @@ vt_src_file_size(const struct vt_index_src *s)
     return s->kind == SRC_MEM ? s->mem_len : s->file_size;
 }
 
+int
+vt_src_is_gz(const struct vt_index_src *s)
+{
+    return s->kind == SRC_GZ;
+}
+
 uint64_t
 vt_src_consumed(const struct vt_index_src *s)
 {

@@ -34,6 +34,10 @@ uint64_t vt_src_file_size(const struct vt_index_src *s);
 uint64_t vt_src_consumed(const struct vt_index_src *s);
 size_t vt_src_mem(const struct vt_index_src *s);
 
+/* 1 for a gzip source (reading at an offset needs its checkpoints, made by
+ * one sequential read to the end). Can't fail. */
+int vt_src_is_gz(const struct vt_index_src *s);
+
 /* Closes and frees. NULL does nothing. */
 void vt_src_close(struct vt_index_src *s);
 

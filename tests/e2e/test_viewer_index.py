@@ -340,3 +340,41 @@ def test_standalone_html_above_its_limit_keeps_the_json(tmp_path, big):
     line = r.stderr.strip()
     assert len(line.splitlines()) == 1 and "above the 1 MB a standalone .html holds" in line
     assert str(side) in line and "vizviewer" in line
+
+
+def test_index_cache_beside_a_writable_trace_and_elsewhere_for_a_readonly_one(tmp_path, big):
+    env = dict(ENV, VIZVIEWER_CACHE_MIN_MB="0", XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    path = tmp_path / "t.json"
+    path.write_bytes(big.read_bytes())
+    side = tmp_path / ".t.json.vzi"
+
+    def once():
+        proc, url = serve(path, env)
+        try:
+            st = ready(url)
+            return st, get(url + "/api/slices?px=500")[1], get(url + "/api/detail?track=0&slice=123")[1]
+        finally:
+            stop(proc)
+
+    st1, sl1, de1 = once()
+    assert st1["cache"] == "saved" and side.exists()
+    st2, sl2, de2 = once()
+    assert st2["cache"] == "loaded" and (sl2, de2) == (sl1, de1)
+    # a changed trace: the cache is stale, built again and rewritten
+    doc = json.loads(path.read_text())
+    doc["traceEvents"].append({"ph": "X", "pid": 1, "tid": 1, "ts": 5, "dur": 1, "name": "new"})
+    path.write_text(json.dumps(doc))
+    st3, _, _ = once()
+    assert st3["cache"] == "saved"
+    # a corrupt cache is ignored
+    side.write_bytes(side.read_bytes()[:1000])
+    st4, _, _ = once()
+    assert st4["cache"] == "saved"
+    # a trace the user cannot write: nothing beside it, the cache goes to XDG_CACHE_HOME
+    if os.geteuid() == 0:
+        return  # root may write anything: access(W_OK) is always true
+    side.unlink()
+    path.chmod(0o444)
+    st5, _, _ = once()
+    assert st5["cache"] == "saved" and not side.exists()
+    assert any(p.name.endswith("-t.json.vzi") for p in (tmp_path / "xdg" / "vizviewer").iterdir())
