@@ -419,6 +419,21 @@ vt_index_q_tracks(const struct vt_index *ix, struct vt_buf *out)
 
 /* ---- slices at a width -------------------------------------------------- */
 
+/* Writes v in decimal at dst (21 bytes); returns the length. */
+static size_t
+put_u64(char *dst, uint64_t v)
+{
+    char tmp[21];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = tmp[n - 1 - i];
+    return n;
+}
+
 /* A run of merged slices not yet written. */
 struct block {
     int live;
@@ -434,9 +449,22 @@ put_block(struct vt_buf *out, const struct vt_index *ix, const struct vt_index_t
 {
     const struct vt_index_slice *s = &t->s[b->first];
     use(u, s->name);
-    enum vt_err err = vt_buf_printf(out, "%s[%.3f,%.3f,%u,%zu,%llu", *comma ? "," : "",
-                                    rel_us(ix, b->start), (double)(b->end - b->start) / 1000.0,
-                                    s->name, b->first, (unsigned long long)b->n);
+    /* by hand: printf of doubles was most of the answer's time */
+    char item[160];
+    size_t n = 0;
+    if (*comma)
+        item[n++] = ',';
+    item[n++] = '[';
+    n += vt_writer_format_us(item + n, b->start - ix->min_ts);
+    item[n++] = ',';
+    n += vt_writer_format_us(item + n, b->end - b->start);
+    item[n++] = ',';
+    n += put_u64(item + n, s->name);
+    item[n++] = ',';
+    n += put_u64(item + n, b->first);
+    item[n++] = ',';
+    n += put_u64(item + n, b->n);
+    enum vt_err err = vt_buf_add(out, item, n);
     *comma = 1;
     if (err == VT_OK)
         err = search ? vt_buf_printf(out, ",%d]", b->hit) : vt_buf_adds(out, "]");

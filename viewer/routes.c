@@ -116,8 +116,19 @@ respond(struct MHD_Connection *c, unsigned int status, struct body b)
 enum MHD_Result
 vt_viewer__respond_json(struct MHD_Connection *c, unsigned int status, char *data, size_t len)
 {
-    struct body b = {BODY_OWNED, data, len, -1, "application/json", NULL, NULL};
-    return respond(c, status, b);
+    /* not through respond(): never compressed, since on loopback deflating
+     * an answer costs more than sending it */
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
 }
 
 static enum MHD_Result

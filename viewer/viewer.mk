@@ -58,3 +58,10 @@ FUZZ_DEPS_fuzz_viewer_path := viewer/scan.c
 VIEWER_INDEX_SRC := viewer/cache.c viewer/index.c viewer/index_tables.c viewer/src.c viewer/query.c viewer/query_agg.c
 FUZZ_DEPS_fuzz_viewer_index := $(VIEWER_INDEX_SRC) $(FORMAT_SRC)
 FUZZ_DEPS_fuzz_viewer_query := $(VIEWER_INDEX_SRC) $(FORMAT_SRC)
+
+# make bench: the viewer on generated 1M / 10M (/ 30M) event traces
+# (bench/viewer.mjs; the traces are kept in build/bench-viewer/).
+.PHONY: bench-viewer
+bench: bench-viewer
+bench-viewer: build
+	$(Q)VIZTRACER_BIN=$(abspath $(VIZTRACER)) node bench/viewer.mjs $(VIEWER_BENCH_SIZES)

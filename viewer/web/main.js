@@ -480,7 +480,8 @@ function wantedView() {
 function viewNeedsFetch() {
   const r = state.remote;
   if (!r || !state.chart || state.tab !== 'timeline') return false;
-  const f = r.fetched;
+  // while an answer is awaited, compare with what it was asked for
+  const f = r.busy ? r.inflight : r.fetched;
   if (!f) return true;
   const w = wantedView();
   const eps = 1e-6 * Math.max(1, state.model.duration);
@@ -494,10 +495,12 @@ async function fetchView() {
   const q = r.q;
   r.busy = true;
   r.again = false;
+  r.inflight = { t0: w.t0, t1: w.t1, res: w.res, q };
   const px = Math.max(1, Math.min(100000, Math.ceil((w.t1 - w.t0) / w.res)));
   const params = { t0: w.t0.toFixed(3), t1: w.t1.toFixed(3), px };
   if (q) params.q = q;
   let ans;
+  const t0 = performance.now();
   try {
     ans = await api('slices', params);
   } finally {
@@ -507,6 +510,7 @@ async function fetchView() {
     setStatus('the server answered ' + ans.status + ': ' + (ans.body && ans.body.error));
     return;
   }
+  const t1 = performance.now();
   for (const t of ans.body.tracks) {
     const roots = nestLevels(t.levels, ans.body.names, t.track, q !== '');
     state.model.threads[t.track].roots = roots;
@@ -518,6 +522,8 @@ async function fetchView() {
   r.fetched = { t0: w.t0, t1: w.t1, res: w.res, q };
   r.frames++;
   state.chart.render();
+  // the last answer's cost: waiting for the server, then building and drawing
+  r.timing = { start: t0, fetch: t1 - t0, apply: performance.now() - t1 };
 }
 
 // Checks the view on every animation frame; one request at a time.
