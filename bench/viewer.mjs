@@ -10,7 +10,7 @@
 // Env: VIZTRACER_BIN (the executable), CHROMIUM.
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -120,8 +120,8 @@ try {
   for (const n of sizes) {
     const path = trace(n);
     const mb = statSync(path).size / 1e6;
-    const dir = dirname(path);
-    const cache = join(dir, '.' + path.slice(dir.length + 1) + '.vzi');
+    const real = realpathSync(path);
+    const cache = join(dirname(real), '.' + real.slice(dirname(real).length + 1) + '.vzi');
     rmSync(cache, { force: true });
     const cold = await open(browser, path);
     const warm = await open(browser, path);

@@ -249,7 +249,8 @@ track_of(struct build *b, int64_t pid, int64_t tid)
         size_t ns = b->ntslots ? 2 * b->ntslots : 64;
         uint32_t *slots = vt_xcalloc(ns, sizeof(*slots));
         for (size_t i = 0; i < ix->ntracks; i++) {
-            size_t j = vt_index__hash((const char *)&ix->tracks[i].pid, 16) & (ns - 1);
+            int64_t key[2] = {ix->tracks[i].pid, ix->tracks[i].tid};
+            size_t j = vt_index__hash((const char *)key, sizeof(key)) & (ns - 1);
             while (slots[j] != 0)
                 j = (j + 1) & (ns - 1);
             slots[j] = (uint32_t)i + 1;
@@ -259,7 +260,7 @@ track_of(struct build *b, int64_t pid, int64_t tid)
         b->ntslots = ns;
     }
     int64_t key[2] = {pid, tid};
-    size_t j = vt_index__hash((const char *)key, 16) & (b->ntslots - 1);
+    size_t j = vt_index__hash((const char *)key, sizeof(key)) & (b->ntslots - 1);
     while (b->tslots[j] != 0) {
         size_t t = b->tslots[j] - 1;
         if (ix->tracks[t].pid == pid && ix->tracks[t].tid == tid) {

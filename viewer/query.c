@@ -56,7 +56,7 @@ static const char *
 shown(const char *key, char out[33])
 {
     size_t i = 0;
-    for (; key[i] != '\0' && i < 32; i++)
+    for (; i < 32 && key[i] != '\0'; i++)
         out[i] = key[i] >= 0x20 && key[i] < 0x7f ? key[i] : '?';
     out[i] = '\0';
     return out;
@@ -351,6 +351,20 @@ chosen(const struct vt_index *ix, const struct vt_index_query *q, uint32_t *out)
     return (long)ix->norder;
 }
 
+/* first_starting_at, galloping from lo: the answer is usually a few
+ * slices on (the slices of one pixel), and probing near lo stays in cache
+ * where a binary search over millions would miss it at every step. */
+static size_t
+gallop_starting_at(const struct vt_index_track *t, size_t lo, size_t hi, int64_t ns)
+{
+    size_t step = 1, prev = lo;
+    while (lo + step < hi && S_AT(t, lo + step)->start < ns) {
+        prev = lo + step;
+        step *= 2;
+    }
+    return first_starting_at(t, prev, lo + step < hi ? lo + step + 1 : hi, ns);
+}
+
 /* ---- tracks ------------------------------------------------------------- */
 
 enum vt_err
@@ -489,7 +503,7 @@ depth_slices(const struct vt_index *ix, const struct vt_index_track *t, uint32_t
         if (s->dur < w) {
             /* every slice starting within a bucket of this one merges with it;
              * only the last of them can be wide (they do not overlap) */
-            j = first_starting_at(t, k + 1, hi, s->start + w);
+            j = gallop_starting_at(t, k + 1, hi, s->start + w);
             if (j - 1 > k && S_AT(t, j - 1)->dur >= w)
                 j--;
         }
