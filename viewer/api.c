@@ -307,9 +307,10 @@ vt_viewer__api(struct vt_viewer *v, struct MHD_Connection *c, const char *path, 
         char *data = vt_buf_take(&b, &len);
         return vt_viewer__respond_json(c, MHD_HTTP_OK, data, len);
     }
-    static const char *names[] = {"tracks", "slices", "marks", "detail", "search", "flame", "area"};
+    static const char *names[] = {"tracks", "slices", "marks", "detail",
+                                  "search", "flame",  "area",  "file_info"};
     int which = -1;
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 8; i++) {
         if (strcmp(what, names[i]) == 0)
             which = i;
     }
@@ -355,6 +356,9 @@ vt_viewer__api(struct vt_viewer *v, struct MHD_Connection *c, const char *path, 
             break;
         case 5:
             err = vt_index_q_flame(ix, &a.q, &b);
+            break;
+        case 7:
+            err = vt_index_q_file_info(ix, &b);
             break;
         default:
             err = vt_index_q_area(ix, &a.q, &b);

@@ -224,6 +224,8 @@ enum vt_err vt_index_q_search(const struct vt_index *ix, const struct vt_index_q
                               struct vt_buf *out);
 enum vt_err vt_index_q_flame(const struct vt_index *ix, const struct vt_index_query *q,
                              struct vt_buf *out);
+/* The trace's file_info object as the file holds it, or {}. */
+enum vt_err vt_index_q_file_info(const struct vt_index *ix, struct vt_buf *out);
 enum vt_err vt_index_q_area(const struct vt_index *ix, const struct vt_index_query *q,
                             struct vt_buf *out);
 

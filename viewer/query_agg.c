@@ -197,6 +197,22 @@ vt_index_q_detail(const struct vt_index *ix, const struct vt_index_query *q, str
     return err;
 }
 
+enum vt_err
+vt_index_q_file_info(const struct vt_index *ix, struct vt_buf *out)
+{
+    char *info = NULL;
+    size_t len = 0;
+    if (ix->info_len == 0 ||
+        vt_index_event_text(ix, ix->info_off, ix->info_len, &info, &len) != VT_OK ||
+        info[0] != '{') {
+        free(info);
+        return vt_buf_adds(out, "{}");
+    }
+    enum vt_err err = vt_buf_add(out, info, len);
+    free(info);
+    return err;
+}
+
 /* ---- search ------------------------------------------------------------- */
 
 /* The names whose JSON text holds q, case-insensitively (ASCII). */

@@ -313,6 +313,12 @@ route_file_info(struct vt_viewer *v, struct MHD_Connection *c, const char *rest,
     char *path = trace_path(v, c);
     if (path == NULL)
         return not_found(c);
+    if (!vt_viewer__whole(path)) {
+        /* a large trace: from its index's span, never by loading it whole */
+        enum MHD_Result ret = vt_viewer__api(v, c, path, "file_info", &(int){0});
+        free(path);
+        return ret;
+    }
     int cache = v->mode != VT_VIEWER_MODE_DIR;
     if (!cache || v->file_info == NULL) {
         char *text = NULL; /* owned: the whole trace */

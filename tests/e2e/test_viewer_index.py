@@ -378,3 +378,14 @@ def test_index_cache_beside_a_writable_trace_and_elsewhere_for_a_readonly_one(tm
     st5, _, _ = once()
     assert st5["cache"] == "saved" and not side.exists()
     assert any(p.name.endswith("-t.json.vzi") for p in (tmp_path / "xdg" / "vizviewer").iterdir())
+
+
+def test_file_info_of_a_large_trace_comes_from_the_index(big):
+    proc, url = serve(big)
+    try:
+        ready(url)
+        status, info = get(url + "/file_info")
+        assert status == 200
+        assert info == json.load(open(big))["file_info"]
+    finally:
+        stop(proc)
