@@ -54,6 +54,13 @@ function serve(path) {
   });
 }
 
+// CPU seconds (user + system) the process has used: unlike wall time, not
+// stretched by other work on a shared machine.
+function cpuS(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (+f[11] + +f[12]) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
 function rssMb(pid) {
   const st = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k) => +new RegExp(k + ':\\s+(\\d+)').exec(st)[1];
@@ -80,6 +87,7 @@ async function open(browser, path) {
     if (err) throw new Error(err);
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const openMs = Date.now() - t0;
+    const cpu = cpuS(proc.pid);
     const heap0 = await heapMb(page);
     const steps = [];
     for (const key of ['w', 'w', 'w', 'w', 'd', 'a', 's', 'w', 'w', 'w', 'w', 'w', 'd']) {
@@ -102,7 +110,7 @@ async function open(browser, path) {
     await page.close();
     if (process.env.VIEWER_BENCH_VERBOSE) console.log("  steps (ms):", steps.map((s) => s.toFixed(0)).join(" "));
     steps.sort((a, b) => a - b);
-    return { openMs, heap: Math.max(heap0, heap1), steps, mem, status };
+    return { openMs, cpu, heap: Math.max(heap0, heap1), steps, mem, status };
   } finally {
     proc.kill('SIGINT');
     await new Promise((r) => proc.once('exit', r));
@@ -115,7 +123,7 @@ const browser = await chromium.launch({
 });
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 console.log(`viewer: open time, tab heap, zoom/pan steps, server RSS (load average ${load})`);
-console.log('events     JSON MB  open cold  open warm  tab heap  step median / max  server peak RSS');
+console.log('events     JSON MB  open cold (server CPU)  open warm  tab heap  step median / max  server peak RSS');
 try {
   for (const n of sizes) {
     const path = trace(n);
@@ -127,6 +135,7 @@ try {
     const warm = await open(browser, path);
     const med = cold.steps[Math.floor(cold.steps.length / 2)];
     console.log(`${String(n).padEnd(10)} ${mb.toFixed(0).padStart(7)}  ${(cold.openMs / 1000).toFixed(1).padStart(7)} s` +
+      ` (${cold.cpu.toFixed(1).padStart(5)} s)` +
       `  ${(warm.openMs / 1000).toFixed(1).padStart(7)} s  ${Math.max(cold.heap, warm.heap).toFixed(0).padStart(5)} MB` +
       `  ${med.toFixed(0).padStart(5)} / ${cold.steps[cold.steps.length - 1].toFixed(0)} ms` +
       `  ${Math.max(cold.mem.hwm, warm.mem.hwm).toFixed(0).padStart(8)} MB`);

@@ -8,6 +8,7 @@
  */
 #include "index.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,13 +107,16 @@ struct build {
     size_t limit;
     char *msg;
     size_t msglen;
+    int wrote; /* atomic: 1 once msg is written */
 };
 
 static int
 over_limit(struct build *b)
 {
-    if (b->limit == 0 || b->ix->mem <= b->limit)
+    if (b->limit == 0 || __atomic_load_n(&b->ix->mem, __ATOMIC_RELAXED) <= b->limit)
         return 0;
+    if (__atomic_exchange_n(&b->wrote, 1, __ATOMIC_ACQ_REL) != 0)
+        return 1; /* the other worker said it */
     snprintf(b->msg, b->msglen,
              "the index needs more than the %zu MB allowed (VIZVIEWER_INDEX_LIMIT_MB)",
              b->limit >> 20);
@@ -127,7 +131,7 @@ finish_track(struct build *b, struct vt_index_track *t)
     for (size_t i = t->nopen; i-- > 0;) {
         if (t->n == t->cap) {
             size_t nc = t->cap ? 2 * t->cap : 16;
-            b->ix->mem += (nc - t->cap) * sizeof(*t->s);
+            __atomic_add_fetch(&b->ix->mem, (nc - t->cap) * sizeof(*t->s), __ATOMIC_RELAXED);
             if (over_limit(b))
                 return -1;
             t->s = vt_xrealloc(t->s, nc * sizeof(*t->s));
@@ -145,7 +149,7 @@ finish_track(struct build *b, struct vt_index_track *t)
     t->nopen = t->open_cap = 0;
     if (t->n > 0 && t->n < t->cap) {
         /* doubling left up to half unused: give it back */
-        b->ix->mem -= (t->cap - t->n) * sizeof(*t->s);
+        __atomic_sub_fetch(&b->ix->mem, (t->cap - t->n) * sizeof(*t->s), __ATOMIC_RELAXED);
         t->s = vt_xrealloc(t->s, t->n * sizeof(*t->s));
         t->cap = t->n;
     }
@@ -177,7 +181,8 @@ finish_track(struct build *b, struct vt_index_track *t)
         count[s->depth]++;
     }
     free(ends);
-    b->ix->mem += t->n * sizeof(*t->by_depth) + (ndepth + 1) * sizeof(*t->level);
+    __atomic_add_fetch(&b->ix->mem, t->n * sizeof(*t->by_depth) + (ndepth + 1) * sizeof(*t->level),
+                       __ATOMIC_RELAXED);
     if (over_limit(b)) {
         free(count);
         return -1;
@@ -197,7 +202,7 @@ finish_track(struct build *b, struct vt_index_track *t)
         t->by_depth[next[t->s[i].depth]++] = (uint32_t)i;
     free(next);
     free(count);
-    b->ix->nslices += t->n;
+    __atomic_add_fetch(&b->ix->nslices, (uint64_t)t->n, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -230,14 +235,40 @@ cmp_point(const void *a, const void *b)
     return x->ts < y->ts ? -1 : x->ts > y->ts;
 }
 
+/* Tracks handed out to the two finishing threads. */
+struct pool {
+    struct build *b;
+    size_t next; /* atomic: the next track to take */
+    int failed;  /* atomic: 1 once a track failed */
+};
+
+static void *
+finish_worker(void *arg)
+{
+    struct pool *p = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
+        if (i >= p->b->ix->ntracks || __atomic_load_n(&p->failed, __ATOMIC_RELAXED))
+            return NULL;
+        if (finish_track(p->b, &p->b->ix->tracks[i]) != 0)
+            __atomic_store_n(&p->failed, 1, __ATOMIC_RELAXED);
+    }
+}
+
 int
 vt_index__finish(struct vt_index *ix, size_t limit, char *msg, size_t msglen)
 {
-    struct build bb = {ix, limit, msg, msglen}, *b = &bb;
-    for (size_t i = 0; i < ix->ntracks; i++) {
-        if (finish_track(b, &ix->tracks[i]) != 0)
-            return -1;
-    }
+    struct build bb = {ix, limit, msg, msglen, 0}, *b = &bb;
+    /* threads sort independently: two of them (a trace usually has several;
+     * the machines we aim at, two cores or more) */
+    struct pool p = {b, 0, 0};
+    pthread_t helper;
+    int two = ix->ntracks > 1 && pthread_create(&helper, NULL, finish_worker, &p) == 0;
+    finish_worker(&p);
+    if (two)
+        pthread_join(helper, NULL);
+    if (p.failed)
+        return -1;
     ix->order = vt_xmalloc((ix->ntracks ? ix->ntracks : 1) * sizeof(*ix->order));
     for (size_t i = 0; i < ix->ntracks; i++) {
         if (ix->tracks[i].n > 0)
