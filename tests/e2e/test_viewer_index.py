@@ -389,3 +389,29 @@ def test_file_info_of_a_large_trace_comes_from_the_index(big):
         assert info == json.load(open(big))["file_info"]
     finally:
         stop(proc)
+
+
+def test_progress_line_on_a_terminal(big):
+    """On a terminal the build prints one updating line and its summary."""
+    import pty
+    import select as sel
+
+    exe = VIZVIEWER if os.path.exists(VIZVIEWER) else BIN
+    args = ([exe] if exe == VIZVIEWER else [BIN, "view"]) + ["-s", "-p", "0", str(big)]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=ENV)
+    os.close(slave)
+    out = b""
+    try:
+        while b"indexed " not in out or not out.endswith(b"\n"):
+            ready_fds, _, _ = sel.select([master], [], [], 30)
+            assert ready_fds, "no summary line: %r" % out
+            out += os.read(master, 4096)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        os.close(master)
+    text = out.decode()
+    assert "You can also view your trace on" in text
+    summary = [ln for ln in text.replace("\r", "\n").splitlines() if "vizviewer: indexed " in ln]
+    assert len(summary) == 1 and " events in " in summary[0]

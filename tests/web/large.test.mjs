@@ -46,9 +46,9 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function serve(path) {
+function serve(path, extra = []) {
   return new Promise((ok, fail) => {
-    const proc = spawn(BIN, ['view', '-s', '-p', '0', path], {
+    const proc = spawn(BIN, ['view', '-s', '-p', '0', ...extra, path], {
       stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VIZVIEWER_WHOLE_MAX_MB: '0' },
     });
     let out = '';
@@ -169,6 +169,29 @@ test('large trace: index, merging, zoom, details, area selection, search, flame 
     assert.ok(await page.locator('#flamegraph svg g').count() > 3);
     assert.match(await page.locator('#flamegraph svg').innerHTML(), /main \(/);
     assert.ok(asked.includes('/api/flame'));
+    assert.ok(!asked.includes('/localtrace'));
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    proc.kill('SIGINT');
+  }
+});
+
+test('large trace in folder mode, opened on the flame graph (--flamegraph)', async () => {
+  const { url, proc } = await serve(dir, ['--flamegraph']);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    const asked = [];
+    page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    await page.goto(url + '/view/big.json');
+    await page.waitForFunction(() => window.vt && (window.vt.ready || window.vt.error), null, { timeout: 30000 });
+    assert.equal(await page.evaluate(() => window.vt.error), null);
+    assert.equal(await page.evaluate(() => window.vt.remote), true);
+    await page.waitForSelector('#flamegraph svg g');
+    assert.equal(await page.locator('#flamegraph-view').isVisible(), true);
+    assert.match(await page.locator('#flamegraph svg').innerHTML(), /all threads/);
     assert.ok(!asked.includes('/localtrace'));
     assert.deepEqual(errors, []);
     await page.close();
