@@ -237,6 +237,13 @@ time_ns(const char *v, size_t n, int64_t *out)
     return 1;
 }
 
+static size_t
+track_hash(int64_t pid, int64_t tid)
+{
+    uint64_t h = (uint64_t)pid * 0x9E3779B97F4A7C15ull ^ (uint64_t)tid * 0xC2B2AE3D27D4EB4Full;
+    return (size_t)(h ^ (h >> 29));
+}
+
 /* The track of (pid, tid), made when new; returns its index or -1. */
 static long
 track_of(struct build *b, int64_t pid, int64_t tid)
@@ -249,8 +256,7 @@ track_of(struct build *b, int64_t pid, int64_t tid)
         size_t ns = b->ntslots ? 2 * b->ntslots : 64;
         uint32_t *slots = vt_xcalloc(ns, sizeof(*slots));
         for (size_t i = 0; i < ix->ntracks; i++) {
-            int64_t key[2] = {ix->tracks[i].pid, ix->tracks[i].tid};
-            size_t j = vt_index__hash((const char *)key, sizeof(key)) & (ns - 1);
+            size_t j = track_hash(ix->tracks[i].pid, ix->tracks[i].tid) & (ns - 1);
             while (slots[j] != 0)
                 j = (j + 1) & (ns - 1);
             slots[j] = (uint32_t)i + 1;
@@ -259,8 +265,7 @@ track_of(struct build *b, int64_t pid, int64_t tid)
         b->tslots = slots;
         b->ntslots = ns;
     }
-    int64_t key[2] = {pid, tid};
-    size_t j = vt_index__hash((const char *)key, sizeof(key)) & (b->ntslots - 1);
+    size_t j = track_hash(pid, tid) & (b->ntslots - 1);
     while (b->tslots[j] != 0) {
         size_t t = b->tslots[j] - 1;
         if (ix->tracks[t].pid == pid && ix->tracks[t].tid == tid) {
@@ -314,6 +319,7 @@ static int
 next_member(const char **p, const char *end, struct member *m)
 {
     const char *s = *p;
+    memset(m, 0, sizeof(*m));
     vt_jscan_ws(&s, end);
     if (s < end && *s == ',') {
         s++;
@@ -349,7 +355,7 @@ add_counter(struct build *b, int64_t pid, uint32_t name, int64_t ts, const char 
 {
     struct vt_index *ix = b->ix;
     const char *p = args + 1, *end = args + alen;
-    struct member m;
+    struct member m = {0};
     while (next_member(&p, end, &m)) {
         double v;
         if (!number(m.v, m.vlen, &v))
@@ -392,7 +398,7 @@ add_meta(struct build *b, int64_t pid, int64_t tid, const struct member *name,
     if ((!thread && !proc) || args->v == NULL || args->v[0] != '{')
         return 0;
     const char *p = args->v + 1, *end = args->v + args->vlen;
-    struct member m;
+    struct member m = {0};
     while (next_member(&p, end, &m)) {
         if (!key_is(&m, "name") || m.v[0] != '"')
             continue;
@@ -626,7 +632,7 @@ read_events(struct build *b, struct rd *r)
     }
 bad:
     snprintf(b->msg, sizeof(b->msg), "malformed traceEvents near byte %llu",
-             (unsigned long long)(r->base + r->pos));
+             (unsigned long long)r->base + r->pos);
     return -1;
 }
 
@@ -700,7 +706,7 @@ bad:
         snprintf(b->msg, sizeof(b->msg), "cannot read the trace (corrupt or cut short)");
     else if (b->msg[0] == '\0')
         snprintf(b->msg, sizeof(b->msg), "malformed JSON near byte %llu",
-                 (unsigned long long)(r->base + r->pos));
+                 (unsigned long long)r->base + r->pos);
     return -1;
 }
 

@@ -173,7 +173,7 @@ finish_track(struct build *b, struct vt_index_track *t)
             ndepth = s->depth + 1;
             if (ndepth > count_cap) {
                 size_t old = count_cap;
-                count_cap = 2 * ndepth;
+                count_cap = (size_t)2 * ndepth;
                 count = vt_xrealloc(count, count_cap * sizeof(*count));
                 memset(count + old, 0, (count_cap - old) * sizeof(*count));
             }

@@ -640,7 +640,7 @@ vt_index_q_marks(const struct vt_index *ix, const struct vt_index_query *q, stru
         size_t k = a > 0 ? a - 1 : a;
         comma = 0;
         while (k < s->n && err == VT_OK) {
-            int64_t bstart = s->p[k].ts < t0 ? s->p[k].ts : s->p[k].ts;
+            int64_t bstart = s->p[k].ts;
             size_t j = k + 1, kmin = k, kmax = k;
             if (s->p[k].ts >= t0) {
                 while (j < s->n && s->p[j].ts < bstart + w) {

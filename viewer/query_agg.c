@@ -315,6 +315,14 @@ tree_rehash(struct tree *tr)
 static uint32_t
 tree_node(struct tree *tr, uint32_t parent, uint32_t name)
 {
+    if (tr->n == tr->cap) {
+        tr->cap = tr->cap ? 2 * tr->cap : 1024;
+        tr->parent = vt_xrealloc(tr->parent, tr->cap * sizeof(*tr->parent));
+        tr->name = vt_xrealloc(tr->name, tr->cap * sizeof(*tr->name));
+        tr->child = vt_xrealloc(tr->child, tr->cap * sizeof(*tr->child));
+        tr->next = vt_xrealloc(tr->next, tr->cap * sizeof(*tr->next));
+        tr->value = vt_xrealloc(tr->value, tr->cap * sizeof(*tr->value));
+    }
     if (2 * (tr->n + 1) > tr->nslots)
         tree_rehash(tr);
     size_t j = tree_hash(parent, name, tr->nslots - 1);
@@ -323,14 +331,6 @@ tree_node(struct tree *tr, uint32_t parent, uint32_t name)
         if (tr->parent[i] == parent && tr->name[i] == name)
             return i;
         j = (j + 1) & (tr->nslots - 1);
-    }
-    if (tr->n == tr->cap) {
-        tr->cap = tr->cap ? 2 * tr->cap : 1024;
-        tr->parent = vt_xrealloc(tr->parent, tr->cap * sizeof(*tr->parent));
-        tr->name = vt_xrealloc(tr->name, tr->cap * sizeof(*tr->name));
-        tr->child = vt_xrealloc(tr->child, tr->cap * sizeof(*tr->child));
-        tr->next = vt_xrealloc(tr->next, tr->cap * sizeof(*tr->next));
-        tr->value = vt_xrealloc(tr->value, tr->cap * sizeof(*tr->value));
     }
     uint32_t i = (uint32_t)tr->n++;
     tr->parent[i] = parent;
@@ -375,15 +375,15 @@ vt_index_q_flame(const struct vt_index *ix, const struct vt_index_query *q, stru
     }
     struct tree tr;
     memset(&tr, 0, sizeof(tr));
-    tree_node(&tr, 0, 0);   /* the root */
-    uint32_t *stack = NULL; /* owned: node of the open slice per depth */
-    size_t stack_cap = 0;
+    tree_node(&tr, 0, 0); /* the root */
+    size_t stack_cap = 1;
+    for (size_t w = 0; w < n; w++) {
+        uint32_t d = ix->tracks[ix->order[which[w]]].ndepth;
+        stack_cap = d > stack_cap ? d : stack_cap;
+    }
+    uint32_t *stack = vt_xmalloc(stack_cap * sizeof(*stack)); /* owned: node per open depth */
     for (size_t w = 0; w < n; w++) {
         const struct vt_index_track *t = &ix->tracks[ix->order[which[w]]];
-        if (t->ndepth > stack_cap) {
-            stack_cap = t->ndepth;
-            stack = vt_xrealloc(stack, stack_cap * sizeof(*stack));
-        }
         /* in start order, the slice at depth d lies inside the last one seen
          * at depth d - 1 (that is how depths were given) */
         for (size_t i = 0; i < t->n; i++) {
