@@ -147,9 +147,11 @@ static int
 write_html(const char *json_path, const char *html_path, char *msg, size_t msglen)
 {
     int errnum = 0;
-    enum vt_err err = vt_viewer_write_html(json_path, html_path, &errnum);
+    enum vt_err err = vt_viewer_write_html(json_path, html_path, &errnum, msg, msglen);
     if (err == VT_OK)
         return 0;
+    if (err == VT_ERR_TOOBIG && msg[0] != '\0')
+        return -1; /* msg says where the trace is kept instead */
     snprintf(msg, msglen, "cannot write %s: %s", html_path,
              errnum ? strerror(errnum) : vt_strerror(err));
     return -1;

@@ -57,7 +57,10 @@ struct vt_viewer {
     int asked_port;                  /* options: the port asked for (0: any) */
     _Atomic int64_t last_request_ms; /* vt_viewer__now_ms() of the last request */
     struct vt_viewer__sub subs[VT_VIEWER_FOLDER_MAX]; /* folder mode; folder.c */
+    struct vt_viewer_api *api;       /* owned; the indexes of large traces (api.c), or NULL */
 };
+
+struct vt_viewer_api;
 
 /* assets (build/gen/viewer_assets.c) */
 
@@ -113,5 +116,33 @@ enum MHD_Result vt_viewer__handle(void *cls, struct MHD_Connection *c, const cha
 /* The MHD completion callback: frees per-request state, reports served traces. */
 void vt_viewer__completed(void *cls, struct MHD_Connection *c, void **req,
                           enum MHD_RequestTerminationCode toe);
+
+/* Sends data[0..len) (owned, moves to MHD) as application/json. */
+enum MHD_Result vt_viewer__respond_json(struct MHD_Connection *c, unsigned int status, char *data,
+                                        size_t len);
+
+/* api.c: /api/... over the indexes of large traces */
+
+/* 1 when the trace at path is small enough for the page to load whole
+ * (VIZVIEWER_WHOLE_MAX_MB). */
+int vt_viewer__whole(const char *path);
+
+/* Starts indexing path in the background (print: 1 for the terminal's
+ * progress line). Can't fail: a failure is reported by /api/status. */
+void vt_viewer__api_start(struct vt_viewer *v, const char *path, int print);
+
+/* Updates the terminal's progress line of builds that print. Can't fail. */
+void vt_viewer__api_tick(struct vt_viewer *v);
+
+/* 1 while an index that prints is being built. */
+int vt_viewer__api_busy(struct vt_viewer *v);
+
+/* Waits for the builders and frees every index. Can't fail. */
+void vt_viewer__api_free(struct vt_viewer *v);
+
+/* Answers /api/<what> about the trace at path; *served becomes 1 for the
+ * answer that opens the page (--once counts it). */
+enum MHD_Result vt_viewer__api(struct vt_viewer *v, struct MHD_Connection *c, const char *path,
+                               const char *what, int *served);
 
 #endif

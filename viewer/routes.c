@@ -30,7 +30,8 @@
 
 /* Per-request state: made on the first handler call, freed in completed(). */
 struct vt_route_req {
-    int serves_trace; /* 1: this response is the trace (--once counts it) */
+    int serves_trace; /* 1: this response is the trace (--once counts it); 2: the
+                       * tracks of an indexed trace (--once then waits for idle) */
 };
 
 /* ---- respond() ---------------------------------------------------------- */
@@ -107,6 +108,24 @@ respond(struct MHD_Connection *c, unsigned int status, struct body b)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, b.location);
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result
+vt_viewer__respond_json(struct MHD_Connection *c, unsigned int status, char *data, size_t len)
+{
+    /* not through respond(): never compressed, since on loopback deflating
+     * an answer costs more than sending it */
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     enum MHD_Result ret = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -295,6 +314,12 @@ route_file_info(struct vt_viewer *v, struct MHD_Connection *c, const char *rest,
     char *path = trace_path(v, c);
     if (path == NULL)
         return not_found(c);
+    if (!vt_viewer__whole(path)) {
+        /* a large trace: from its index's span, never by loading it whole */
+        enum MHD_Result ret = vt_viewer__api(v, c, path, "file_info", &(int){0});
+        free(path);
+        return ret;
+    }
     r->serves_trace = 1;
     int cache = v->mode != VT_VIEWER_MODE_DIR;
     if (!cache || v->file_info == NULL) {
@@ -324,6 +349,21 @@ route_file_info(struct vt_viewer *v, struct MHD_Connection *c, const char *rest,
     struct body out = {BODY_STATIC, v->file_info, v->file_info_len, -1, "application/json",
                        NULL,        NULL};
     return respond(c, MHD_HTTP_OK, out);
+}
+
+/* /api/<what>: the index of a large trace (api.c). */
+static enum MHD_Result
+route_api(struct vt_viewer *v, struct MHD_Connection *c, const char *rest, struct vt_route_req *r)
+{
+    char *path = trace_path(v, c);
+    if (path == NULL)
+        return not_found(c);
+    int served = 0;
+    enum MHD_Result ret = vt_viewer__api(v, c, path, rest, &served);
+    if (served)
+        r->serves_trace = 2;
+    free(path);
+    return ret;
 }
 
 static int
@@ -498,6 +538,7 @@ static const struct route {
     {"vizviewer_info", MATCH_SUFFIX, M_FILE | M_DIR, route_info},
     {"localtrace", MATCH_SUFFIX, M_FILE | M_DIR, route_localtrace},
     {"file_info", MATCH_SUFFIX, M_FILE | M_DIR, route_file_info},
+    {"/api/", MATCH_PREFIX, M_FILE | M_DIR, route_api},
     {"/", MATCH_PREFIX, M_DIR, route_entry},
     {"", MATCH_PREFIX, M_HTML, route_html},
 };
@@ -567,7 +608,8 @@ vt_viewer__completed(void *cls, struct MHD_Connection *c, void **req,
     if (r == NULL)
         return;
     if (r->serves_trace && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-        ssize_t w = write(v->wake_fd[1], "s", 1);
+        /* 'i': the page of an indexed trace, which keeps asking */
+        ssize_t w = write(v->wake_fd[1], r->serves_trace == 2 ? "i" : "s", 1);
         (void)w; /* the pipe is nonblocking and drained by vt_viewer_wait() */
     }
     free(r);

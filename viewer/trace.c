@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,18 +60,53 @@ write_escaped(FILE *fp, const char *s, size_t len)
     return fwrite(s + from, 1, len - from, fp) == len - from ? 0 : -1;
 }
 
+/* A trace too large for a page: kept as X.json beside X.html; says so in msg. */
+static enum vt_err
+too_big(const char *json_path, const char *html_path, size_t len, size_t max, char *msg,
+        size_t msglen)
+{
+    size_t n = strlen(html_path);
+    size_t stem = n > 5 && strcmp(html_path + n - 5, ".html") == 0  ? n - 5
+                  : n > 4 && strcmp(html_path + n - 4, ".htm") == 0 ? n - 4
+                                                                    : n;
+    struct vt_buf side;
+    vt_buf_init(&side, (size_t)2 * PATH_MAX);
+    const char *where = json_path;
+    if (vt_buf_add(&side, html_path, stem) == VT_OK && vt_buf_adds(&side, ".json") == VT_OK &&
+        link(json_path, side.data) == 0)
+        where = side.data;
+    if (msg != NULL)
+        snprintf(msg, msglen,
+                 "the trace is %zu MB, above the %zu MB a standalone .html holds, so no %s was "
+                 "written: open %s with vizviewer",
+                 len >> 20, max >> 20, html_path, where);
+    vt_buf_fini(&side);
+    return VT_ERR_TOOBIG;
+}
+
 enum vt_err
-vt_viewer_write_html(const char *json_path, const char *html_path, int *errnum)
+vt_viewer_write_html(const char *json_path, const char *html_path, int *errnum, char *msg,
+                     size_t msglen)
 {
     int dummy;
     if (errnum == NULL)
         errnum = &dummy;
     *errnum = 0;
+    if (msg != NULL && msglen > 0)
+        msg[0] = '\0';
     char *text = NULL; /* owned: the trace */
     size_t text_len = 0;
     enum vt_err err = vt_format_load(json_path, &text, &text_len, errnum, NULL, 0);
     if (err != VT_OK)
         goto out;
+    /* VIZVIEWER_HTML_MAX_MB lowers the cap for tests */
+    const char *env = getenv("VIZVIEWER_HTML_MAX_MB");
+    size_t max =
+        env != NULL && *env != '\0' ? (size_t)strtoul(env, NULL, 10) << 20 : VT_VIEWER_HTML_MAX;
+    if (text_len > max) {
+        err = too_big(json_path, html_path, text_len, max, msg, msglen);
+        goto out;
+    }
     size_t i = 0;
     while (i < text_len && strchr(" \t\r\n", text[i]) != NULL)
         i++;

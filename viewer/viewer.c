@@ -155,6 +155,10 @@ vt_viewer_create(const struct vt_viewer_options *o, struct vt_viewer **out, int 
         vt_viewer_destroy(v);
         return VT_ERR_IO;
     }
+    /* A large trace is indexed from now on, while the page loads. */
+    if ((v->mode == VT_VIEWER_MODE_JSON || v->mode == VT_VIEWER_MODE_GZ) &&
+        !vt_viewer__whole(v->path))
+        vt_viewer__api_start(v, v->path, !o->quiet && isatty(STDOUT_FILENO));
     *out = v;
     return VT_OK;
 }
@@ -169,18 +173,39 @@ enum vt_err
 vt_viewer_wait(struct vt_viewer *v)
 {
     int timeout_ms = v->once && v->timeout_s > 0 ? v->timeout_s * 1000 : -1;
+    int idle_ms = 0;  /* time without a request, counted while ticking */
+    int browsing = 0; /* 1: the page of an indexed trace opened (--once) */
     for (;;) {
+        /* while an index is built, wake twice a second for its progress line */
+        int busy = vt_viewer__api_busy(v);
+        int wait_ms = busy ? 500 : timeout_ms < 0 ? -1 : timeout_ms - idle_ms;
+        if (busy && timeout_ms >= 0 && timeout_ms - idle_ms < wait_ms)
+            wait_ms = timeout_ms - idle_ms;
+        if (wait_ms < 0 && timeout_ms >= 0)
+            wait_ms = 0;
         struct pollfd pfd = {v->wake_fd[0], POLLIN, 0};
-        int n = poll(&pfd, 1, timeout_ms);
+        int n = poll(&pfd, 1, wait_ms);
         if (n < 0 && errno == EINTR)
             continue; /* the signal handler also wrote 'q' */
-        if (n <= 0)
-            return v->once ? VT_ERR_STATE : VT_OK; /* idle for timeout_s */
+        if (n == 0) {
+            vt_viewer__api_tick(v);
+            if (busy && wait_ms >= 0)
+                idle_ms += wait_ms;
+            if (timeout_ms < 0 || (busy && idle_ms < timeout_ms))
+                continue;
+            /* idle for timeout_s: an indexed trace's page counts as served */
+            return v->once && !browsing ? VT_ERR_STATE : VT_OK;
+        }
+        if (n < 0)
+            return v->once ? VT_ERR_STATE : VT_OK;
+        idle_ms = 0;
         char bytes[64];
         ssize_t got = read(v->wake_fd[0], bytes, sizeof(bytes));
         for (ssize_t i = 0; i < got; i++) {
             if (bytes[i] == 'q' || (bytes[i] == 's' && v->once))
                 return VT_OK;
+            if (bytes[i] == 'i')
+                browsing = 1;
         }
     }
 }
@@ -200,6 +225,7 @@ vt_viewer_destroy(struct vt_viewer *v)
     if (v->daemon != NULL)
         MHD_stop_daemon(v->daemon); /* closes the listening socket too */
     vt_viewer__folder_free(v);      /* after the daemon: its thread used them */
+    vt_viewer__api_free(v);
     for (int i = 0; i < 2; i++) {
         if (v->wake_fd[i] >= 0)
             close(v->wake_fd[i]);
@@ -397,7 +423,12 @@ serve(const struct vt_viewer_options *o)
 static int export(const char *trace, const char *html)
 {
     int errnum = 0;
-    enum vt_err err = vt_viewer_write_html(trace, html, &errnum);
+    char msg[PATH_MAX + 256];
+    enum vt_err err = vt_viewer_write_html(trace, html, &errnum, msg, sizeof(msg));
+    if (err == VT_ERR_TOOBIG && msg[0] != '\0') {
+        vt_log_error("vizviewer: %s", msg);
+        return 1;
+    }
     if (err == VT_ERR_NOFILE) {
         vt_log_error("File %s does not exist!", trace);
         return 1;

@@ -10,6 +10,8 @@
 #ifndef VT_VIEWER_VIEWER_H
 #define VT_VIEWER_VIEWER_H
 
+#include <stddef.h>
+
 #include "../tracer/base/err.h"
 
 /* What to serve and how; fill with vt_viewer_options_init() first. */
@@ -68,13 +70,23 @@ int vt_viewer_open_once(const char *path);
 
 /* standalone HTML */
 
+/* The largest trace (bytes of JSON) a standalone report holds: the page
+ * parses it whole, and past this the tab's heap would pass 1 GB. */
+#define VT_VIEWER_HTML_MAX ((size_t)128 << 20)
+
 /* Writes html_path: one self-contained HTML file holding the UI and the trace
  * of json_path (.json or .json.gz), which opens from file:// with no server.
+ * A trace above VT_VIEWER_HTML_MAX is not written into a page: it is kept as
+ * the .json beside html_path (X.html -> X.json, a hard link of json_path,
+ * unless that name exists) and VT_ERR_TOOBIG comes back with one line in
+ * msg[msglen] (msg may be NULL) saying where it is and to open it with
+ * vizviewer, which indexes large traces on the server.
  * Every '<' of the trace is written as \u003c, so no "</script>" can end the
  * data block. Writes to html_path.tmp.<pid> and renames, so the file appears
  * whole or not at all. Returns VT_ERR_NOFILE / VT_ERR_IO (with *errnum the
  * saved errno, when errnum is not NULL) or VT_ERR_FORMAT when the trace does
  * not start with '{'. Prints nothing. */
-enum vt_err vt_viewer_write_html(const char *json_path, const char *html_path, int *errnum);
+enum vt_err vt_viewer_write_html(const char *json_path, const char *html_path, int *errnum,
+                                 char *msg, size_t msglen);
 
 #endif

@@ -47,9 +47,21 @@ test-web-unit:
 
 test-web: build
 	$(Q)VIZTRACER_BIN=$(abspath $(VIZTRACER)) VIEWER_SHOTS=$(abspath $(BUILD)/web-shots) \
-		NODE_PATH=$(abspath $(VIEWER_NPM)/node_modules) node --test tests/web/viewer.test.mjs
+		NODE_PATH=$(abspath $(VIEWER_NPM)/node_modules) node --test tests/web/viewer.test.mjs tests/web/large.test.mjs
 
 # libFuzzer targets (make fuzz): the /file_info scan (tracer/format/jscan.c)
 # and the pure parsers of scan.c.
 FUZZ_DEPS_fuzz_viewer_json := $(FORMAT_SRC)
 FUZZ_DEPS_fuzz_viewer_path := viewer/scan.c
+# The trace index and its answers (index.c, src.c, query*.c), and the
+# /api/ query strings.
+VIEWER_INDEX_SRC := viewer/cache.c viewer/index.c viewer/index_tables.c viewer/src.c viewer/query.c viewer/query_agg.c
+FUZZ_DEPS_fuzz_viewer_index := $(VIEWER_INDEX_SRC) $(FORMAT_SRC)
+FUZZ_DEPS_fuzz_viewer_query := $(VIEWER_INDEX_SRC) $(FORMAT_SRC)
+
+# make bench: the viewer on generated 1M / 10M (/ 30M) event traces
+# (bench/viewer.mjs; the traces are kept in build/bench-viewer/).
+.PHONY: bench-viewer
+bench: bench-viewer
+bench-viewer: build
+	$(Q)VIZTRACER_BIN=$(abspath $(VIZTRACER)) node bench/viewer.mjs $(VIEWER_BENCH_SIZES)

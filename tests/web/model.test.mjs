@@ -12,7 +12,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { aggregate, buildModel, colorOf, formatTime, formatUs, selfTime, sourceOf } from '../../viewer/web/model.js';
+import {
+  aggregate, areaRows, buildModel, colorOf, formatTime, formatUs, nestLevels, selfTime, sourceOf,
+} from '../../viewer/web/model.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIB015 = resolve(here, '../data/vdb/fib015.json');
@@ -259,4 +261,37 @@ test('formatTime: the axis in ns, µs, ms or s with 4 significant digits', () =>
   assert.equal(formatTime(3.14159e6, 1e-4), '3.141590000 s');
   assert.equal(formatTime(0.0004, 0.0001), '0 ns');
   assert.equal(formatTime(NaN), '-');
+});
+
+test('nestLevels: items under the item above that holds their start; merged ones named +N', () => {
+  const names = { 1: 'main', 2: 'a', 3: 'b' };
+  const levels = [
+    [[0, 100, 1, 0, 1]],
+    [[0, 40, 2, 1, 1], [50, 50, 3, 7, 1]],
+    [[1, 30, 2, 2, 12], [60, 10, 3, 9, 1]],
+  ];
+  const roots = nestLevels(levels, names, 3, false);
+  assert.equal(roots.length, 1);
+  assert.deepEqual(roots[0].children.map((c) => c.name), ['a', 'b']);
+  assert.deepEqual(roots[0].children[0].children.map((c) => [c.name, c.ref.n, c.ref.slice, c.ref.track]), [['a +11', 12, 2, 3]]);
+  assert.deepEqual(roots[0].children[1].children.map((c) => c.name), ['b']);
+  assert.equal(roots[0].children[0].children[0].color, '#a9b4c0');
+  const hit = nestLevels([[[0, 1, 1, 0, 1, 1], [2, 1, 2, 1, 1, 0]]], names, 0, true);
+  assert.deepEqual(hit.map((n) => n.color), ['#ffd400', '#d8d8d8']);
+});
+
+test('areaRows: clipped total, self less the children, count, sorted by the key', () => {
+  const trace = {
+    traceEvents: [
+      { ph: 'X', pid: 1, tid: 1, ts: 0, dur: 100, name: 'main' },
+      { ph: 'X', pid: 1, tid: 1, ts: 10, dur: 20, name: 'f' },
+      { ph: 'X', pid: 1, tid: 1, ts: 50, dur: 40, name: 'f' },
+      { ph: 'X', pid: 1, tid: 1, ts: 55, dur: 10, name: 'g' },
+    ],
+  };
+  const m = buildModel(trace);
+  const rows = areaRows(m.threads, [0], 20, 60);
+  assert.deepEqual(rows, [['main', 40, 20, 1], ['f', 20, 15, 2], ['g', 5, 5, 1]]);
+  assert.deepEqual(areaRows(m.threads, [0], 20, 60, 'count').map((r) => r[0]), ['f', 'g', 'main']);
+  assert.deepEqual(areaRows(m.threads, [0], 20, 60, 'name').map((r) => r[0]), ['f', 'g', 'main']);
 });

@@ -3,19 +3,46 @@
 // flame-chart track per thread with instant marks and counter graphs, shows
 // the details and source of a clicked slice, searches, and draws the
 // aggregated flame graph. Keys: W/S zoom, A/D pan, / search, ? help.
+// A large trace (the server says so on /api/status) is never loaded whole:
+// the page asks the server for the slices of what is on screen at its
+// width (/api/slices, narrow ones merged there), for details, search, the
+// flame graph and area selections (Shift+drag) — see viewer/README.md.
 import {
   FlameChartContainer, FlameChartPlugin, MarksPlugin, TimeGridPlugin, TimeseriesPlugin, TogglePlugin,
 } from 'flame-chart-js';
 import flamegraph from 'd3-flame-graph';
 import { select } from 'd3-selection';
-import { aggregate, buildModel, formatTime, formatUs, selfTime, sourceOf } from './model.js';
+import {
+  aggregate, areaRows, buildModel, formatTime, formatUs, nestLevels, selfTime, sourceOf,
+} from './model.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { model: null, chart: null, plugins: [], selected: null, fg: null, tab: 'timeline', matches: 0 };
+const state = {
+  model: null, chart: null, plugins: [], selected: null, fg: null, tab: 'timeline', matches: 0,
+  remote: null, // large traces: {fetched, busy, again, q, frames}
+  fileRel: null, // folder mode: the trace's path in the folder
+  area: null, // the last area selection: {t0, t1, tracks, sort, rows, ...}
+};
+
+// The data of a remote trace's tracks is what the server sent for the
+// view; its time range is the whole trace's, not that data's.
+let remoteSpan = 1;
+class RemoteFlamePlugin extends FlameChartPlugin {
+  calcMinMax() {
+    this.min = 0;
+    this.max = remoteSpan;
+  }
+}
+
 window.vt = {
   state,
   ready: false,
   error: null,
+  // large traces: 1 when no answer is awaited or due for the current view
+  idle() {
+    const r = state.remote;
+    return !r || (!r.busy && !r.again && !viewNeedsFetch());
+  },
   // the visible time range, in microseconds from the trace start
   view() {
     const e = state.chart.renderEngine;
@@ -66,8 +93,12 @@ async function loadTrace() {
   } catch (e) {
     info = {};
   }
-  const url = '/localtrace';
-  const title = 'trace';
+  let url = '/localtrace';
+  let title = 'trace';
+  if (state.fileRel !== null) {
+    url += '?file=' + encodeURIComponent(state.fileRel);
+    title = state.fileRel;
+  }
   const resp = await fetch(url);
   if (!resp.ok) throw new Error('the server answered ' + resp.status + ' for ' + url);
   const trace = await resp.json();
@@ -92,7 +123,11 @@ function buildTimeline(model) {
     }));
     plugins.push(new TogglePlugin('instant events (' + model.instants.length + ')'));
     const mp = new MarksPlugin({ data: marks });
-    mp.on('select', (ev) => selectMark(ev && ev.node ? model.instants[ev.node.index] : null));
+    mp.on('select', (ev) => {
+      const mark = ev && ev.node ? model.instants[ev.node.index] : null;
+      if (model.remote) selectRemoteMark(mark);
+      else selectMark(mark);
+    });
     plugins.push(mp);
   }
   if (model.counters.length) {
@@ -105,8 +140,13 @@ function buildTimeline(model) {
   state.plugins = [];
   model.threads.forEach((t, i) => {
     plugins.push(new TogglePlugin(t.title));
-    const p = new FlameChartPlugin({ data: t.roots, name: 'thread' + i });
-    p.on('select', (ev) => selectNode(ev && ev.node ? ev.node.source : null, t));
+    const Plugin = model.remote ? RemoteFlamePlugin : FlameChartPlugin;
+    const p = new Plugin({ data: t.roots, name: 'thread' + i });
+    p.on('select', (ev) => {
+      const node = ev && ev.node ? ev.node.source : null;
+      if (model.remote) selectRemote(node, t);
+      else selectNode(node, t);
+    });
     state.plugins.push(p);
     plugins.push(p);
   });
@@ -231,12 +271,18 @@ function selectMark(mark) {
 }
 
 function showSource(name) {
-  const src = $('source');
   const where = sourceOf(name, state.model.fileInfo);
   const file = where && state.model.fileInfo.files && state.model.fileInfo.files[where.path];
+  renderSource(where, file ? file[0] : null);
+}
+
+// where: {path, line} or null; text: the file's source or null.
+function renderSource(where, text) {
+  const src = $('source');
+  src.replaceChildren();
   $('source-title').textContent = where ? where.path + ':' + where.line : 'no source (builtin or C function)';
-  if (!file) return;
-  const lines = String(file[0]).split('\n');
+  if (text === null || text === undefined) return;
+  const lines = String(text).split('\n');
   const frag = document.createDocumentFragment();
   let hl = null;
   lines.forEach((text, i) => {
@@ -255,8 +301,26 @@ function showSource(name) {
 
 // ---- search -------------------------------------------------------------
 
+async function searchRemote(q) {
+  state.remote.q = q;
+  if (q === '') {
+    state.matches = 0;
+    $('matches').textContent = '';
+  } else {
+    const r = await api('search', { q, limit: 1 });
+    if (state.remote.q !== q || !r.ok) return;
+    state.matches = r.body.total;
+    $('matches').textContent = r.body.total + ' match' + (r.body.total === 1 ? '' : 'es');
+  }
+  if (state.fg) state.fg.search(q);
+}
+
 function search(term) {
   const q = term.trim().toLowerCase();
+  if (state.remote) {
+    searchRemote(term.trim());
+    return;
+  }
   let matches = 0;
   const walk = (nodes) => {
     const stack = [...nodes];
@@ -281,12 +345,20 @@ function search(term) {
 
 // ---- flame graph --------------------------------------------------------
 
-function drawFlamegraph() {
+async function drawFlamegraph() {
   const model = state.model;
   const which = $('fg-thread').value;
-  const roots = which === 'all' ? model.threads.map((t) => t.roots) : [model.threads[+which].roots];
   const title = which === 'all' ? 'all threads' : model.threads[+which].title;
-  const tree = aggregate(roots, title);
+  let tree;
+  if (model.remote) {
+    const r = await api('flame', which === 'all' ? {} : { track: which });
+    if (!r.ok) return;
+    tree = r.body.tree;
+    tree.name = title;
+  } else {
+    const roots = which === 'all' ? model.threads.map((t) => t.roots) : [model.threads[+which].roots];
+    tree = aggregate(roots, title);
+  }
   const box = $('flamegraph');
   box.replaceChildren();
   const fg = flamegraph().width(Math.max(box.clientWidth - 8, 200)).cellHeight(18).minFrameSize(1)
@@ -299,6 +371,7 @@ function drawFlamegraph() {
   view.scrollTop = view.scrollHeight;
   const q = $('search').value.trim();
   if (q) fg.search(q);
+  state.fgDrawn = (state.fgDrawn || 0) + 1;
 }
 
 function showTab(tab) {
@@ -340,22 +413,350 @@ function onKey(ev) {
   else if (k === 'a') panBy(-0.2 * fast);
   else if (k === 'd') panBy(0.2 * fast);
   else if (k === '0') state.chart.setZoom(0, state.model.duration);
+  else if (k === 'escape') clearArea();
   else return;
   ev.preventDefault();
+}
+
+// ---- large traces: the server's index ------------------------------------
+
+// GET /api/<path> with params (and the folder's ?file=); {ok, status, body}.
+async function api(path, params = {}) {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) u.set(k, String(v));
+  if (state.fileRel !== null) u.set('file', state.fileRel);
+  for (let tries = 0; ; tries++) {
+    const resp = await fetch('/api/' + path + '?' + u);
+    let body = null;
+    try {
+      body = await resp.json();
+    } catch (e) {
+      body = { error: 'not JSON' };
+    }
+    // 503: the index is still being built (an area selection of a small trace)
+    if (resp.status === 503 && tries < 600) {
+      setStatus('indexing the trace for this question…');
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    return { ok: resp.ok, status: resp.status, body };
+  }
+}
+
+function progressText(st) {
+  const pct = st.total ? Math.floor((100 * st.done) / st.total) : 0;
+  return 'indexing the trace: ' + pct + '% (' + st.events.toLocaleString('en-US') + ' events, ' +
+    Math.round(st.seconds) + ' s)';
+}
+
+// The model of a remote trace: what /api/tracks says, no slices yet.
+function remoteModel(tr, marks) {
+  const threads = tr.tracks.map((t, i) => ({
+    key: t.pid + ':' + t.tid, pid: t.pid, tid: t.tid, name: t.thread, count: t.count, maxDepth: t.depth,
+    roots: [], index: i,
+    title: (t.proc ? t.proc + ' ' : '') + 'pid ' + t.pid + ' / ' + (t.thread || 'thread') + ' ' + t.tid + ' (' + t.count + ')',
+  }));
+  const instants = marks.instants.map(([ts, name, idx, n]) => ({
+    name: String(marks.names[name] ?? '') + (n > 1 ? ' +' + (n - 1) : ''), ts, idx,
+  }));
+  const counters = tr.counters.map((c, i) => ({
+    name: c.key === c.name || c.key === 'value' ? String(c.name) : c.name + '.' + c.key, pid: c.pid,
+    points: marks.counters[i],
+  }));
+  return {
+    remote: true, threads, instants, counters, fileInfo: { files: {}, functions: {} },
+    base: tr.start_us, duration: tr.duration, slices: tr.slices, metadata: tr.metadata || {},
+  };
+}
+
+// What the view needs: the visible range widened by half a screen on each
+// side, at the view's resolution; refetched when the view leaves it or the
+// resolution changes by more than 1.5x.
+function wantedView() {
+  const e = state.chart.renderEngine;
+  const v = window.vt.view();
+  const span = Math.max(v.end - v.start, 1e-3);
+  const t0 = Math.max(0, v.start - span / 2);
+  const t1 = Math.min(state.model.duration, v.end + span / 2);
+  return { v, t0, t1: t1 > t0 ? t1 : t0 + span, res: span / Math.max(e.width, 1) };
+}
+
+function viewNeedsFetch() {
+  const r = state.remote;
+  if (!r || !state.chart || state.tab !== 'timeline') return false;
+  // while an answer is awaited, compare with what it was asked for
+  const f = r.busy ? r.inflight : r.fetched;
+  if (!f) return true;
+  const w = wantedView();
+  const eps = 1e-6 * Math.max(1, state.model.duration);
+  return (w.v.start < f.t0 - eps) || (w.v.end > f.t1 + eps) || w.res < f.res / 1.5 || w.res > f.res * 1.5 ||
+    f.q !== r.q;
+}
+
+async function fetchView() {
+  const r = state.remote;
+  const w = wantedView();
+  const q = r.q;
+  r.busy = true;
+  r.again = false;
+  r.inflight = { t0: w.t0, t1: w.t1, res: w.res, q };
+  const px = Math.max(1, Math.min(100000, Math.ceil((w.t1 - w.t0) / w.res)));
+  const params = { t0: w.t0.toFixed(3), t1: w.t1.toFixed(3), px };
+  if (q) params.q = q;
+  let ans;
+  const t0 = performance.now();
+  try {
+    ans = await api('slices', params);
+  } finally {
+    r.busy = false;
+  }
+  if (!ans.ok) {
+    setStatus('the server answered ' + ans.status + ': ' + (ans.body && ans.body.error));
+    return;
+  }
+  const t1 = performance.now();
+  for (const t of ans.body.tracks) {
+    const roots = nestLevels(t.levels, ans.body.names, t.track, q !== '');
+    state.model.threads[t.track].roots = roots;
+    const p = state.plugins[t.track];
+    p.data = roots;
+    p.parseData();
+    p.initData();
+  }
+  r.fetched = { t0: w.t0, t1: w.t1, res: w.res, q };
+  r.frames++;
+  state.chart.render();
+  // the last answer's cost: waiting for the server, then building and drawing
+  r.timing = { start: t0, fetch: t1 - t0, apply: performance.now() - t1 };
+}
+
+// Checks the view on every animation frame; one request at a time.
+function watchView() {
+  requestAnimationFrame(watchView);
+  const r = state.remote;
+  if (!r || r.busy) {
+    if (r && viewNeedsFetch()) r.again = true;
+    return;
+  }
+  if (r.again || viewNeedsFetch()) fetchView();
+}
+
+async function selectRemote(node, thread) {
+  if (!node || !node.ref) {
+    selectNode(null, null);
+    return;
+  }
+  const ref = node.ref;
+  state.selected = node;
+  const table = $('detail-table');
+  if (ref.n > 1) {
+    $('detail-name').textContent = ref.n + ' slices, from ' + ref.name;
+    table.replaceChildren(row('thread', thread ? thread.title : ''), row('from', formatUs(node.start)),
+      row('span', formatUs(node.duration)), row('', 'each is under a pixel wide here: zoom in (W) to see them'));
+    renderSource(null, null);
+    $('source-title').textContent = '';
+    return;
+  }
+  const r = await api('detail', { track: ref.track, slice: ref.slice });
+  if (!r.ok || state.selected !== node) return;
+  const d = r.body;
+  $('detail-name').textContent = d.name;
+  table.replaceChildren(
+    row('thread', thread ? thread.title : ''),
+    row('start', formatUs(d.start) + (d.event && d.event.ts !== undefined ? '  (ts ' + d.event.ts + ')' : '')),
+    row('duration', formatUs(d.dur)),
+    row('self time', formatUs(d.self)),
+  );
+  const args = d.event && d.event.args;
+  if (args !== undefined && args !== null) {
+    for (const k of Object.keys(args)) {
+      const v = args[k];
+      table.append(row(k, typeof v === 'string' ? v : JSON.stringify(v, null, 1)));
+    }
+  }
+  renderSource(d.source ? { path: d.source.path, line: d.source.line } : null, d.source ? d.source.text : null);
+  state.detail = d;
+}
+
+async function selectRemoteMark(mark) {
+  if (!mark) return;
+  const r = await api('detail', { instant: mark.idx });
+  if (!r.ok) return;
+  const ev = r.body.event || {};
+  selectMark({ name: r.body.name, ts: r.body.ts, ev });
+}
+
+// ---- area selection: Shift+drag on the timeline -----------------------------
+
+// The thread tracks under canvas rows y0..y1 (indexes into model.threads).
+function tracksUnder(y0, y1) {
+  const out = [];
+  state.plugins.forEach((p, i) => {
+    const e = p.renderEngine;
+    if (e.collapsed) return;
+    const top = e.position;
+    const bottom = top + e.height;
+    if (bottom > Math.min(y0, y1) && top < Math.max(y0, y1)) out.push(i);
+  });
+  return out;
+}
+
+function clearArea() {
+  $('area-box').hidden = true;
+  state.area = null;
+}
+
+async function showArea(sel, sort) {
+  sel.sort = sort;
+  let rows;
+  let slices = null;
+  if (location.protocol === 'file:' || $('vt-trace')) {
+    rows = areaRows(state.model.threads, sel.tracks, sel.t0, sel.t1, sort);
+  } else {
+    const r = await api('area', { t0: sel.t0.toFixed(3), t1: sel.t1.toFixed(3), tracks: sel.tracks.join(','), sort, limit: 1000 });
+    if (!r.ok) {
+      setStatus('area selection: ' + (r.body && r.body.error));
+      return;
+    }
+    rows = r.body.rows;
+    slices = r.body.slices;
+  }
+  sel.rows = rows;
+  state.area = sel;
+  state.areaShown = (state.areaShown || 0) + 1;
+  state.selected = null;
+  $('detail-name').textContent = 'Selection: ' + formatUs(sel.t1 - sel.t0) + ' on ' + sel.tracks.length + ' track' +
+    (sel.tracks.length === 1 ? '' : 's') + ' — ' + rows.length + ' functions' +
+    (slices !== null ? ', ' + slices + ' slices' : '') + ' (Esc clears)';
+  const table = $('detail-table');
+  const head = document.createElement('tr');
+  for (const [key, label] of [['name', 'function'], ['total', 'total time'], ['self', 'self time'], ['count', 'count']]) {
+    const th = document.createElement('th');
+    th.textContent = label + (key === sort ? ' ▾' : '');
+    th.className = 'sort';
+    th.dataset.sort = key;
+    th.onclick = () => showArea(sel, key);
+    head.append(th);
+  }
+  const frag = document.createDocumentFragment();
+  frag.append(head);
+  for (const r of rows.slice(0, 1000)) {
+    const tr = document.createElement('tr');
+    tr.className = 'area-row';
+    for (const v of [r[0], formatUs(r[1]), formatUs(r[2]), String(r[3])]) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      tr.append(td);
+    }
+    frag.append(tr);
+  }
+  table.replaceChildren(frag);
+  renderSource(null, null);
+  $('source-title').textContent = '';
+}
+
+function setupArea() {
+  const box = $('timeline-box');
+  const canvas = $('canvas');
+  const overlay = $('area-box');
+  let drag = null;
+  const toTime = (x) => {
+    const e = state.chart.renderEngine;
+    return Math.min(Math.max(e.positionX + x / e.zoom, 0), state.model.duration);
+  };
+  box.addEventListener('mousedown', (ev) => {
+    if (!ev.shiftKey || state.tab !== 'timeline') return;
+    ev.stopPropagation(); // flame-chart-js would pan
+    ev.preventDefault();
+    const r = canvas.getBoundingClientRect();
+    drag = { x0: ev.clientX - r.left, y0: ev.clientY - r.top, x1: ev.clientX - r.left, y1: ev.clientY - r.top };
+  }, true);
+  window.addEventListener('mousemove', (ev) => {
+    if (!drag) return;
+    const r = canvas.getBoundingClientRect();
+    drag.x1 = ev.clientX - r.left;
+    drag.y1 = ev.clientY - r.top;
+    overlay.hidden = false;
+    overlay.style.left = Math.min(drag.x0, drag.x1) + 'px';
+    overlay.style.top = Math.min(drag.y0, drag.y1) + 'px';
+    overlay.style.width = Math.abs(drag.x1 - drag.x0) + 'px';
+    overlay.style.height = Math.abs(drag.y1 - drag.y0) + 'px';
+  }, true);
+  window.addEventListener('mouseup', (ev) => {
+    if (!drag) return;
+    ev.stopPropagation();
+    const d = drag;
+    drag = null;
+    const t0 = toTime(Math.min(d.x0, d.x1));
+    const t1 = toTime(Math.max(d.x0, d.x1));
+    const tracks = tracksUnder(d.y0, d.y1 === d.y0 ? d.y0 + 1 : d.y1);
+    if (!(t1 > t0) || !tracks.length) {
+      clearArea();
+      return;
+    }
+    showArea({ t0, t1, tracks }, 'total');
+  }, true);
+}
+
+// ---- start ----------------------------------------------------------------
+
+// The server's word on the trace: "whole" (load it), or an index's status;
+// null without a server that knows /api/ (the standalone report, file://).
+async function probe() {
+  if ($('vt-trace') || location.protocol === 'file:') return null;
+  try {
+    const q = state.fileRel !== null ? '?file=' + encodeURIComponent(state.fileRel) : '';
+    const resp = await fetch('/api/status' + q);
+    if (!resp.ok) return null;
+    return await resp.json();
+  } catch (e) {
+    return null;
+  }
+}
+
+async function loadRemote(st) {
+  const q = state.fileRel !== null ? '?file=' + encodeURIComponent(state.fileRel) : '';
+  while (st.state === 'indexing') {
+    setStatus(progressText(st));
+    await new Promise((r) => setTimeout(r, 250));
+    st = await (await fetch('/api/status' + q)).json();
+  }
+  if (st.state === 'error') throw new Error('cannot index the trace: ' + st.error);
+  const tr = await api('tracks');
+  if (!tr.ok) throw new Error('the server answered ' + tr.status + ' for /api/tracks');
+  const marks = await api('marks', { px: 4000 });
+  if (!marks.ok) throw new Error('the server answered ' + marks.status + ' for /api/marks');
+  let info = {};
+  try {
+    info = await (await fetch('/vizviewer_info')).json();
+  } catch (e) {
+    info = {};
+  }
+  return { model: remoteModel(tr.body, marks.body), info, title: state.fileRel !== null ? state.fileRel : 'trace', st };
 }
 
 async function start() {
   const t0 = performance.now();
   setStatus('loading trace…');
+  if (location.pathname.startsWith('/view/')) state.fileRel = decodeURIComponent(location.pathname.slice(6));
   let loaded;
+  let model;
   try {
-    loaded = await loadTrace();
+    const st = await probe();
+    if (st && st.state !== 'whole') {
+      loaded = await loadRemote(st);
+      model = loaded.model;
+      remoteSpan = model.duration > 0 ? model.duration : 1;
+      state.remote = { fetched: null, busy: false, again: false, q: '', frames: 0 };
+    } else {
+      loaded = await loadTrace();
+      model = buildModel(loaded.trace);
+      loaded.trace = null;
+    }
   } catch (e) {
     fail('cannot load the trace: ' + e.message);
     return;
   }
-  const model = buildModel(loaded.trace);
-  loaded.trace = null;
   state.model = model;
   document.title = 'vizviewer — ' + loaded.title;
   const sel = $('fg-thread');
@@ -366,14 +767,20 @@ async function start() {
     sel.append(o);
   });
   buildTimeline(model);
-  // One zoom and back while loading: flame-chart-js re-clusters every track
-  // the first time the zoom changes, which would otherwise slow the first key.
-  const initial = window.vt.view();
-  state.chart.setZoom(initial.start, (initial.start + initial.end) / 2);
-  await new Promise((r) => requestAnimationFrame(() => r()));
-  state.chart.setZoom(initial.start, initial.end);
+  if (model.remote) {
+    await fetchView();
+    watchView();
+  } else {
+    // One zoom and back while loading: flame-chart-js re-clusters every track
+    // the first time the zoom changes, which would otherwise slow the first key.
+    const initial = window.vt.view();
+    state.chart.setZoom(initial.start, (initial.start + initial.end) / 2);
+    await new Promise((r) => requestAnimationFrame(() => r()));
+    state.chart.setZoom(initial.start, initial.end);
+  }
   setStatus(model.slices + ' slices in ' + model.threads.length + ' thread' + (model.threads.length === 1 ? '' : 's') +
     ', ' + formatUs(model.duration) + (model.metadata.overflow ? ' (buffer overflowed: oldest events lost)' : '') +
+    (model.remote ? ' — indexed by the server in ' + loaded.st.seconds.toFixed(1) + ' s' : '') +
     ' — loaded in ' + Math.round(performance.now() - t0) + ' ms');
   $('tab-timeline').onclick = () => showTab('timeline');
   $('tab-flamegraph').onclick = () => showTab('flamegraph');
@@ -386,8 +793,10 @@ async function start() {
     pending = setTimeout(() => search(e.target.value), 200);
   };
   document.addEventListener('keydown', onKey);
+  setupArea();
   if (loaded.info && loaded.info.is_flamegraph) showTab('flamegraph');
   selectNode(null, null);
+  window.vt.remote = !!model.remote;
   window.vt.ready = true;
   document.body.dataset.ready = '1';
 }

@@ -196,3 +196,64 @@ export function formatTime(us, step = 0) {
   if (Number(text) === 0) text = text.replace('-', '');
   return text + ' ' + unit;
 }
+
+// The answer of /api/slices for one track (levels of [start, dur, name id,
+// slice, n, match?] items, names by id) -> the nested nodes flame-chart-js
+// draws. Each item hangs under the item of the level above that holds its
+// start (or the last one before it: a merged block may straddle two).
+// Merged items (n > 1) are named after their first slice with "+N".
+export function nestLevels(levels, names, track, searching) {
+  const roots = [];
+  let above = null;
+  for (let d = 0; d < levels.length; d++) {
+    const row = [];
+    let p = 0;
+    for (const it of levels[d]) {
+      const base = String(names[it[2]] ?? '');
+      const n = it[4];
+      const node = {
+        name: n > 1 ? base + ' +' + (n - 1) : base,
+        start: it[0],
+        duration: it[1],
+        color: searching ? (it[5] ? '#ffd400' : '#d8d8d8') : n > 1 ? '#a9b4c0' : colorOf(base),
+        ref: { track, slice: it[3], n, name: base },
+      };
+      if (d === 0) roots.push(node);
+      else if (above.length) {
+        while (p + 1 < above.length && above[p + 1].start <= node.start) p++;
+        const parent = above[p];
+        (parent.children || (parent.children = [])).push(node);
+      } else roots.push(node);
+      row.push(node);
+    }
+    above = row;
+  }
+  return roots;
+}
+
+// The functions of [t0, t1) on the chosen threads (indexes into threads), as
+// the server's /api/area answers for a trace it indexed: [name, total, self,
+// count] with times clipped to the range, sorted by key ('total', 'self',
+// 'count' or 'name'). For the standalone report, which has no server.
+export function areaRows(threads, chosen, t0, t1, key = 'total') {
+  const acc = new Map();
+  const clip = (n) => Math.max(0, Math.min(n.start + n.duration, t1) - Math.max(n.start, t0));
+  for (const i of chosen) {
+    const stack = [...threads[i].roots];
+    while (stack.length) {
+      const n = stack.pop();
+      if (n.start >= t1 || n.start + n.duration <= t0) continue;
+      const c = clip(n);
+      let r = acc.get(n.name);
+      if (!r) acc.set(n.name, (r = [n.name, 0, 0, 0]));
+      r[1] += c;
+      r[2] += c;
+      r[3]++;
+      if (n.children) for (const ch of n.children) { r[2] -= clip(ch); stack.push(ch); }
+    }
+  }
+  const rows = [...acc.values()];
+  const col = { total: 1, self: 2, count: 3 }[key];
+  rows.sort(key === 'name' ? (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0) : (a, b) => b[col] - a[col] || (a[0] < b[0] ? -1 : 1));
+  return rows;
+}

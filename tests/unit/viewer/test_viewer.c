@@ -596,7 +596,7 @@ START_TEST(test_viewer_write_html)
         char in[512], out[512];
         snprintf(in, sizeof(in), "%s/%s", tmpdir, inputs[i]);
         snprintf(out, sizeof(out), "%s/out.html", tmpdir);
-        ck_assert_int_eq(vt_viewer_write_html(in, out, NULL), VT_OK);
+        ck_assert_int_eq(vt_viewer_write_html(in, out, NULL, NULL, 0), VT_OK);
         char *html = slurp(out);
         ck_assert_ptr_nonnull(strstr(html, "<script id=\"vt-trace\" type=\"application/json\">{"));
         ck_assert_ptr_null(strstr(html, VT_VIEWER_DATA_MARK));
@@ -614,13 +614,13 @@ START_TEST(test_viewer_write_html_errors)
     int errnum = 0;
     snprintf(in, sizeof(in), "%s/missing.json", tmpdir);
     snprintf(out, sizeof(out), "%s/out.html", tmpdir);
-    ck_assert_int_eq(vt_viewer_write_html(in, out, &errnum), VT_ERR_NOFILE);
+    ck_assert_int_eq(vt_viewer_write_html(in, out, &errnum, NULL, 0), VT_ERR_NOFILE);
     ck_assert_int_eq(errnum, ENOENT);
     snprintf(in, sizeof(in), "%s/traces/notes.txt", tmpdir);
-    ck_assert_int_eq(vt_viewer_write_html(in, out, &errnum), VT_ERR_FORMAT);
+    ck_assert_int_eq(vt_viewer_write_html(in, out, &errnum, NULL, 0), VT_ERR_FORMAT);
     snprintf(in, sizeof(in), "%s/traces/trace.json", tmpdir);
     snprintf(out, sizeof(out), "%s/no/such/dir/out.html", tmpdir);
-    ck_assert_int_eq(vt_viewer_write_html(in, out, &errnum), VT_ERR_IO);
+    ck_assert_int_eq(vt_viewer_write_html(in, out, &errnum, NULL, 0), VT_ERR_IO);
     ck_assert_int_eq(errnum, ENOENT);
     ck_assert_int_ne(access(out, F_OK), 0);
 }
