@@ -57,7 +57,7 @@ struct vt_viewer {
     int asked_port;                  /* options: the port asked for (0: any) */
     _Atomic int64_t last_request_ms; /* vt_viewer__now_ms() of the last request */
     struct vt_viewer__sub subs[VT_VIEWER_FOLDER_MAX]; /* folder mode; folder.c */
-    struct vt_viewer_api *api;       /* owned; the indexes of large traces (api.c), or NULL */
+    struct vt_viewer_api *api; /* owned; the indexes of large traces (api.c), or NULL */
 };
 
 struct vt_viewer_api;
