@@ -117,6 +117,26 @@ struct vt_index_progress {
     volatile uint64_t in;     /* bytes of the file consumed so far */
 };
 
+/* Time conversions the queries share: ns in the trace <-> µs from its start. */
+static inline double
+vt_index_rel_us(const struct vt_index *ix, int64_t ns)
+{
+    return (double)(ns - ix->min_ts) / 1000.0;
+}
+
+/* A query's µs -> absolute ns, clamped into int64 (floor). */
+static inline int64_t
+vt_index_abs_ns(const struct vt_index *ix, double us)
+{
+    double ns = us * 1000.0 + (double)ix->min_ts;
+    if (ns > 9e18)
+        return INT64_MAX / 2;
+    if (ns < -9e18)
+        return INT64_MIN / 2;
+    int64_t i = (int64_t)ns; /* toward zero; floor without libm */
+    return (double)i > ns ? i - 1 : i;
+}
+
 /* build */
 
 /* Indexes the trace at path. mem_limit (bytes, 0: none) caps the tables:

@@ -19,22 +19,6 @@
 
 #define S_AT(t, k) (&(t)->s[(t)->by_depth[(k)]])
 
-static double
-rel_us(const struct vt_index *ix, int64_t ns)
-{
-    return (double)(ns - ix->min_ts) / 1000.0;
-}
-
-static int64_t
-abs_ns(const struct vt_index *ix, double us)
-{
-    double ns = us * 1000.0 + (double)ix->min_ts;
-    if (ns > 9e18)
-        return INT64_MAX / 2;
-    if (ns < -9e18)
-        return INT64_MIN / 2;
-    return (int64_t)floor(ns);
-}
 
 /* First k in [lo, hi) of depth-sorted slices whose start is at or after ns. */
 static size_t
@@ -150,7 +134,7 @@ vt_index_q_detail(const struct vt_index *ix, const struct vt_index_query *q, str
         size_t nl;
         const char *name = vt_index_name(ix, in->name, &nl);
         enum vt_err err = vt_buf_printf(out, "{\"instant\":%ld,\"ts\":%.3f,\"name\":", q->instant,
-                                        rel_us(ix, in->ts));
+                                        vt_index_rel_us(ix, in->ts));
         if (err == VT_OK)
             err = vt_buf_add(out, name, nl);
         if (err == VT_OK)
@@ -180,7 +164,7 @@ vt_index_q_detail(const struct vt_index *ix, const struct vt_index_query *q, str
     enum vt_err err = vt_buf_printf(out,
                                     "{\"track\":%ld,\"slice\":%ld,\"start\":%.3f,\"dur\":%.3f,"
                                     "\"self\":%.3f,\"depth\":%u,\"name\":",
-                                    q->track, q->slice, rel_us(ix, s->start),
+                                    q->track, q->slice, vt_index_rel_us(ix, s->start),
                                     (double)s->dur / 1000.0, (double)self / 1000.0, s->depth);
     if (err == VT_OK)
         err = vt_buf_add(out, name, nl);
@@ -261,7 +245,7 @@ vt_index_q_search(const struct vt_index *ix, const struct vt_index_query *q, str
             per[k]++;
             if (hits < (size_t)q->limit) {
                 err = vt_buf_printf(out, "%s[%zu,%zu,%.3f,%.3f,%u]", hits ? "," : "", k, i,
-                                    rel_us(ix, t->s[i].start), (double)t->s[i].dur / 1000.0,
+                                    vt_index_rel_us(ix, t->s[i].start), (double)t->s[i].dur / 1000.0,
                                     t->s[i].depth);
                 hits++;
             }
@@ -507,7 +491,7 @@ vt_index_q_area(const struct vt_index *ix, const struct vt_index_query *q, struc
         for (size_t i = 0; i < ix->norder; i++)
             which[n++] = (uint32_t)i;
     }
-    int64_t t0 = abs_ns(ix, q->t0), t1 = (q->t1 > 1e15 ? ix->max_ts + 1 : abs_ns(ix, q->t1));
+    int64_t t0 = vt_index_abs_ns(ix, q->t0), t1 = (q->t1 > 1e15 ? ix->max_ts + 1 : vt_index_abs_ns(ix, q->t1));
     struct row *acc = vt_xcalloc(ix->names.n, sizeof(*acc));
     uint32_t *touched = vt_xmalloc(ix->names.n * sizeof(*touched));
     size_t ntouched = 0;
@@ -553,7 +537,7 @@ vt_index_q_area(const struct vt_index *ix, const struct vt_index_query *q, struc
     enum vt_err err = vt_buf_printf(out,
                                     "{\"t0\":%.3f,\"t1\":%.3f,\"sort\":\"%s\",\"slices\":%llu,"
                                     "\"functions\":%zu,\"rows\":[",
-                                    rel_us(ix, t0), rel_us(ix, t1), sorts[q->sort],
+                                    vt_index_rel_us(ix, t0), vt_index_rel_us(ix, t1), sorts[q->sort],
                                     (unsigned long long)slices, ntouched);
     for (size_t i = 0; i < ntouched && i < (size_t)q->limit && err == VT_OK; i++) {
         size_t nl;
