@@ -207,7 +207,6 @@ vt_index_q_parse(const char *qs, struct vt_index_query *q, char *msg, size_t msg
 
 #define S_AT(t, k) (&(t)->s[(t)->by_depth[(k)]])
 
-
 /* The names used by one answer, written once at its end. */
 struct used {
     unsigned char *bits; /* owned; one bit per name */
@@ -526,15 +525,16 @@ vt_index_q_slices(const struct vt_index *ix, const struct vt_index_query *q, str
         free(which);
         return VT_ERR_USAGE;
     }
-    int64_t t0 = vt_index_abs_ns(ix, q->t0), t1 = (q->t1 > 1e15 ? ix->max_ts + 1 : vt_index_abs_ns(ix, q->t1));
+    int64_t t0 = vt_index_abs_ns(ix, q->t0),
+            t1 = (q->t1 > 1e15 ? ix->max_ts + 1 : vt_index_abs_ns(ix, q->t1));
     int64_t w = (int64_t)((double)(t1 - t0) / q->px);
     if (w < 1)
         w = 1;
     unsigned char *m = q->q[0] != '\0' ? match_names(ix, q->q) : NULL;
     struct used u;
     used_init(&u, ix);
-    enum vt_err err =
-        vt_buf_printf(out, "{\"t0\":%.3f,\"t1\":%.3f,\"tracks\":[", vt_index_rel_us(ix, t0), vt_index_rel_us(ix, t1));
+    enum vt_err err = vt_buf_printf(out, "{\"t0\":%.3f,\"t1\":%.3f,\"tracks\":[",
+                                    vt_index_rel_us(ix, t0), vt_index_rel_us(ix, t1));
     for (long i = 0; i < n && err == VT_OK; i++) {
         const struct vt_index_track *t = &ix->tracks[ix->order[which[i]]];
         err = vt_buf_printf(out, "%s{\"track\":%u,\"levels\":[", i ? "," : "", which[i]);
@@ -565,7 +565,8 @@ vt_index_q_slices(const struct vt_index *ix, const struct vt_index_query *q, str
 enum vt_err
 vt_index_q_marks(const struct vt_index *ix, const struct vt_index_query *q, struct vt_buf *out)
 {
-    int64_t t0 = vt_index_abs_ns(ix, q->t0), t1 = (q->t1 > 1e15 ? ix->max_ts + 1 : vt_index_abs_ns(ix, q->t1));
+    int64_t t0 = vt_index_abs_ns(ix, q->t0),
+            t1 = (q->t1 > 1e15 ? ix->max_ts + 1 : vt_index_abs_ns(ix, q->t1));
     int64_t w = (int64_t)((double)(t1 - t0) / q->px);
     if (w < 1)
         w = 1;
@@ -599,8 +600,9 @@ vt_index_q_marks(const struct vt_index *ix, const struct vt_index_query *q, stru
             j = a;
         }
         use(&u, ix->instants[k].name);
-        err = vt_buf_printf(out, "%s[%.3f,%u,%zu,%zu]", comma ? "," : "",
-                            vt_index_rel_us(ix, ix->instants[k].ts), ix->instants[k].name, k, j - k);
+        err =
+            vt_buf_printf(out, "%s[%.3f,%u,%zu,%zu]", comma ? "," : "",
+                          vt_index_rel_us(ix, ix->instants[k].ts), ix->instants[k].name, k, j - k);
         comma = 1;
         k = j;
     }
@@ -634,8 +636,8 @@ vt_index_q_marks(const struct vt_index *ix, const struct vt_index_query *q, stru
                 }
             }
             size_t first = kmin < kmax ? kmin : kmax, second = kmin < kmax ? kmax : kmin;
-            err = vt_buf_printf(out, "%s[%.3f,%.17g]", comma ? "," : "", vt_index_rel_us(ix, s->p[first].ts),
-                                s->p[first].v);
+            err = vt_buf_printf(out, "%s[%.3f,%.17g]", comma ? "," : "",
+                                vt_index_rel_us(ix, s->p[first].ts), s->p[first].v);
             if (err == VT_OK && second != first)
                 err = vt_buf_printf(out, ",[%.3f,%.17g]", vt_index_rel_us(ix, s->p[second].ts),
                                     s->p[second].v);

@@ -19,7 +19,6 @@
 
 #define S_AT(t, k) (&(t)->s[(t)->by_depth[(k)]])
 
-
 /* First k in [lo, hi) of depth-sorted slices whose start is at or after ns. */
 static size_t
 first_starting_at(const struct vt_index_track *t, size_t lo, size_t hi, int64_t ns)
@@ -245,8 +244,8 @@ vt_index_q_search(const struct vt_index *ix, const struct vt_index_query *q, str
             per[k]++;
             if (hits < (size_t)q->limit) {
                 err = vt_buf_printf(out, "%s[%zu,%zu,%.3f,%.3f,%u]", hits ? "," : "", k, i,
-                                    vt_index_rel_us(ix, t->s[i].start), (double)t->s[i].dur / 1000.0,
-                                    t->s[i].depth);
+                                    vt_index_rel_us(ix, t->s[i].start),
+                                    (double)t->s[i].dur / 1000.0, t->s[i].depth);
                 hits++;
             }
         }
@@ -491,7 +490,8 @@ vt_index_q_area(const struct vt_index *ix, const struct vt_index_query *q, struc
         for (size_t i = 0; i < ix->norder; i++)
             which[n++] = (uint32_t)i;
     }
-    int64_t t0 = vt_index_abs_ns(ix, q->t0), t1 = (q->t1 > 1e15 ? ix->max_ts + 1 : vt_index_abs_ns(ix, q->t1));
+    int64_t t0 = vt_index_abs_ns(ix, q->t0),
+            t1 = (q->t1 > 1e15 ? ix->max_ts + 1 : vt_index_abs_ns(ix, q->t1));
     struct row *acc = vt_xcalloc(ix->names.n, sizeof(*acc));
     uint32_t *touched = vt_xmalloc(ix->names.n * sizeof(*touched));
     size_t ntouched = 0;
@@ -537,8 +537,8 @@ vt_index_q_area(const struct vt_index *ix, const struct vt_index_query *q, struc
     enum vt_err err = vt_buf_printf(out,
                                     "{\"t0\":%.3f,\"t1\":%.3f,\"sort\":\"%s\",\"slices\":%llu,"
                                     "\"functions\":%zu,\"rows\":[",
-                                    vt_index_rel_us(ix, t0), vt_index_rel_us(ix, t1), sorts[q->sort],
-                                    (unsigned long long)slices, ntouched);
+                                    vt_index_rel_us(ix, t0), vt_index_rel_us(ix, t1),
+                                    sorts[q->sort], (unsigned long long)slices, ntouched);
     for (size_t i = 0; i < ntouched && i < (size_t)q->limit && err == VT_OK; i++) {
         size_t nl;
         const char *name = vt_index_name(ix, rows[i].name, &nl);
