@@ -233,7 +233,10 @@ start_python(const struct vt_options *o)
     /* sys.path[0] is set later (embed_main.c), as python3 would for the
      * target, unless -P, -I or PYTHONSAFEPATH ask for none (sys.flags.safe_path). */
     char exe[PATH_MAX];
-    const char *python = vt_embed_python_executable(exe, sizeof(exe));
+    /* A python child runs as the program it was started as (its ._pth,
+     * pyvenv.cfg and sys.executable), as under python3 (_children.py). */
+    const char *python =
+        o->python_executable ? o->python_executable : vt_embed_python_executable(exe, sizeof(exe));
     PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, python);
     if (check(st, &config) < 0)
         return -1;

@@ -261,6 +261,13 @@ vt_tracer__is_own(PyObject *self)
            (tp == o->types[3]);
 }
 
+/* handoff.c */
+/* Puts our sys.setprofile (and on 3.11 sys.getprofile) in sys, once: the
+ * program's profile function then takes over without seeing the end of its
+ * own sys.setprofile call, and getprofile() gives None for our hook, as
+ * untraced. Errors are cleared (tracing goes on). Needs the GIL. */
+void vt_tracer__handoff_install(void);
+
 /* hook_monitor.c: the sys.monitoring hook, the only one on 3.12 and later */
 #if PY_VERSION_HEX >= 0x030C0000
 #define VT_HAVE_MONITORING 1

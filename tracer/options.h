@@ -149,6 +149,8 @@
     OPT(patch_only, 0, FLAG, 0, NULL,                                                              \
         "(set by viztracer for multiprocessing's forkserver) trace its children only",             \
         VT_OPT_LEAD)                                                                               \
+    OPT(python_executable, 0, STR, 0, "PATH",                                                      \
+        "(set by viztracer for child processes) the python it was started as", VT_OPT_LEAD)        \
     OPT(python, 0, PYTHON, 0, "ARGS...",                                                           \
         "the rest is a python3 command line: interpreter flags, then -c, -m or a script",          \
         VT_OPT_LEAD)                                                                               \

@@ -187,6 +187,7 @@ vt_tracer__hook_start(struct vt_tracer *t)
         Py_DECREF(t);
         return -1;
     }
+    vt_tracer__handoff_install(); /* the program's sys.setprofile (handoff.c) */
     PyInterpreterState *interp = PyThreadState_GetInterpreter(PyThreadState_Get());
     if (uses_evalframe(t))
         vt_tracer__evalframe_start(interp);

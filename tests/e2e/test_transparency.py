@@ -349,3 +349,86 @@ def test_encoding_warning_names_the_programs_line(tmp_path):
     plain, traced = both(tmp_path, [path])
     assert plain.stdout.count("EncodingWarning") == 3, plain.stdout
     assert traced.stdout == plain.stdout, traced.stderr
+
+
+# ---- the program's own profiler -----------------------------------------------
+
+PROFILER = """\
+import cProfile, profile, pstats, sys, threading
+def f(n):
+    return sum(range(n))
+def calls(stats):
+    return sorted((k[2].split(" at ")[0], v[0]) for k, v in pstats.Stats(stats).stats.items())
+print("before", sys.getprofile())
+p = profile.Profile()
+p.runcall(f, 10)
+print("profile", calls(p))
+c = cProfile.Profile()
+c.enable()
+f(5)
+c.disable()
+print("cProfile", calls(c))
+events = []
+def hook(frame, event, arg):
+    events.append((event, arg.__name__ if event.startswith("c_") else frame.f_code.co_name))
+sys.setprofile(hook)
+during = sys.getprofile() is hook
+f(3)
+sys.setprofile(None)
+print("setprofile", during, events)
+threading.setprofile(hook)
+events.clear()
+t = threading.Thread(target=f, args=(2,))
+t.start()
+t.join()
+threading.setprofile(None)
+print("thread", [e for e in events if e[1] in ("f", "sum")])
+try:
+    sys.setprofile()
+except TypeError as e:
+    print("error", e)
+print("after", sys.getprofile(), sys.setprofile.__name__, sys.setprofile.__self__ is sys)
+"""
+
+
+def test_programs_profiler_sees_what_it_sees_untraced(tmp_path):
+    # 3.11: the program's sys.setprofile replaces our profile hook; CPython
+    # would send that call's C_RETURN to the program's function, which
+    # never saw its C_CALL (profile.py: "Bad return"). 3.12+: both coexist.
+    plain, traced = both(tmp_path, [write(tmp_path, "prof.py", PROFILER)])
+    assert plain.returncode == 0, plain.stderr
+    assert (traced.returncode, traced.stdout, traced.stderr) == (0, plain.stdout, plain.stderr)
+    assert "('c_call', 'sum')" in plain.stdout
+
+
+# ---- a python child run by another path ---------------------------------------
+
+PTH_CHILD = """\
+import os, shutil, subprocess, sys
+folder = os.path.join(os.getcwd(), "copy")
+os.mkdir(folder)
+exe = os.path.join(folder, os.path.basename(sys.executable))
+shutil.copy(sys.executable, exe)
+with open(exe + "._pth", "w") as f:  # getpath: the program name + "._pth"
+    f.write("{lib}\\nextra\\n")
+code = "import sys; print(sys.executable, sys.flags.no_site, sys.flags.isolated, sys.path)"
+r = subprocess.run([exe, "-c", code], capture_output=True, text=True)
+print(r.returncode, r.stdout == exe + "".join(r.stdout.partition(" ")[1:]), r.stdout, r.stderr)
+shutil.rmtree(folder)
+"""
+
+
+def test_python_copy_beside_a_pth_file(tmp_path):
+    # test_site._pthFileTests: a copy of the interpreter run by its path is
+    # that program (sys.executable, the ._pth beside it), and our package's
+    # folder is not put on a sys.path the ._pth alone decides.
+    lib = subprocess.run([PYTHON, "-c", "import os; print(os.path.dirname(os.__file__))"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    plain, traced = both(tmp_path, [write(tmp_path, "pth.py", PTH_CHILD.replace("{lib}", lib))])
+    assert plain.returncode == 0, plain.stderr
+    if not plain.stdout.startswith("0 "):
+        pytest.skip("a copy of this interpreter does not start (shared libpython): "
+                    + plain.stdout[:200])
+    assert plain.stdout.startswith("0 True ") and " 1 1 [" in plain.stdout, plain.stdout
+    assert "copy/extra']" in plain.stdout, plain.stdout
+    assert (traced.returncode, traced.stdout, traced.stderr) == (0, plain.stdout, plain.stderr)

@@ -137,11 +137,32 @@ class _Rewriter:
         if _is_python(args[0], env, cwd):
             if _runs_viztracer(args[1:]):
                 return None
-            return head + list(args[1:])
+            return (self.vt_argv + self._as(args[0], env, cwd) + head[len(self.vt_argv):] +
+                    list(args[1:]))
         script = _shebang_args(args[0], env, cwd)
         if script is not None:
             return head + script + list(args[1:])
         return None
+
+    @staticmethod
+    def _as(prog, env, cwd):
+        """--python_executable for a copy or link of this interpreter run
+        by its path: the child gets that program path (sys.executable, the
+        ._pth and pyvenv.cfg beside it) as under python3; [] else."""
+        if os.sep not in prog:
+            return []
+        found = os.path.abspath(_which(prog, env, cwd))
+        if found == sys.executable:
+            return []
+        import filecmp
+
+        try:
+            if not _same_file(found, sys.executable) and not filecmp.cmp(
+                    found, sys.executable, shallow=False):
+                return []
+        except OSError:
+            return []
+        return ["--python_executable", found]
 
     def shell(self, cmd, env):
         """A shell command whose first command starts python, rewritten;
@@ -300,9 +321,12 @@ def install(tracer, folder, vt_argv):
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     # Last, never first: a child of ours finds it on PYTHONPATH, which
     # would put it where python3 puts the program's own folders.
-    while here in sys.path:
-        sys.path.remove(here)
-    sys.path.append(here)
+    # Not with -E, -I or a ._pth file, where python3 reads no PYTHONPATH:
+    # sys.path is then the program's alone (a ._pth may name this folder).
+    if not sys.flags.ignore_environment:
+        while here in sys.path:
+            sys.path.remove(here)
+        sys.path.append(here)
     old = os.environ.get("PYTHONPATH")
     if here not in (old or "").split(os.pathsep):
         os.environ["PYTHONPATH"] = here + (os.pathsep + old if old else "")
