@@ -137,6 +137,11 @@ vt_index_abs_ns(const struct vt_index *ix, double us)
     return (double)i > ns ? i - 1 : i;
 }
 
+/* The names whose text holds q, case-insensitively (ASCII), as a bitmap of
+ * names.n bits (all clear for an empty q); owned by the caller (free). */
+unsigned char *vt_index_match_names(const struct vt_index *ix, const char *q);
+#define VT_INDEX_HIT(m, id) (((m)[(id) >> 3] >> ((id)&7)) & 1)
+
 /* build */
 
 /* Indexes the trace at path. mem_limit (bytes, 0: none) caps the tables:

@@ -253,9 +253,8 @@ used_write(struct used *u, const struct vt_index *ix, struct vt_buf *out)
     return err;
 }
 
-/* The names whose text holds q, case-insensitively (ASCII), as a bitmap. */
-static unsigned char *
-match_names(const struct vt_index *ix, const char *q)
+unsigned char *
+vt_index_match_names(const struct vt_index *ix, const char *q)
 {
     size_t qn = strlen(q);
     unsigned char *m = vt_xcalloc(ix->names.n / 8 + 1, 1);
@@ -276,8 +275,6 @@ match_names(const struct vt_index *ix, const char *q)
     }
     return m;
 }
-
-#define HIT(m, id) (((m)[(id) >> 3] >> ((id)&7)) & 1)
 
 /* First k in [lo, hi) of depth-sorted slices whose end is after t. */
 static size_t
@@ -492,7 +489,7 @@ depth_slices(const struct vt_index *ix, const struct vt_index_track *t, uint32_t
         struct block blk = {1, s->start, last->start + last->dur, t->by_depth[k], j - k, 0};
         if (search) {
             for (size_t i = k; i < j && i < k + 64 && !blk.hit; i++)
-                blk.hit = HIT(m, S_AT(t, i)->name);
+                blk.hit = VT_INDEX_HIT(m, S_AT(t, i)->name);
         }
         int narrow = blk.end - blk.start < w || blk.n > 1;
         if (pend.live && narrow && blk.start - pend.end < w) {
@@ -530,7 +527,7 @@ vt_index_q_slices(const struct vt_index *ix, const struct vt_index_query *q, str
     int64_t w = (int64_t)((double)(t1 - t0) / q->px);
     if (w < 1)
         w = 1;
-    unsigned char *m = q->q[0] != '\0' ? match_names(ix, q->q) : NULL;
+    unsigned char *m = q->q[0] != '\0' ? vt_index_match_names(ix, q->q) : NULL;
     struct used u;
     used_init(&u, ix);
     enum vt_err err = vt_buf_printf(out, "{\"t0\":%.3f,\"t1\":%.3f,\"tracks\":[",

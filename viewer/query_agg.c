@@ -198,34 +198,10 @@ vt_index_q_file_info(const struct vt_index *ix, struct vt_buf *out)
 
 /* ---- search ------------------------------------------------------------- */
 
-/* The names whose JSON text holds q, case-insensitively (ASCII). */
-static unsigned char *
-match_names(const struct vt_index *ix, const char *q)
-{
-    size_t qn = strlen(q);
-    unsigned char *m = vt_xcalloc(ix->names.n / 8 + 1, 1);
-    for (size_t i = 1; i < ix->names.n && qn > 0; i++) {
-        const char *s = ix->names.arena + ix->names.at[i];
-        size_t n = ix->names.len[i];
-        for (size_t j = 0; j + qn <= n; j++) {
-            size_t k = 0;
-            while (k < qn && tolower((unsigned char)s[j + k]) == tolower((unsigned char)q[k]))
-                k++;
-            if (k == qn) {
-                m[i >> 3] |= (unsigned char)(1u << (i & 7));
-                break;
-            }
-        }
-    }
-    return m;
-}
-
-#define HIT(m, id) (((m)[(id) >> 3] >> ((id)&7)) & 1)
-
 enum vt_err
 vt_index_q_search(const struct vt_index *ix, const struct vt_index_query *q, struct vt_buf *out)
 {
-    unsigned char *m = match_names(ix, q->q);
+    unsigned char *m = vt_index_match_names(ix, q->q);
     uint64_t total = 0;
     size_t hits = 0;
     enum vt_err err = vt_buf_adds(out, "{\"q\":");
@@ -239,7 +215,7 @@ vt_index_q_search(const struct vt_index *ix, const struct vt_index_query *q, str
     for (size_t k = 0; k < ix->norder && err == VT_OK; k++) {
         const struct vt_index_track *t = &ix->tracks[ix->order[k]];
         for (size_t i = 0; i < t->n && err == VT_OK; i++) {
-            if (!HIT(m, t->s[i].name))
+            if (!VT_INDEX_HIT(m, t->s[i].name))
                 continue;
             per[k]++;
             if (hits < (size_t)q->limit) {
