@@ -140,6 +140,9 @@ vt_index_abs_ns(const struct vt_index *ix, double us)
 /* The names whose text holds q, case-insensitively (ASCII), as a bitmap of
  * names.n bits (all clear for an empty q); owned by the caller (free). */
 unsigned char *vt_index_match_names(const struct vt_index *ix, const char *q);
+/* First k in [lo, hi) of t's depth-sorted slices whose end is after ns. */
+size_t vt_index_first_ending_after(const struct vt_index_track *t, size_t lo, size_t hi,
+                                   int64_t ns);
 #define VT_INDEX_HIT(m, id) (((m)[(id) >> 3] >> ((id)&7)) & 1)
 
 /* build */

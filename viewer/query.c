@@ -276,9 +276,8 @@ vt_index_match_names(const struct vt_index *ix, const char *q)
     return m;
 }
 
-/* First k in [lo, hi) of depth-sorted slices whose end is after t. */
-static size_t
-first_ending_after(const struct vt_index_track *t, size_t lo, size_t hi, int64_t ns)
+size_t
+vt_index_first_ending_after(const struct vt_index_track *t, size_t lo, size_t hi, int64_t ns)
 {
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -469,7 +468,7 @@ depth_slices(const struct vt_index *ix, const struct vt_index_track *t, uint32_t
              int64_t t1, int64_t w, const unsigned char *m, struct used *u, struct vt_buf *out)
 {
     size_t lo = t->level[d], hi = t->level[d + 1];
-    size_t k = first_ending_after(t, lo, hi, t0);
+    size_t k = vt_index_first_ending_after(t, lo, hi, t0);
     struct block pend = {0};
     int comma = 0, search = m != NULL;
     enum vt_err err = VT_OK;

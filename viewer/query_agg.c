@@ -33,20 +33,6 @@ first_starting_at(const struct vt_index_track *t, size_t lo, size_t hi, int64_t 
     return lo;
 }
 
-static size_t
-first_ending_after(const struct vt_index_track *t, size_t lo, size_t hi, int64_t ns)
-{
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const struct vt_index_slice *s = S_AT(t, mid);
-        if (s->start + s->dur > ns)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
 static enum vt_err
 add_json(struct vt_buf *out, const cJSON *j)
 {
@@ -476,8 +462,8 @@ vt_index_q_area(const struct vt_index *ix, const struct vt_index_query *q, struc
         const struct vt_index_track *t = &ix->tracks[ix->order[which[w]]];
         for (uint32_t d = 0; d < t->ndepth; d++) {
             size_t lo = t->level[d], hi = t->level[d + 1];
-            size_t k = first_ending_after(t, lo, hi, t0);
-            size_t p = d > 0 ? first_ending_after(t, t->level[d - 1], t->level[d], t0) : 0;
+            size_t k = vt_index_first_ending_after(t, lo, hi, t0);
+            size_t p = d > 0 ? vt_index_first_ending_after(t, t->level[d - 1], t->level[d], t0) : 0;
             for (; k < hi && S_AT(t, k)->start < t1; k++) {
                 const struct vt_index_slice *s = S_AT(t, k);
                 int64_t c = clip(s, t0, t1);
