@@ -40,6 +40,7 @@ class _Scheme:
         self.kicked = kicked  # ... and first thing in it
         self.marker = None
         self.saved = False
+        self.saving = False
         self.forked = False
         self.mask = None
         self.terminating = False
@@ -64,9 +65,13 @@ class _Scheme:
             return
         if not os.path.isdir(self.folder):
             return  # the parent has merged and gone: too late to add
+        # SIGTERM is blocked first; one that came just before still runs
+        # child_term() at some bytecode of the save, which then only asks
+        # for the death by SIGTERM that follows the save.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         self.saved = True
+        self.saving = True
         try:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
             self.tracer.stop()
             self.name_process()
             self.tracer.pid_suffix = False
@@ -74,10 +79,13 @@ class _Scheme:
                              verbose=False)
         except BaseException:
             pass
+        self.saving = False
         try:
             os.unlink(self.marker)
         except OSError:
             pass
+        if self.terminating:
+            self.die(signal.SIGTERM)
 
     def save_parent(self, path):
         """Saves the parent's own trace to path for the merge; the parent's
@@ -98,8 +106,13 @@ class _Scheme:
         if self.terminating:
             return  # a repeated SIGTERM while the first one saves
         self.terminating = True
+        if self.saving:
+            return  # os._exit's save is under way: it dies when done
         self.save_child()
-        # Dies by the signal, as it would have without us (the save blocked it).
+        self.die(signum)
+
+    def die(self, signum):
+        """Dies by the signal, as it would have without us (the save blocked it)."""
         signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
         os.kill(os.getpid(), signum)
