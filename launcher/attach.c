@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../tracer/base/buf.h"
+#include "../tracer/base/fs.h"
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
 #include "embed.h"
@@ -354,17 +355,10 @@ pid_alive(long pid)
 {
     if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
         return 0;
-    /* A zombie (its parent has not waited for it yet) has exited too. */
-    char path[64], text[512];
-    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 1; /* no /proc: kill() is all we know */
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    const char *paren = strrchr(text, ')');
-    return paren == NULL || (paren[1] != ' ' || (paren[2] != 'Z' && paren[2] != 'X'));
+    /* A zombie (its parent has not waited for it yet) has exited too; no
+     * /proc: kill() is all we know. */
+    char state = vt_fs_proc_state(pid, NULL);
+    return state != 'Z' && state != 'X';
 }
 
 static void

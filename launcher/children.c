@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tracer/base/fs.h"
 #include "../tracer/base/log.h"
 #include "../tracer/base/mem.h"
 #include "../tracer/format/format.h"
@@ -90,38 +91,13 @@ vt_children_forked(const char *dir)
     return found;
 }
 
-/* The state letter and parent pid of pid from /proc/<pid>/stat; 0 when
- * unknown. "pid (comm) S ppid ...": comm may hold spaces and parentheses,
- * so the fields are read after the last ')'. */
-static char
-proc_state(long pid, long *ppid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    char state = 0;
-    char line[512];
-    if (fgets(line, sizeof(line), f)) {
-        char *close = strrchr(line, ')');
-        if (close && close[1] == ' ') {
-            state = close[2];
-            if (ppid)
-                *ppid = strtol(close + 3, NULL, 10);
-        }
-    }
-    fclose(f);
-    return state;
-}
-
 /* 1 when pid runs (exists and is not a zombie). */
 static int
 alive(long pid)
 {
     if (pid <= 0 || kill((pid_t)pid, 0) != 0)
         return errno == EPERM;
-    char state = proc_state(pid, NULL);
+    char state = vt_fs_proc_state(pid, NULL);
     return state != 'Z' && state != 'X';
 }
 
@@ -170,7 +146,7 @@ unmarked_children(const char *dir)
             continue;
         long pid = strtol(e->d_name, NULL, 10);
         long ppid = 0;
-        char state = proc_state(pid, &ppid);
+        char state = vt_fs_proc_state(pid, &ppid);
         if (ppid != me || state == 0 || state == 'Z' || state == 'X')
             continue;
         n += !has_file(dir, pid, ".viztmp", "") && !has_file(dir, pid, ".json", "result_") &&

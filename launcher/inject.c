@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "../tracer/base/buf.h"
+#include "../tracer/base/fs.h"
 
 /* Cap on the maps text we read: a process with this much mapped is odd. */
 #define MAPS_MAX ((size_t)16 << 20)
@@ -279,6 +280,10 @@ interrupt_main(struct tracee *t, struct vt_inject_result *res)
         }
         if (sig >= 1 && sig <= 64)
             t->deferred |= 1ull << (sig - 1);
+        /* A stop signal sent just before we seized it, not delivered yet:
+         * the process is being stopped, and let_go() sends it again. */
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+            return VT_INJECT_STOPPED;
         if (ptrace(PTRACE_CONT, t->pid, NULL, NULL) != 0)
             return VT_INJECT_NOPROC;
     }
@@ -511,10 +516,16 @@ remote_map(struct tracee *t, struct remote *rm, const char *code, int *fault)
     return err != 0 ? err : ret < 0 ? (int)-ret : 0;
 }
 
+/* Seconds let_go() waits for a stopped process to be stopped again. */
+#define RESTOP_TIMEOUT 5.0
+
 /* Puts the registers back, detaches and sends again the signals that came
- * while our code ran (they were not lost, only late). */
+ * while our code ran (they were not lost, only late). A process that was
+ * stopped (job control) when we came is left stopped: the detach wakes it
+ * only to stop again before it runs any of its code, and we wait until it
+ * has, so that whoever looks next sees it stopped. */
 static void
-let_go(struct tracee *t, int restore)
+let_go(struct tracee *t, int restore, int stopped)
 {
     if (t->seized) {
         if (restore)
@@ -523,6 +534,10 @@ let_go(struct tracee *t, int restore)
         for (int s = 1; s <= 64; s++)
             if (t->deferred >> (s - 1) & 1)
                 syscall(SYS_tgkill, t->pid, t->pid, s);
+        double deadline = now_s() + RESTOP_TIMEOUT;
+        for (char st; stopped && (st = vt_fs_proc_state(t->pid, NULL)) != 'T' && st != 0 &&
+                      st != 'Z' && now_s() < deadline;)
+            nap_us(1000);
     }
     if (t->mem >= 0)
         close(t->mem);
@@ -667,7 +682,7 @@ vt_inject_python(long pid, const char *code, struct vt_inject_result *res)
     if (out == VT_INJECT_RAN)
         out = run_code(&t, &api, code, res);
     free(maps);
-    let_go(&t, restore);
+    let_go(&t, restore, out == VT_INJECT_STOPPED);
     sigprocmask(SIG_SETMASK, &old, NULL);
     res->outcome = out;
     return out == VT_INJECT_RAN || out == VT_INJECT_QUEUED ? VT_OK : VT_ERR_STATE;
@@ -688,7 +703,7 @@ vt_inject_release(long pid, struct vt_inject_keep *keep)
         int fault;
         remote_syscall(&t, SYS_munmap, keep->addr, keep->len, 0, 0, 0, 0, &ignored, &fault);
     }
-    let_go(&t, out == VT_INJECT_RAN);
+    let_go(&t, out == VT_INJECT_RAN, out == VT_INJECT_STOPPED);
     sigprocmask(SIG_SETMASK, &old, NULL);
     memset(keep, 0, sizeof(*keep));
 }

@@ -2,6 +2,7 @@
 #include "fs.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,4 +58,28 @@ vt_fs_is_html(const char *path)
 {
     size_t n = strlen(path);
     return n >= 5 && strcmp(path + n - 5, ".html") == 0;
+}
+
+/* "pid (comm) S ppid ...": comm may hold spaces and parentheses, so the
+ * fields are read after the last ')'. */
+char
+vt_fs_proc_state(long pid, long *ppid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    char state = 0;
+    char line[512];
+    if (fgets(line, sizeof(line), f)) {
+        char *close = strrchr(line, ')');
+        if (close && close[1] == ' ') {
+            state = close[2];
+            if (ppid)
+                *ppid = strtol(close + 3, NULL, 10);
+        }
+    }
+    fclose(f);
+    return state;
 }

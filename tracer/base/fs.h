@@ -17,4 +17,9 @@ enum vt_err vt_fs_mkparents(const char *path, char **failed);
 /* 1 when path ends in ".html" (a standalone report), else 0. */
 int vt_fs_is_html(const char *path);
 
+/* The state letter of process pid from /proc/<pid>/stat ('R', 'S', 'T',
+ * 'Z'...), and its parent pid in *ppid when ppid is not NULL; 0 when it is
+ * unknown (no such process, or no /proc). */
+char vt_fs_proc_state(long pid, long *ppid);
+
 #endif
