@@ -212,11 +212,12 @@ $(CHECK_UNIT): $(UNIT_OBJ) $(LIB_OBJ) $(PYLIB_O) $(PY_LIB_FILE)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_CFG) -o $@ $(filter-out $(PY_LIB_FILE),$^) $(BIN_LIBS) -lcheck -lsubunit
 
-# Everything: unit, end-to-end and browser tests, then the same unit and
+# Everything: the banned-function check (a grep; `make lint` adds cppcheck
+# and clang-tidy), unit, end-to-end and browser tests, then the same unit and
 # end-to-end tests on the ASan+UBSan build, then the end-to-end tests on
 # every other CPython 3.12 / 3.13 found (test-versions).
 test: deps
-	$(Q)$(MAKE) --no-print-directory build
+	$(Q)$(MAKE) --no-print-directory banned build
 	$(Q)$(MAKE) --no-print-directory test-unit test-e2e $(TEST_TARGETS)
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory test-versions

@@ -671,10 +671,11 @@ vt_tracer__crash_child(struct vt_tracer *t)
     g->armed_parent = 0;
     if (g->children_dir == NULL)
         return; /* only the launcher's children scheme says where a child's trace goes */
-    char *output = vt_xmalloc(strlen(g->children_dir) + 64);
-    char *marker = vt_xmalloc(strlen(g->children_dir) + 64);
-    sprintf(output, "%s/result_%ld.json", g->children_dir, (long)getpid());
-    sprintf(marker, "%s/%ld.viztmp", g->children_dir, (long)getpid());
+    size_t len = strlen(g->children_dir) + 64;
+    char *output = vt_xmalloc(len); /* owned, freed below */
+    char *marker = vt_xmalloc(len); /* owned, freed below */
+    snprintf(output, len, "%s/result_%ld.json", g->children_dir, (long)getpid());
+    snprintf(marker, len, "%s/%ld.viztmp", g->children_dir, (long)getpid());
     if (area_create() == 0) {
         set_paths(g->hdr, output, marker);
         g->html = NULL;

@@ -183,7 +183,7 @@ exit_status(int pidfd, pid_t pid)
             if (p && p[1] == ' ' && p[2] == 'Z') {
                 char *last = strrchr(p, ' '); /* field 52, exit_code, is the last one */
                 if (last)
-                    return atoi(last + 1);
+                    return (int)strtol(last + 1, NULL, 10);
             }
         } else if (!ioctl_works) {
             break; /* reaped, and no other way to learn how it ended */

@@ -74,7 +74,7 @@ vt_index_q_set(struct vt_index_query *q, const char *key, const char *value, cha
             snprintf(msg, msglen, "q: longer than %zu bytes", sizeof(q->q) - 1);
             return VT_ERR_USAGE;
         }
-        strcpy(q->q, value);
+        snprintf(q->q, sizeof(q->q), "%s", value);
         return VT_OK;
     }
     if (strcmp(key, "sort") == 0) {

@@ -67,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     q.px = 3;
     q.t0 = 0.5;
     q.t1 = 2.5;
-    strcpy(q.q, "a");
+    snprintf(q.q, sizeof(q.q), "%s", "a");
     check_json(&b, vt_index_q_slices(ix, &q, &b));
     check_json(&b, vt_index_q_search(ix, &q, &b));
     q.sort = 3;

@@ -36,7 +36,7 @@ static char dir[64];
 static void
 setup(void)
 {
-    strcpy(dir, "/tmp/vt-index-XXXXXX");
+    snprintf(dir, sizeof(dir), "%s", "/tmp/vt-index-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
@@ -134,7 +134,7 @@ check_index(const struct vt_index *ix, int from_file)
     vt_buf_reset(&b);
     /* search, flame graph, area */
     q.track = -1;
-    strcpy(q.q, "G (");
+    snprintf(q.q, sizeof(q.q), "%s", "G (");
     j = answer(&b, vt_index_q_search(ix, &q, &b));
     ck_assert_int_eq(cJSON_GetObjectItem(j, "total")->valueint, 2);
     cJSON_Delete(j);

@@ -383,7 +383,7 @@ START_TEST(test_viewer_directory_listing)
     ck_assert_int_eq(r.status, 302);
     const char *loc = strstr(r.raw.data, "Location: http://127.0.0.1:");
     ck_assert_ptr_nonnull(loc);
-    int sub_port = atoi(loc + strlen("Location: http://127.0.0.1:"));
+    int sub_port = (int)strtol(loc + strlen("Location: http://127.0.0.1:"), NULL, 10);
     ck_assert_int_gt(sub_port, 0);
     ck_assert_int_ne(sub_port, port);
     reply_fini(&r);
@@ -397,7 +397,7 @@ START_TEST(test_viewer_directory_listing)
     get(port, "/sub/inner.json", "", &r);
     loc = strstr(r.raw.data, "Location: http://127.0.0.1:");
     ck_assert_ptr_nonnull(loc);
-    ck_assert_int_eq(atoi(loc + strlen("Location: http://127.0.0.1:")), sub_port);
+    ck_assert_int_eq(strtol(loc + strlen("Location: http://127.0.0.1:"), NULL, 10), sub_port);
     reply_fini(&r);
     get(port, "/localtrace?file=sub/inner.json", "", &r);
     ck_assert_int_eq(r.status, 200);
