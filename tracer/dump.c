@@ -160,8 +160,8 @@ write_custom(struct vt_writer *w, struct vt_event *e, const struct vt_clock_conv
 
 /* One buffered event of thread th. */
 static void
-write_event(struct vt_writer *w, struct vt_names *names, const struct vt_clock_conv *conv,
-            long pid, const struct vt_thread *th, struct vt_event *e)
+write_event(struct vt_writer *w, struct vt_names *names, const struct vt_clock_conv *conv, long pid,
+            const struct vt_thread *th, struct vt_event *e)
 {
     enum vt_event_kind kind = vt_event_kind(e);
     long tid = e->task ? (long)e->task : th->tid;

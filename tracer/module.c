@@ -245,7 +245,7 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
     }
     if (entries < 0) {
         PyErr_SetString(PyExc_ValueError,
-                         "tracer_entries must be a positive integer, or 0 to keep every event");
+                        "tracer_entries must be a positive integer, or 0 to keep every event");
         goto fail;
     }
     if (min_duration < 0) {

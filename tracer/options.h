@@ -60,7 +60,7 @@
     OPT(module, 'm', MODULE, 0, "MOD", "run library module MOD as __main__ (like python -m)", 0)   \
     OPT(rcfile, 0, RCFILE, 0, "PATH", "read defaults from PATH (default ./.viztracerrc)", 0)       \
     OPTKW(tracer_entries, 0, LLONG, 1000000, "N",                                                  \
-          "buffer capacity in events; the newest N are kept (default 1000000); 0 keeps all",     \
+          "buffer capacity in events; the newest N are kept (default 1000000); 0 keeps all",       \
           VT_OPT_ALL | VT_OPT_INIT, 0, 'L')                                                        \
     OPTKW(output_file, 'o', STR, 0, "PATH",                                                        \
           "output file: .json, .json.gz or .html (default result.json)",                           \

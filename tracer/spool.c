@@ -50,7 +50,7 @@ static struct {
     struct vt_ring *busy;  /* the ring whose chunk the drainer is writing, or NULL */
     struct vt_ring **ring; /* owned array of the spooled rings (borrowed each) */
     size_t nring, ring_cap;
-    size_t next;  /* where the drainer looks first (round robin) */
+    size_t next;   /* where the drainer looks first (round robin) */
     char dir[512]; /* the folder of the file, for the message of a failure */
 } sp = {.lock = PTHREAD_MUTEX_INITIALIZER,
         .work = PTHREAD_COND_INITIALIZER,
