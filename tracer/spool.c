@@ -46,6 +46,8 @@ static struct {
     uint64_t end;          /* bytes of the file in use */
     uint64_t chunks;       /* chunks of every ring in the file */
     int running;           /* the drainer thread exists */
+    int quit;              /* asks the drainer to end (before a fork) */
+    pthread_t id;          /* the drainer, while running */
     int err;               /* errno of the first failure, 0; sticky until cleared */
     struct vt_ring *busy;  /* the ring whose chunk the drainer is writing, or NULL */
     struct vt_ring **ring; /* owned array of the spooled rings (borrowed each) */
@@ -142,6 +144,8 @@ drain(void *arg)
     (void)arg;
     pthread_mutex_lock(&sp.lock);
     for (;;) {
+        if (sp.quit)
+            break;
         struct vt_ring *r = sp.err ? NULL : pick();
         if (r == NULL) {
             pthread_cond_wait(&sp.work, &sp.lock);
@@ -184,6 +188,7 @@ drain(void *arg)
         __atomic_store_n(&r->spooled, seq + VT_SPOOL_CHUNK, __ATOMIC_RELEASE);
         pthread_cond_broadcast(&sp.done);
     }
+    pthread_mutex_unlock(&sp.lock);
     return NULL;
 }
 
@@ -197,12 +202,7 @@ drainer_start(void)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t id;
-    int e = pthread_create(&id, &attr, drain, NULL);
-    pthread_attr_destroy(&attr);
+    int e = pthread_create(&sp.id, NULL, drain, NULL); /* joined before a fork */
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (e)
         fail(e);
@@ -411,12 +411,25 @@ vt_spool_error_clear(void)
 
 /* ---- fork ------------------------------------------------------------- */
 
-/* The forking thread holds the lock across fork, so the child never sees
- * the drainer half way through updating a track. */
+/* The drainer ends before a fork (after the chunk it is writing) and the
+ * forking thread holds the lock across it, so the child never sees a
+ * track half updated; and the parent has no thread of ours when it forks:
+ * Python 3.12+ warns about fork() in a process with several threads, and
+ * a traced program must get python3's warnings. The drainer is started
+ * again by the next chunk handed over (or save). */
 static void
 at_fork_prepare(void)
 {
     pthread_mutex_lock(&sp.lock);
+    if (sp.running) {
+        sp.quit = 1;
+        pthread_cond_signal(&sp.work);
+        pthread_mutex_unlock(&sp.lock);
+        pthread_join(sp.id, NULL);
+        pthread_mutex_lock(&sp.lock);
+        sp.running = 0;
+        sp.quit = 0;
+    }
 }
 
 static void
