@@ -87,16 +87,23 @@ vt_ring_dropped(const struct vt_ring *r)
     return n > r->cap ? n - r->cap : 0;
 }
 
-/* The i-th oldest event held, i < vt_ring_len(). Borrowed. */
-static inline struct vt_event *
-vt_ring_at(const struct vt_ring *r, uint64_t i)
+/* The slot index of the i-th oldest event held, i < vt_ring_len(). */
+static inline uint64_t
+vt_ring_index(const struct vt_ring *r, uint64_t i)
 {
     uint64_t len = vt_ring_len(r);
     uint64_t first = r->pos >= len ? r->pos - len : r->pos + r->cap - len;
     uint64_t k = first + i;
-    if (k >= r->cap)
-        k -= r->cap;
-    return &r->slots[k];
+    return k >= r->cap ? k - r->cap : k;
+}
+
+/* The i-th oldest event held, i < vt_ring_len(). Borrowed. A loop over
+ * many walks slots from vt_ring_index() instead (the spooled count is
+ * loaded here each time). */
+static inline struct vt_event *
+vt_ring_at(const struct vt_ring *r, uint64_t i)
+{
+    return &r->slots[vt_ring_index(r, i)];
 }
 
 /* Index of the first held event whose end is >= ticks (events are held in

@@ -141,8 +141,12 @@ vt_tracer__threads_clear(struct vt_tracer *t)
     for (struct vt_thread *th = t->threads; th; th = th->next) {
         vt_tracer__spool_release(&th->ring);
         uint64_t n = vt_ring_len(&th->ring);
-        for (uint64_t i = 0; i < n; i++)
-            vt_tracer__event_release(vt_ring_at(&th->ring, i));
+        uint64_t k = n ? vt_ring_index(&th->ring, 0) : 0;
+        for (uint64_t i = 0; i < n; i++) {
+            vt_tracer__event_release(&th->ring.slots[k]);
+            if (++k == th->ring.cap)
+                k = 0;
+        }
         vt_ring_reset(&th->ring);
     }
 }
