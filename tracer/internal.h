@@ -12,7 +12,7 @@
  *      hook.h, the hot path as static inline functions)
  *   -> extras.c, capture.c (exceptions, print/gc/audit; args, retval)
  *   -> hook.c (hook state, filter slow path) -> thread.c (state, TLS
- *      lookup, custom events) -> ring.c;
+ *      lookup, custom events) -> ring.c -> spool.c (tracer_entries=0);
  *   api.c -> dump.c -> names.c, writer.c, thread.c. pyjson.c (reprs,
  *   cJSON) and clock.c are used at every level and use nothing of ours.
  *
