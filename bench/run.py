@@ -253,6 +253,77 @@ def dump_rate_in(args, env, out):
     return 1e6 / secs / 1e6, secs, runs[0][1] / 1e6
 
 
+KEEP_ALL_SCRIPT = """
+import sys
+def f():
+    pass
+def loop(n):
+    for _ in range(n):
+        f()
+loop(int(sys.argv[1]))
+"""
+
+
+def keep_all(args):
+    """--tracer_entries 0 (keep every event): the instructions per Python call
+    against the ring's, on fib(25) minus fib(21) (207,364 calls: the
+    spooled ring crosses three chunk boundaries, so the hand-over and the
+    drainer's writes are counted; the kernel's side of the writes is not),
+    then one run of args.keep_all_calls calls: its peak RSS and the trace."""
+    tmp = tempfile.mkdtemp(prefix="vizbench-keep-")
+    try:
+        return keep_all_in(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def keep_all_in(args, tmp):
+    res = {}
+    if not args.no_callgrind and subprocess.run(["which", "valgrind"],
+                                                capture_output=True).returncode == 0:
+        script = os.path.join(tmp, "cgfib.py")
+        with open(script, "w") as f:
+            f.write("def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+                    "import sys\nfib(int(sys.argv[1]))\n")
+        env = dict(bench_env(args.python), PYTHONHASHSEED="0")
+        calls = {n: 2 * round(((1 + 5 ** 0.5) / 2) ** (n + 1) / 5 ** 0.5) - 1 for n in (21, 25)}
+        for mode, opts in (("ring (default)", []), ("--tracer_entries 0", ["--tracer_entries", "0"])):
+            counts = []
+            for n in (21, 25):
+                out = os.path.join(tmp, "cg.out")
+                r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                                    "--trace-children=no", "--child-silent-after-fork=yes",
+                                    args.viztracer, "--quiet", "-o", os.path.join(tmp, "t.json")]
+                                   + opts + [script, str(n)], cwd=tmp, env=env,
+                                   capture_output=True, text=True)
+                m = re.search(r"Collected : (\d+)", r.stderr)
+                if not m:
+                    raise SystemExit("bench: callgrind failed:\n" + r.stderr[-2000:])
+                counts.append(int(m.group(1)))
+            res[mode] = (counts[1] - counts[0]) / (calls[25] - calls[21])
+    script = os.path.join(tmp, "loop.py")
+    with open(script, "w") as f:
+        f.write(KEEP_ALL_SCRIPT)
+    out = os.path.join(tmp, "all.json")
+    cmd = [args.viztracer, "--quiet", "--tracer_entries", "0", "--ignore_c_function", "-o", out,
+           script, str(args.keep_all_calls)]
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=tmp, env=bench_env(args.python), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    secs = time.monotonic() - start
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} failed:\n{err}")
+    n = 0
+    with open(out, "rb") as f:
+        for line in f:
+            n += b'"ph":"X"' in line
+    res["run"] = (usage.ru_maxrss / 1024, secs, n, os.path.getsize(out) / 1e9)
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--viztracer", required=True)
@@ -268,7 +339,14 @@ def main():
                     help="the workloads on which the --extra option sets are measured")
     ap.add_argument("--no-callgrind", action="store_true")
     ap.add_argument("--no-real", action="store_true", help="skip the real programs")
+    ap.add_argument("--keep-all-calls", type=int, default=30000000,
+                    help="calls of the --tracer_entries 0 run whose peak RSS is reported")
+    ap.add_argument("--keep-all-only", action="store_true",
+                    help="measure --tracer_entries 0 only (instructions and peak RSS)")
     args = ap.parse_args()
+    if args.keep_all_only:
+        print_keep_all(args)
+        return
     rows = bench(args)
     print("\n| workload | mode | traced / untraced | traced / cProfile | whole process / "
           "cProfile's | events | events / s after main() | peak RSS MB |")
@@ -321,7 +399,23 @@ def main():
         u = cg["untraced"]
         for mode, (py, c) in cg.items():
             print(f"| {mode} | {py:.0f} | {py - u[0]:.0f} | {c:.0f} | {c - u[1]:.0f} |")
+    print_keep_all(args)
     summary(args, rows, cg)
+
+
+def print_keep_all(args):
+    ka = keep_all(args)
+    if "ring (default)" in ka:
+        print("\nKeep every event (--tracer_entries 0): instructions per Python call (callgrind, "
+              "fib(25) minus fib(21), writing included):\n")
+        print("| mode | per Python call |")
+        print("|---|---|")
+        for mode in ("ring (default)", "--tracer_entries 0"):
+            print(f"| {mode} | {ka[mode]:.0f} |")
+    rss, secs, n, gb = ka["run"]
+    print(f"\nKeep every event: {args.keep_all_calls:,} calls with --tracer_entries 0 "
+          f"--ignore_c_function: peak RSS {rss:.0f} MB, {secs:.1f} s in all, {n:,} events "
+          f"({gb:.2f} GB of JSON) written.")
 
 
 def summary(args, rows, cg):

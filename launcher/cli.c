@@ -22,7 +22,7 @@
 enum kind {
     K_FLAG,     /* int, set to 1 */
     K_INT,      /* long */
-    K_LLONG,    /* long long, > 0 */
+    K_LLONG,    /* long long, >= 0 */
     K_STR,      /* char *, owned */
     K_DURATION, /* double microseconds, "0.3ms" */
     K_SECONDS,  /* double seconds, "1.5" */
@@ -183,7 +183,7 @@ set_value(struct vt_options *o, const struct opt *op, const char *value, char *m
     case K_LLONG: {
         errno = 0;
         long long v = strtoll(value, &end, 10);
-        if (*value == '\0' || *end != '\0' || errno != 0 || (op->kind == K_LLONG && v <= 0) ||
+        if (*value == '\0' || *end != '\0' || errno != 0 || (op->kind == K_LLONG && v < 0) ||
             (op->kind == K_INT && (v < -1 || v > 1000000000)))
             return fail(VT_ERR_FORMAT, msg, msglen, "argument --%s: invalid value '%s'", op->name,
                         value);

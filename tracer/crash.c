@@ -32,6 +32,7 @@
 
 #include "crash.h"
 #include "format/format.h"
+#include "spool.h"
 
 struct vt_crash vt_tracer__crash;
 
@@ -113,6 +114,7 @@ vt_tracer__thread_alloc(uint64_t cap)
     th->stack = (struct vt_frame *)(void *)((char *)p + stack_at);
     th->ring.slots = (struct vt_event *)(void *)((char *)p + slots_at);
     th->ring.cap = cap;
+    th->ring.limit = cap;
     th->chunk_len = len;
     th->shm_slot = slot + 1;
     if (slot >= 0) {
@@ -603,8 +605,7 @@ vt_tracer__crash_postfork_child(void)
         memcpy(th->stack, (char *)g->copy[i] + sizeof(*th), depth * sizeof(struct vt_frame));
         /* the parent's events stay the parent's; what they hold is not
          * released in the child (a leak of references, not a double free) */
-        th->ring.pos = 0;
-        th->ring.written = 0;
+        vt_ring_reset_child(&th->ring);
         th->shm_slot = 0;
         free(g->copy[i]);
         g->copy[i] = NULL;
@@ -637,7 +638,7 @@ vt_tracer__crash_postfork_child(void)
 /* Moves th into the area (a copy with its open calls); returns the new
  * state, or th itself when the area has no room. */
 static struct vt_thread *
-move_in(struct vt_thread *th)
+move_in(struct vt_tracer *t, struct vt_thread *th)
 {
     struct vt_thread *n = vt_tracer__thread_alloc(th->ring.cap);
     if (n == NULL || n->shm_slot == 0) {
@@ -645,6 +646,8 @@ move_in(struct vt_thread *th)
             vt_tracer__thread_release(n);
         return th;
     }
+    int spooled = th->ring.track != NULL;
+    vt_spool_detach(&th->ring); /* its ring is empty (after _after_fork's clear) */
     struct vt_frame *stack = n->stack;
     struct vt_event *slots = n->ring.slots;
     size_t len = n->chunk_len;
@@ -652,10 +655,11 @@ move_in(struct vt_thread *th)
     memcpy(n, th, sizeof(*n));
     n->stack = stack;
     n->ring.slots = slots;
-    n->ring.pos = 0;
-    n->ring.written = 0;
+    vt_ring_reset_child(&n->ring); /* track is NULL: a plain ring until attached */
     n->chunk_len = len;
     n->shm_slot = slot;
+    if (spooled && vt_spool_attach(&n->ring) != VT_OK)
+        t->spool_lost = 1;
     memcpy(n->stack, th->stack, th->depth * sizeof(struct vt_frame));
     munmap(th, th->chunk_len); /* private: no table entry */
     vt_tracer__thread_shared(n);
@@ -682,7 +686,7 @@ vt_tracer__crash_child(struct vt_tracer *t)
         relog_keys();
         for (struct vt_thread **link = &t->threads; *link; link = &(*link)->next) {
             struct vt_thread *old = *link;
-            struct vt_thread *n = move_in(old);
+            struct vt_thread *n = move_in(t, old);
             *link = n;
             if (vt_tracer__tls.thread == old)
                 vt_tracer__tls.thread = n;

@@ -125,6 +125,22 @@ name_one(uintptr_t what, uintptr_t owner)
     vt_tracer__crash_log_name(what, owner, line, name, nl, file, fl);
 }
 
+/* The slots the supervisor writes (shm.c): the newest min(written, cap),
+ * spooled ones included (tracer_entries=0), whose objects the records in
+ * the spool file keep alive. */
+static uint64_t
+slots_written(const struct vt_ring *r)
+{
+    return r->written < r->cap ? r->written : r->cap;
+}
+
+/* The k-th oldest of those n slots. */
+static const struct vt_event *
+slot_newest(const struct vt_ring *r, uint64_t n, uint64_t k)
+{
+    return &r->slots[(r->written - n + k) % r->cap];
+}
+
 void
 vt_tracer__crash_name_rest(void)
 {
@@ -135,9 +151,9 @@ vt_tracer__crash_name_rest(void)
         struct vt_thread *th = g->chunk[i];
         if (th == NULL)
             continue;
-        uint64_t n = vt_ring_len(&th->ring);
+        uint64_t n = slots_written(&th->ring);
         for (uint64_t k = 0; k < n; k++) {
-            const struct vt_event *e = vt_ring_at(&th->ring, k);
+            const struct vt_event *e = slot_newest(&th->ring, n, k);
             enum vt_event_kind kind = vt_event_kind(e);
             if (kind == VT_EVENT_PY || kind == VT_EVENT_C)
                 name_one(e->what, kind == VT_EVENT_C ? (uintptr_t)e->extra : 0);
@@ -318,9 +334,9 @@ vt_tracer__crash_render_extras(void)
         struct vt_thread *th = g->chunk[i];
         if (th == NULL)
             continue;
-        uint64_t n = vt_ring_len(&th->ring);
+        uint64_t n = slots_written(&th->ring);
         for (uint64_t k = 0; k < n; k++) {
-            const struct vt_event *e = vt_ring_at(&th->ring, k);
+            const struct vt_event *e = slot_newest(&th->ring, n, k);
             if (vt_event_kind(e) != VT_EVENT_C)
                 render_extra((PyObject *)e->extra);
         }

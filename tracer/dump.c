@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "base/mem.h"
 #include "tracer.h"
 #include "format/format.h"
+#include "spool.h"
 
 /* Events of all threads that ended at or after cut. */
 static uint64_t
@@ -34,8 +36,8 @@ static int64_t
 cutoff(struct vt_tracer *t)
 {
     uint64_t total = count_from(t, INT64_MIN);
-    if (total <= t->entries)
-        return INT64_MIN;
+    if (t->entries == 0 || total <= t->entries)
+        return INT64_MIN; /* 0: every event is kept */
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (struct vt_thread *th = t->threads; th; th = th->next) {
         uint64_t n = vt_ring_len(&th->ring);
@@ -156,6 +158,53 @@ write_custom(struct vt_writer *w, struct vt_event *e, const struct vt_clock_conv
     cJSON_Delete(ev);
 }
 
+/* One buffered event of thread th. Inlined: once per event. */
+static inline __attribute__((always_inline)) void
+write_event(struct vt_writer *w, struct vt_names *names, const struct vt_clock_conv *conv, long pid,
+            const struct vt_thread *th, struct vt_event *e)
+{
+    enum vt_event_kind kind = vt_event_kind(e);
+    long tid = e->task ? (long)e->task : th->tid;
+    if (kind == VT_EVENT_CUSTOM || kind == VT_EVENT_RAW) {
+        write_custom(w, e, conv, pid, tid);
+        return;
+    }
+    size_t len;
+    const char *name = vt_names_get(names, e, &len);
+    char *args = NULL;
+    if (kind == VT_EVENT_PY && e->extra) {
+        cJSON *a = vt_tracer__to_json((PyObject *)e->extra);
+        args = cJSON_PrintUnformatted(a);
+        cJSON_Delete(a);
+    }
+    vt_writer_fee(w, pid, tid, vt_clock_to_ns(conv, e->start),
+                  vt_clock_span_ns(conv, e->end - e->start), name, len, args, e->caller_line);
+    cJSON_free(args);
+}
+
+/* The events th's ring spooled to the file (tracer_entries=0), oldest
+ * first, each released once written (a name is resolved while its code
+ * object lives); then the chunks are forgotten. Returns the events that
+ * could not be read back (their references are leaked). */
+static uint64_t
+write_spooled(struct vt_writer *w, struct vt_names *names, const struct vt_clock_conv *conv,
+              long pid, struct vt_thread *th, struct vt_event *buf)
+{
+    uint64_t chunks = vt_spool_chunks(&th->ring), lost = 0;
+    for (uint64_t c = 0; c < chunks; c++) {
+        if (buf == NULL || vt_spool_read(&th->ring, c, buf) != VT_OK) {
+            lost += VT_SPOOL_CHUNK;
+            continue;
+        }
+        for (uint64_t i = 0; i < VT_SPOOL_CHUNK; i++) {
+            write_event(w, names, conv, pid, th, &buf[i]);
+            vt_tracer__event_release(&buf[i]);
+        }
+    }
+    vt_spool_forget(&th->ring);
+    return lost;
+}
+
 static char *
 metadata_json(struct vt_tracer *t, const struct vt_clock_anchor *end)
 {
@@ -183,6 +232,26 @@ metadata_json(struct vt_tracer *t, const struct vt_clock_anchor *end)
     return s;
 }
 
+/* What kept tracer_entries=0 from keeping every event, once a save. */
+static void
+report_spool(struct vt_tracer *t, uint64_t unread)
+{
+    const char *dir;
+    int err = vt_spool_error(&dir);
+    if (err)
+        vt_log_error("viztracer: cannot write events to a file in %s (%s): kept the newest "
+                     "%llu of each thread since then",
+                     dir, strerror(err), (unsigned long long)VT_SPOOL_CAP);
+    if (unread)
+        vt_log_error("viztracer: %llu events could not be read back from the file in %s",
+                     (unsigned long long)unread, dir);
+    if (t->spool_lost)
+        vt_log_error("viztracer: out of memory: some threads kept only their newest %llu events",
+                     (unsigned long long)VT_SPOOL_CAP);
+    vt_spool_error_clear();
+    t->spool_lost = 0;
+}
+
 int
 vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
 {
@@ -195,8 +264,10 @@ vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
     }
     vt_clock_conv_init(&conv, &t->first_start, &end);
     uint64_t dropped = 0;
-    for (struct vt_thread *th = t->threads; th; th = th->next)
+    for (struct vt_thread *th = t->threads; th; th = th->next) {
+        vt_spool_sync(&th->ring); /* every chunk handed over is in the file */
         dropped += vt_ring_dropped(&th->ring);
+    }
     int64_t cut = cutoff(t);
     if (cut != INT64_MIN)
         dropped += count_from(t, INT64_MIN) - count_from(t, cut);
@@ -221,37 +292,34 @@ vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
     Py_XDECREF(pname);
 
     struct vt_names *names = vt_names_create(t->sanitize_function_name);
+    struct vt_event *buf = NULL; /* owned: one chunk read back from the spool */
+    uint64_t unread = 0;
     for (struct vt_thread *th = t->threads; th; th = th->next) {
         uint64_t first = vt_ring_lower_bound(&th->ring, cut);
         uint64_t n = vt_ring_len(&th->ring);
-        if (first >= n)
+        uint64_t chunks = vt_spool_chunks(&th->ring);
+        if (first >= n && chunks == 0)
             continue;
         PyObject *tname = thread_name(th); /* new ref or NULL */
         char fallback[48];
         snprintf(fallback, sizeof(fallback), "Thread-%ld", th->tid);
         write_meta(w, pid, th->tid, "thread_name", tname, fallback);
         Py_XDECREF(tname);
+        if (chunks && buf == NULL)
+            buf = malloc(VT_SPOOL_CHUNK * sizeof(*buf));
+        if (chunks)
+            unread += write_spooled(w, names, &conv, pid, th, buf);
+        uint64_t k = first < n ? vt_ring_index(&th->ring, first) : 0;
         for (uint64_t i = first; i < n; i++) {
-            struct vt_event *e = vt_ring_at(&th->ring, i);
-            enum vt_event_kind kind = vt_event_kind(e);
-            long tid = e->task ? (long)e->task : th->tid;
-            if (kind == VT_EVENT_CUSTOM || kind == VT_EVENT_RAW) {
-                write_custom(w, e, &conv, pid, tid);
-                continue;
-            }
-            size_t len;
-            const char *name = vt_names_get(names, e, &len);
-            char *args = NULL;
-            if (kind == VT_EVENT_PY && e->extra) {
-                cJSON *a = vt_tracer__to_json((PyObject *)e->extra);
-                args = cJSON_PrintUnformatted(a);
-                cJSON_Delete(a);
-            }
-            vt_writer_fee(w, pid, tid, vt_clock_to_ns(&conv, e->start),
-                          vt_clock_span_ns(&conv, e->end - e->start), name, len, args,
-                          e->caller_line);
-            cJSON_free(args);
+            write_event(w, names, &conv, pid, th, &th->ring.slots[k]);
+            if (++k == th->ring.cap)
+                k = 0;
         }
+    }
+    free(buf);
+    if (unread) {
+        t->dropped += unread;
+        t->overflow = 1;
     }
     /* asyncio tasks: a track name for each (--log_async). */
     PyObject *key, *tname;
@@ -273,6 +341,7 @@ vt_tracer__dump(struct vt_tracer *t, const char *path, uint64_t *count)
     cJSON_free(meta);
     cJSON_free(finfo);
     vt_tracer__threads_clear(t);
+    report_spool(t, unread);
     /* The hook cannot report when a thread's state cannot be created; the
      * save does, whatever the verbosity, because those events are lost. */
     if (t->untraced_threads)

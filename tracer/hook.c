@@ -22,9 +22,11 @@ vt_tracer__active(void)
 void
 vt_tracer__record_evict(struct vt_thread *th, struct vt_frame *fr, struct vt_event *e, int64_t end)
 {
+    int held = vt_ring_full(&th->ring); /* before the fill: the drainer may still need the slot */
     struct vt_event old = *e;
     vt_tracer__fill(th, fr, e, end);
-    vt_tracer__event_release(&old);
+    if (held)
+        vt_tracer__event_release(&old);
 }
 
 /* ---- the file filter ------------------------------------------------ */

@@ -12,7 +12,7 @@
  *      hook.h, the hot path as static inline functions)
  *   -> extras.c, capture.c (exceptions, print/gc/audit; args, retval)
  *   -> hook.c (hook state, filter slow path) -> thread.c (state, TLS
- *      lookup, custom events) -> ring.c;
+ *      lookup, custom events) -> ring.c -> spool.c (tracer_entries=0);
  *   api.c -> dump.c -> names.c, writer.c, thread.c. pyjson.c (reprs,
  *   cJSON) and clock.c are used at every level and use nothing of ours.
  *
@@ -135,7 +135,8 @@ struct vt_tracer {
     int collecting;        /* 1 between start() and stop() */
     uint64_t serial;       /* unique per tracer object; matches the thread-local cache */
     /* settings */
-    uint64_t entries;           /* ring capacity in events (tracer_entries) */
+    uint64_t entries;           /* ring capacity in events (tracer_entries); 0 = keep every
+                                   event (spool.h) */
     long max_stack_depth;       /* as given, -1 = unlimited */
     double min_duration_us;     /* as given, microseconds */
     int verbose;                /* 0 = silent */
@@ -175,6 +176,8 @@ struct vt_tracer {
                                            the fork: max_stack_depth counts from there */
     uint64_t dropped;                   /* events dropped since the last save, to keep entries */
     int overflow;                       /* a ring wrapped since the last dump */
+    int spool_lost;                     /* tracer_entries=0 could not be set up for a thread
+                                           (out of memory): it kept a ring; reported at save */
     uint64_t untraced_threads;          /* threads whose state could not be created (out of
                                            memory): their events are lost, they are not
                                            retried, and every save reports them; protected
@@ -345,6 +348,9 @@ vt_tracer__thread(struct vt_tracer *t)
  * from now on: steals the reference to dict. raw = 1 keeps the dict as the
  * event (ts given by the user). Needs the GIL. */
 void vt_tracer__push_custom(struct vt_tracer *t, PyObject *dict, int raw);
+/* Releases what the events r spooled hold (read back from the file) and
+ * forgets them; nothing for a plain ring. Needs the GIL. */
+void vt_tracer__spool_release(struct vt_ring *r);
 /* Releases what every event held and empties the rings. Needs the GIL. */
 void vt_tracer__threads_clear(struct vt_tracer *t);
 /* Frees every thread state. Needs the GIL. */

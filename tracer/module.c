@@ -243,8 +243,9 @@ tracer_init(struct vt_tracer *t, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_RuntimeError, "cannot re-initialize a running VizTracer");
         goto fail;
     }
-    if (entries <= 0) {
-        PyErr_SetString(PyExc_ValueError, "tracer_entries must be a positive integer");
+    if (entries < 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "tracer_entries must be a positive integer, or 0 to keep every event");
         goto fail;
     }
     if (min_duration < 0) {

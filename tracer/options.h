@@ -20,7 +20,7 @@
  *        keyword, spelled as in VizTracer (docs/COMPAT.md, Command line);
  *        a one-letter name is a short form only (-t);
  * short: single-letter form, or 0;
- * kind:  FLAG (int, 1 when given), INT (long), LLONG (long long, > 0), STR
+ * kind:  FLAG (int, 1 when given), INT (long), LLONG (long long, >= 0), STR
  *        (owned char *), DURATION (double <name>_us, "0.3ms"), SECONDS
  *        (double, "1.5"), LIST (every following token up to the next
  *        option), or one that the parser handles itself: HELP, VERSION,
@@ -60,7 +60,7 @@
     OPT(module, 'm', MODULE, 0, "MOD", "run library module MOD as __main__ (like python -m)", 0)   \
     OPT(rcfile, 0, RCFILE, 0, "PATH", "read defaults from PATH (default ./.viztracerrc)", 0)       \
     OPTKW(tracer_entries, 0, LLONG, 1000000, "N",                                                  \
-          "buffer capacity in events; the newest N are kept (default 1000000)",                    \
+          "buffer capacity in events; the newest N are kept (default 1000000); 0 keeps all",       \
           VT_OPT_ALL | VT_OPT_INIT, 0, 'L')                                                        \
     OPTKW(output_file, 'o', STR, 0, "PATH",                                                        \
           "output file: .json, .json.gz or .html (default result.json)",                           \

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
+#include "spool.h"
+
 enum vt_err
 vt_ring_init(struct vt_ring *r, uint64_t cap)
 {
@@ -11,6 +13,11 @@ vt_ring_init(struct vt_ring *r, uint64_t cap)
     r->cap = cap ? cap : 1;
     r->pos = 0;
     r->written = 0;
+    r->limit = r->cap;
+    r->spooled = 0;
+    r->filled = 0;
+    r->failed = 0;
+    r->track = NULL;
     void *p = mmap(NULL, r->cap * sizeof(struct vt_event), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
@@ -22,6 +29,7 @@ vt_ring_init(struct vt_ring *r, uint64_t cap)
 void
 vt_ring_fini(struct vt_ring *r)
 {
+    vt_spool_detach(r);
     if (r->slots)
         munmap(r->slots, r->cap * sizeof(struct vt_event));
     r->slots = NULL;
@@ -32,8 +40,29 @@ vt_ring_fini(struct vt_ring *r)
 void
 vt_ring_reset(struct vt_ring *r)
 {
+    if (r->track)
+        vt_spool_reset(r);
+    else
+        r->limit = r->cap;
     r->pos = 0;
     r->written = 0;
+}
+
+void
+vt_ring_reset_child(struct vt_ring *r)
+{
+    r->pos = 0;
+    r->written = 0;
+    r->spooled = 0;
+    r->filled = 0;
+    r->failed = 0;
+    r->limit = r->track ? VT_SPOOL_CHUNK : r->cap;
+}
+
+int
+vt_ring_full(struct vt_ring *r)
+{
+    return r->track ? vt_spool_cross(r) : 1;
 }
 
 uint64_t

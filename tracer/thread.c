@@ -9,9 +9,12 @@
  */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "spool.h"
 
 /* The name of a threading.Thread that is already running, read without
  * running Python code (we may be inside the hook): sys.modules ->
@@ -54,9 +57,12 @@ thread_create(struct vt_tracer *t)
      * supervisor when crash-safe (crash.c). Failure is not fatal: this runs
      * inside the hook, which must not abort the program; the caller counts
      * the failure instead. */
-    struct vt_thread *th = vt_tracer__thread_alloc(t->entries);
+    struct vt_thread *th = vt_tracer__thread_alloc(t->entries ? t->entries : VT_SPOOL_CAP);
     if (th == NULL)
         return NULL;
+    /* keep every event; when that cannot be set up, a ring of as many */
+    if (t->entries == 0 && vt_spool_attach(&th->ring) != VT_OK)
+        t->spool_lost = 1;
     th->tid = (long)syscall(SYS_gettid);
     th->ident = PyThread_get_thread_ident();
     th->name = quiet_name(th->ident);
@@ -93,13 +99,14 @@ vt_tracer__push_custom(struct vt_tracer *t, PyObject *dict, int raw)
     }
     int evicted;
     struct vt_event *e = vt_ring_next(&th->ring, &evicted);
+    int held = evicted && vt_ring_full(&th->ring); /* before the slot is written */
     struct vt_event old = *e;
     e->start = e->end = vt_clock_now();
     e->caller_line = -1;
     e->task = th->task;
     e->what = raw ? VT_EVENT_RAW : VT_EVENT_CUSTOM;
     e->extra = dict;
-    if (evicted)
+    if (held)
         vt_tracer__event_release(&old);
 }
 
@@ -113,12 +120,33 @@ vt_tracer__event_release(struct vt_event *e)
 }
 
 void
+vt_tracer__spool_release(struct vt_ring *r)
+{
+    vt_spool_sync(r);
+    uint64_t chunks = vt_spool_chunks(r);
+    struct vt_event *buf = chunks ? malloc(VT_SPOOL_CHUNK * sizeof(*buf)) : NULL;
+    for (uint64_t c = 0; buf && c < chunks; c++) {
+        if (vt_spool_read(r, c, buf) != VT_OK)
+            continue; /* unreadable: what those events hold is leaked, never freed twice */
+        for (uint64_t i = 0; i < VT_SPOOL_CHUNK; i++)
+            vt_tracer__event_release(&buf[i]);
+    }
+    free(buf); /* without it (out of memory), the same leak */
+    vt_spool_forget(r);
+}
+
+void
 vt_tracer__threads_clear(struct vt_tracer *t)
 {
     for (struct vt_thread *th = t->threads; th; th = th->next) {
+        vt_tracer__spool_release(&th->ring);
         uint64_t n = vt_ring_len(&th->ring);
-        for (uint64_t i = 0; i < n; i++)
-            vt_tracer__event_release(vt_ring_at(&th->ring, i));
+        uint64_t k = n ? vt_ring_index(&th->ring, 0) : 0;
+        for (uint64_t i = 0; i < n; i++) {
+            vt_tracer__event_release(&th->ring.slots[k]);
+            if (++k == th->ring.cap)
+                k = 0;
+        }
         vt_ring_reset(&th->ring);
     }
 }
@@ -141,6 +169,7 @@ thread_free(struct vt_thread *th)
         Py_CLEAR(th->fkey[i]);
     free(th->lcache);
     Py_CLEAR(th->name);
+    vt_spool_detach(&th->ring);
     vt_tracer__thread_release(th); /* the state, its stack and its ring */
 }
 

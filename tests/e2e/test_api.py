@@ -167,7 +167,7 @@ def test_trace_and_save(tmp_path):
 def test_options_and_errors(tmp_path):
     r = api(tmp_path, """
         from viztracer import VizTracer
-        for kw in [dict(include_files=["a"], exclude_files=["b"]), dict(tracer_entries=0),
+        for kw in [dict(include_files=["a"], exclude_files=["b"]), dict(tracer_entries=-1),
                    dict(max_stack_depth="x"), dict(no_such_option=1)]:
             try:
                 VizTracer(**kw)
@@ -186,7 +186,7 @@ def test_options_and_errors(tmp_path):
         """)
     lines = r.stdout.splitlines()
     assert lines[0] == "ValueError include_files and exclude_files can't be both specified!"
-    assert lines[1] == "ValueError tracer_entries must be a positive integer"
+    assert lines[1] == "ValueError tracer_entries must be a positive integer, or 0 to keep every event"
     assert lines[2] == "ValueError max_stack_depth must be an integer"
     assert lines[3].startswith("TypeError") and "no_such_option" in lines[3]
     assert lines[4] == "3 2 3"

@@ -147,9 +147,12 @@ START_TEST(test_cli_errors)
     const char *a1[] = {"viztracer", "--nope", "s.py"};
     ck_assert_int_eq(parse(3, a1), VT_ERR_USAGE);
     ck_assert_str_eq(msg, "unrecognized option: --nope");
-    const char *a2[] = {"viztracer", "--tracer_entries", "0", "s.py"};
+    const char *a2[] = {"viztracer", "--tracer_entries", "-1", "s.py"};
     ck_assert_int_eq(parse(4, a2), VT_ERR_FORMAT);
-    ck_assert_str_eq(msg, "argument --tracer_entries: invalid value '0'");
+    ck_assert_str_eq(msg, "argument --tracer_entries: invalid value '-1'");
+    const char *a2b[] = {"viztracer", "--tracer_entries", "0", "s.py"}; /* keep every event */
+    ck_assert_int_eq(parse(4, a2b), VT_OK);
+    ck_assert_int_eq(o.tracer_entries, 0);
     const char *a3[] = {"viztracer", "-o"};
     ck_assert_int_eq(parse(2, a3), VT_ERR_USAGE);
     ck_assert_str_eq(msg, "option --output_file needs a value");
