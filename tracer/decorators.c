@@ -164,6 +164,8 @@ wrapper_call(struct wrapper *w, PyObject *args, PyObject *kw)
     if (th)
         th->paused++;
     PyObject *r = PyObject_Call(w->func, args, kw);
+    /* Looked up again: a fork() in the call moves the child's state (crash.c). */
+    th = th && t->collecting ? vt_tracer__thread(t) : NULL;
     if (th && th->paused)
         th->paused--;
     return r;

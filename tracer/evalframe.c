@@ -32,12 +32,15 @@ eval_frame(PyThreadState *ts, _PyInterpreterFrame *f, int throwflag)
         f->owner == FRAME_OWNED_BY_THREAD)
         return _PyEval_EvalFrameDefault(ts, f, throwflag);
     uint64_t s = vt_tracer__hook_state.session;
+    /* After the evaluation th is looked up again (one thread-local compare):
+     * a fork() inside it moves the child's state into an area of its own
+     * (crash.c), and the th of before is then unmapped memory. */
     /* The common case, --ignore_c_function alone or with filters: the call
      * around the default evaluator and nothing else to remember. */
     if ((t->flags & (VT_F_IGNORE_C | VT_F_LOG_EXC | VT_F_ASYNC)) == VT_F_IGNORE_C) {
         vt_tracer__hook_call(t, th, (uintptr_t)code, NULL, code, f, 0, vt_frame_current(ts));
         PyObject *r = _PyEval_EvalFrameDefault(ts, f, throwflag);
-        if (s == vt_tracer__hook_state.session)
+        if (s == vt_tracer__hook_state.session && (th = vt_tracer__thread(t)) != NULL)
             vt_tracer__hook_return(t, th, r);
         return r;
     }
@@ -50,7 +53,7 @@ eval_frame(PyThreadState *ts, _PyInterpreterFrame *f, int throwflag)
     int gen_frame = f->owner == FRAME_OWNED_BY_GENERATOR;
     Py_XINCREF(co);
     PyObject *r = _PyEval_EvalFrameDefault(ts, f, throwflag);
-    if (s == vt_tracer__hook_state.session) {
+    if (s == vt_tracer__hook_state.session && (th = vt_tracer__thread(t)) != NULL) {
         if (r == NULL && co && !th->ignore && !th->paused)
             vt_tracer__log_exception(t, th, co);
         /* Only a generator's frame outlives its evaluation (it lives in the

@@ -112,6 +112,24 @@ def test_os_fork_child_in_parent_file(run):
     no_leftovers(r)
 
 
+def test_os_fork_with_ignore_c_function_keeps_the_child(run):
+    """The frame hook (--ignore_c_function) holds the thread's state across
+    the evaluation of a frame in which the child is forked: the child's
+    state has moved by the time the frame returns (the crash-safe area is
+    the child's own). The child used to die of SIGSEGV there, silently."""
+    script = FORK.replace("    child_work()\n", "    child_work()\n    os._exit(0)\n")
+    script = script.replace("pid = os.fork()", "def forks():\n    return os.fork()\npid = forks()")
+    r = run(["--ignore_c_function", "cmdline_test.py"], script=script)
+    assert r.returncode == 0, r.stderr
+    child = int(r.stdout.split("child ")[1].split()[0])
+    groups = summary(r).groups
+    assert with_func(groups, "child_work") == {child}
+    # the frames the fork happened in end in the child too
+    assert with_func(groups, "forks") == set(groups) and len(groups) == 2
+    assert "killed" not in r.stderr
+    no_leftovers(r)
+
+
 def test_multiprocessing_pool_map(run):
     r = run(
         ["cmdline_test.py"],
