@@ -273,11 +273,17 @@ list_builds(const char *dir, char *list, size_t len)
 
 /* ---- the dispatch ---------------------------------------------------- */
 
+int
+vt_interp_chosen(void)
+{
+    const char *chosen = getenv(CHOSEN_ENV);
+    return chosen && *chosen;
+}
+
 enum vt_err
 vt_interp_dispatch(char **argv)
 {
-    const char *chosen = getenv(CHOSEN_ENV);
-    if (chosen && *chosen)
+    if (vt_interp_chosen())
         return VT_OK;
     struct vt_interp_version env, mine;
     char python[PATH_MAX], self[PATH_MAX], other[PATH_MAX];

@@ -62,4 +62,8 @@ enum vt_err vt_interp_find_build(const char *self, const struct vt_interp_versio
  * chose). */
 enum vt_err vt_interp_dispatch(char **argv);
 
+/* 1 when a launcher already chose this build (and exec'd it): that one has
+ * printed what the command line alone warns of. */
+int vt_interp_chosen(void);
+
 #endif

@@ -353,8 +353,9 @@ main(int argc, char **argv)
         vt_cli_options_fini(&o);
         return err == VT_ERR_USAGE ? 2 : 1;
     }
-    if (o.log_multiprocess || o.log_subprocess) {
-        /* VizTracer's words and stream (its color_print: stdout, any --quiet). */
+    if ((o.log_multiprocess || o.log_subprocess) && !vt_interp_chosen()) {
+        /* VizTracer's words and stream (its color_print: stdout, any --quiet);
+         * once, by the launcher the user ran, before it execs another build. */
         int color = isatty(STDOUT_FILENO);
         printf("%s--log_multiprocess and --log_subprocess are no longer needed to trace "
                "multi-process program%s\n",
