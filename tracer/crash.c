@@ -515,7 +515,7 @@ relog_keys(void)
 
 enum vt_err
 vt_tracer_crash_arm(const char *output, const char *marker, const char *children_dir,
-                    vt_tracer_html_fn html)
+                    vt_tracer_html_fn html, vt_tracer_children_fn children)
 {
     struct vt_crash *g = &vt_tracer__crash;
     if (g->hdr != NULL || output == NULL)
@@ -526,6 +526,7 @@ vt_tracer_crash_arm(const char *output, const char *marker, const char *children
     free(g->children_dir);
     g->children_dir = children_dir ? strdup(children_dir) : NULL;
     g->html = html;
+    g->children = marker ? NULL : children;
     if (vt_tracer__supervise_start() < 0) {
         vt_tracer__crash_drop();
         return VT_ERR_IO;
@@ -678,6 +679,7 @@ vt_tracer__crash_child(struct vt_tracer *t)
     if (area_create() == 0) {
         set_paths(g->hdr, output, marker);
         g->html = NULL;
+        g->children = NULL; /* only the main program merges */
         relog_keys();
         for (struct vt_thread **link = &t->threads; *link; link = &(*link)->next) {
             struct vt_thread *old = *link;

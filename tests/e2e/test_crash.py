@@ -451,3 +451,71 @@ def test_main_objects_still_finalized(tmp_path):
     """)
     assert proc.returncode == 0, proc.stderr
     assert "finalizing True" in proc.stdout, proc.stdout
+
+
+# A forked child that ends before the program dies, and a subprocess child
+# still running then (the bounded wait is for it, as at a normal exit).
+WITH_CHILDREN = """
+import subprocess
+def child_work():
+    for i in range(20):
+        f(i)
+pid = os.fork()
+if pid == 0:
+    child_work()
+    os._exit(0)
+os.waitpid(pid, 0)
+LATE = "import time\\ndef late():\\n    print('up', flush=True)\\n    time.sleep(1)\\nlate()\\n"
+late = subprocess.Popen([sys.executable, "-c", LATE], stdout=subprocess.PIPE)
+late.stdout.readline()
+print("ready", flush=True)
+work()
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGSEGV", "SIGKILL", "os._exit"])
+def test_main_dies_children_merged(tmp_path, how):
+    """The main program dies before saving: its supervisor merges the
+    children's results with its own trace, as the program's save would,
+    after waiting for the child still running, and removes the folder."""
+    tail = {"SIGSEGV": "ctypes.string_at(0)\n", "SIGKILL": "time.sleep(60)\n",
+            "os._exit": "os._exit(5)\n"}[how]
+    script = tmp_path / "kids.py"
+    script.write_text(PRELUDE + WITH_CHILDREN + tail)
+    out = tmp_path / "result.json"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    e = env()
+    e["TMPDIR"] = str(tmp)
+    p = subprocess.Popen([BIN, "-o", str(out), str(script)], cwd=tmp_path, env=e,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        if how == "SIGKILL":
+            time.sleep(0.5)  # into the sleep
+            p.kill()
+        p.wait(timeout=60)
+        err = p.stderr.read()  # the supervisor holds stderr until it has written
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    want = {"SIGSEGV": -signal.SIGSEGV, "SIGKILL": -signal.SIGKILL, "os._exit": 5}[how]
+    assert p.returncode == want, (p.returncode, err)
+    if how != "os._exit":
+        assert "killed by %s" % how in err and "with its child processes'" in err, err
+    assert "still running" not in err, err
+    data = load(str(out))
+    xs = events(data, "X")
+    assert "crash" in data["viztracer_metadata"]
+    main = p.pid  # the launcher runs the program in its own process
+    assert sum(1 for e in xs if e["pid"] == main and e["name"].startswith("f (")) == 50
+    forked = {e["pid"] for e in xs if e["name"].startswith("child_work (")}
+    assert len(forked) == 1 and main not in forked, forked
+    assert sum(1 for e in xs if e["pid"] in forked and e["name"].startswith("f (")) == 20
+    late = [e for e in xs if e["name"].startswith("late (")]
+    assert len(late) == 1 and late[0]["pid"] not in forked | {main}, late
+    assert late[0]["dur"] >= 900_000, late  # it ran to its end: it was waited for
+    if how != "os._exit":
+        assert len(marked(data, how)) == 1
+    assert list(tmp.iterdir()) == []  # the private folder is gone
