@@ -703,6 +703,8 @@ PyMethodDef vt_tracer__methods[] = {
     {"cleanup", (PyCFunction)tracer_clear, METH_NOARGS, "same as clear()"},
     {"_after_fork", (PyCFunction)vt_tracer__forked, METH_NOARGS,
      "in a forked child: its own buffers, depth from the fork, the set_afterfork callback"},
+    {"_name_shared", (PyCFunction)vt_tracer__name_shared, METH_O,
+     "the process name a crash trace of this process carries"},
     {"set_afterfork", (PyCFunction)(void (*)(void))vt_tracer__set_afterfork,
      METH_VARARGS | METH_KEYWORDS,
      "set_afterfork(callback, *args, **kwargs): a forked child calls callback(tracer, ...)"},

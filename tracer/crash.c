@@ -440,6 +440,22 @@ vt_tracer__crash_state(struct vt_tracer *t, int armed)
     __atomic_store_n(&h->state, armed ? VT_SHM_ARMED : VT_SHM_IDLE, __ATOMIC_RELEASE);
 }
 
+void
+vt_tracer__crash_set_name(const char *name)
+{
+    struct vt_crash *g = &vt_tracer__crash;
+    size_t n = strlen(name);
+    if (n >= sizeof(g->process_name)) { /* cut at a character's start: the name stays UTF-8 */
+        n = sizeof(g->process_name) - 1;
+        while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(g->process_name, name, n);
+    g->process_name[n] = '\0';
+    if (g->hdr)
+        memcpy(g->hdr->process_name, g->process_name, sizeof(g->process_name));
+}
+
 /* ---- the area ----------------------------------------------------------- */
 
 static void
@@ -484,6 +500,7 @@ area_create(void)
     h->names_cap = NAMES_CAP;
     h->extras_off = HDR_SIZE + NAMES_CAP;
     h->extras_cap = EXTRAS_CAP;
+    memcpy(h->process_name, g->process_name, sizeof(h->process_name));
     struct vt_shm_layout *l = &h->layout;
     l->thread_size = sizeof(struct vt_thread);
     l->th_depth = offsetof(struct vt_thread, depth);

@@ -51,10 +51,11 @@ struct vt_crash {
     struct vt_crash_key *keys;                   /* owned: registered functions, open addressing */
     size_t keys_cap;                             /* a power of two, or 0 */
     size_t nkeys;                                /* used slots */
-    char *children_dir;             /* owned: the launcher's children folder, or NULL */
-    vt_tracer_html_fn html;         /* writes .html outputs, or NULL */
-    vt_tracer_children_fn children; /* the main program's merge with its children, or NULL */
-    int armed_parent;               /* a forked child of an armed process */
+    char *children_dir;                 /* owned: the launcher's children folder, or NULL */
+    vt_tracer_html_fn html;             /* writes .html outputs, or NULL */
+    vt_tracer_children_fn children;     /* the main program's merge with its children, or NULL */
+    int armed_parent;                   /* a forked child of an armed process */
+    char process_name[VT_SHM_NAME_MAX]; /* for the header of a new area; "" = MainProcess */
 };
 extern struct vt_crash vt_tracer__crash __attribute__((visibility("hidden")));
 

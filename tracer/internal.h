@@ -365,6 +365,8 @@ PyObject *vt_tracer__set_sync_marker(struct vt_tracer *t, PyObject *unused);
 PyObject *vt_tracer__get_sync_marker(struct vt_tracer *t, PyObject *unused);
 PyObject *vt_tracer__set_afterfork(struct vt_tracer *t, PyObject *args, PyObject *kw);
 PyObject *vt_tracer__forked(struct vt_tracer *t, PyObject *unused);
+/* marks.c: _name_shared(name), the process name of a crash trace. */
+PyObject *vt_tracer__name_shared(struct vt_tracer *t, PyObject *name);
 
 /* crash.c: the crash-safe shared area (crash.h has the rest) */
 /* A zeroed thread state with its stack and a ring of cap events, in the
@@ -384,6 +386,10 @@ void vt_tracer__crash_names_start(void);
 /* armed = 1: t records (a death now must be written by the supervisor);
  * 0: what t recorded is saved. Needs the GIL. */
 void vt_tracer__crash_state(struct vt_tracer *t, int armed);
+/* The process name a trace written from the area carries (this process's
+ * area and the areas it makes later), until the next call; a tracer's own
+ * process_name, copied at vt_tracer__crash_state, wins. Needs the GIL. */
+void vt_tracer__crash_set_name(const char *name);
 /* In a forked child of an armed process (thread.c's _after_fork): an area
  * and a supervisor of its own, t's states moved into it. Needs the GIL. */
 void vt_tracer__crash_child(struct vt_tracer *t);

@@ -285,7 +285,63 @@ def test_pool_worker_segfault(tmp_path, method):
     child = hit[0]["pid"]
     assert sum(1 for e in events(data, "X")
                if e["pid"] == child and e["name"].startswith("f (")) == 50
+    # its multiprocessing name, as its own save would give it
+    prefix = {"fork": "ForkProcess-", "spawn": "SpawnProcess-",
+              "forkserver": "ForkServerProcess-"}[method]
+    assert process_names(data)[child].startswith(prefix), process_names(data)
     assert time.monotonic() - t0 < 60
+
+
+def process_names(data):
+    return {e["pid"]: e["args"]["name"] for e in data["traceEvents"]
+            if e["ph"] == "M" and e["name"] == "process_name"}
+
+
+POOL_MAP = """
+import ctypes, multiprocessing, os, sys, time
+
+def f(n):
+    return n
+
+def task(x):
+    for i in range(50):
+        f(i)
+    if x == 3:
+        ctypes.string_at(0)
+    return x
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method(sys.argv[1])
+    pool = multiprocessing.Pool(2)
+    r = pool.map_async(task, range(4))
+    time.sleep(3)  # the crashed worker is replaced; its task never returns
+    print("ready" if not r.ready() else "done", flush=True)
+    pool.terminate()
+    pool.join()
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_pool_map_worker_segfault_named(tmp_path, method):
+    """A Pool worker that crashes keeps its multiprocessing name in the
+    merged output (ForkPoolWorker-N), as a worker that saves does."""
+    script = tmp_path / "poolmap.py"
+    script.write_text(POOL_MAP)
+    out = tmp_path / "result.json"
+    proc = subprocess.run([BIN, "-o", str(out), str(script), method], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=env())
+    assert proc.returncode == 0, proc.stderr
+    assert "ready" in proc.stdout
+    data = load(str(out))
+    hit = marked(data, "SIGSEGV")
+    assert len(hit) == 1, hit
+    child = hit[0]["pid"]
+    names = process_names(data)
+    prefix = {"fork": "ForkPoolWorker-", "spawn": "SpawnPoolWorker-"}[method]
+    assert names[child].startswith(prefix), names
+    # the workers that saved are named too, each its own name
+    workers = [n for p, n in names.items() if p != child and n.startswith(prefix)]
+    assert workers and names[child] not in workers, names
 
 
 def test_snapshot_while_running(tmp_path):
