@@ -613,6 +613,10 @@ tracer_add_func_args(struct vt_tracer *t, PyObject *args)
         return NULL;
     int err = 0;
     PyObject *fargs = frame_args(t, &err); /* borrowed */
+    if (!t->args_added) { /* from now on calls' args are rendered into the crash-safe area */
+        t->args_added = 1;
+        t->flags |= vt_tracer__crash_share(t);
+    }
     if (fargs && PyDict_SetItem(fargs, key, value) < 0)
         return NULL;
     if (err)

@@ -39,7 +39,7 @@ struct vt_crash vt_tracer__crash;
 #define ROUND(x) (((x) + PAGE - 1) & ~(size_t)(PAGE - 1))
 #define HDR_SIZE ROUND(sizeof(struct vt_shm_header))
 #define NAMES_CAP ((size_t)64 << 20)
-#define EXTRAS_CAP ((size_t)256 << 20) /* sparse: written only by the fatal-signal handler */
+#define EXTRAS_CAP ((size_t)256 << 20) /* sparse: used as args and custom events are recorded */
 /* Room for thread states, mapped once (sparse: memory is used as rings
  * fill), so that the process needs no file descriptor of ours after the
  * supervisor has started: a program sees the files it opened, no more. */
@@ -437,7 +437,16 @@ vt_tracer__crash_state(struct vt_tracer *t, int armed)
     }
     for (struct vt_thread *th = t->threads; armed && th; th = th->next)
         vt_tracer__thread_shared(th);
+    t->flags = (t->flags & ~(unsigned)VT_F_SHARE_ARGS) | vt_tracer__crash_share(t);
     __atomic_store_n(&h->state, armed ? VT_SHM_ARMED : VT_SHM_IDLE, __ATOMIC_RELEASE);
+}
+
+unsigned
+vt_tracer__crash_share(const struct vt_tracer *t)
+{
+    if (vt_tracer__crash.hdr == NULL || !((t->flags & VT_F_ARGS) || t->args_added))
+        return 0;
+    return VT_F_SHARE_ARGS;
 }
 
 void

@@ -76,10 +76,10 @@ int vt_tracer__crash_log_name(uintptr_t what, uintptr_t owner, int line, const c
  * lacks, read from the objects without allocating: for the fatal-signal
  * handler (async-signal-safe as faulthandler's traceback is). */
 void vt_tracer__crash_name_rest(void);
-/* Renders the args of the events and open calls, and the custom events,
- * held as Python dicts, into the area's extras log (JSON text), reading
- * the objects without allocating: for the fatal-signal handler. */
-void vt_tracer__crash_render_extras(void);
+/* Renders the args of the calls still open, held as Python dicts, into
+ * the area's extras log (vt_tracer__crash_render): for the fatal-signal
+ * handler (the finished events' were rendered when they were recorded). */
+void vt_tracer__crash_render_open(void);
 /* crash.c */
 /* Lets the area go (munmap, close); thread states already in it stay mapped. */
 void vt_tracer__crash_drop(void);

@@ -86,7 +86,7 @@ on_fatal(int sig, siginfo_t *si, void *uc)
         h->crash_tid = (int64_t)syscall(SYS_gettid);
         __atomic_store_n(&h->crash_signal, (uint32_t)sig, __ATOMIC_RELEASE);
         vt_tracer__crash_name_rest();
-        vt_tracer__crash_render_extras();
+        vt_tracer__crash_render_open();
         __atomic_store_n(&h->wake, 1, __ATOMIC_RELEASE);
         futex(&h->wake, FUTEX_WAKE, 1, -1);
         int64_t until = vt_clock_mono_ns() + (int64_t)HANDLER_WAIT_MS * 1000000;

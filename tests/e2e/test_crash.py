@@ -392,6 +392,42 @@ def test_snapshot_while_running(tmp_path):
     assert sum(1 for e in events(full, "X") if e["name"].startswith("f (")) == 210
 
 
+def test_snapshot_has_args(tmp_path):
+    """Args are rendered into the shared area when recorded, so a snapshot
+    of a running program has them (not those of the calls still open)."""
+    script = tmp_path / "busy.py"
+    script.write_text(textwrap.dedent("""
+        import os, sys
+        def f(n):
+            return n
+        def loop():
+            for i in range(20):
+                f(i)
+            print(os.getpid(), flush=True)
+            sys.stdin.readline()
+        loop()
+    """))
+    snap = tmp_path / "snap.json"
+    p = subprocess.Popen([BIN, "-o", str(tmp_path / "result.json"), "--log_func_args",
+                          str(script)], cwd=tmp_path, env=env(), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        pid = int(p.stdout.readline())
+        s = subprocess.run([BIN, "--snapshot", str(pid), "-o", str(snap)], capture_output=True,
+                           text=True, timeout=60, env=env())
+        assert s.returncode == 0, s.stderr
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    data = load(str(snap))
+    fs = [e for e in events(data, "X") if e["name"].startswith("f (")]
+    assert sorted(e["args"]["func_args"]["n"] for e in fs) == sorted(str(i) for i in range(20))
+
+
 def test_snapshot_errors(tmp_path):
     s = subprocess.run([BIN, "--snapshot", str(os.getpid()), "-o", str(tmp_path / "x.json")],
                        capture_output=True, text=True, timeout=60)
@@ -575,3 +611,67 @@ def test_main_dies_children_merged(tmp_path, how):
     if how != "os._exit":
         assert len(marked(data, how)) == 1
     assert list(tmp.iterdir()) == []  # the private folder is gone
+
+
+ARGS_BODY = """
+from viztracer import get_tracer
+def g(a, s):
+    return a
+def h():
+    get_tracer().add_func_args("extra", 5)
+def sleeper():
+    for i in range(3):
+        g(i, 'q"uote\\n')
+    h()
+    get_tracer().log_instant("hello", args={"k": [1, 2.5, None, True, "x"]})
+    get_tracer().log_var("v", 7)
+    work()
+    print("ready", flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "os._exit"])
+def test_args_and_custom_events_after_kill(tmp_path, how):
+    """Args and custom events are rendered into the shared area when they
+    are recorded: a SIGKILL or os._exit(), which leave no process to read
+    them from, keeps them too (not those of the calls still open then)."""
+    tail = "    time.sleep(60)\nsleeper()\n" if how == "SIGKILL" else "sleeper()\nos._exit(0)\n"
+    script = tmp_path / "args.py"
+    script.write_text(PRELUDE + ARGS_BODY + tail)
+    out = tmp_path / "result.json"
+    p = subprocess.Popen([BIN, "-o", str(out), "--log_func_args", "--log_func_retval",
+                          str(script)], cwd=tmp_path, env=env(),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        if how == "SIGKILL":
+            time.sleep(0.5)  # into the sleep
+            p.kill()
+        p.wait(timeout=60)
+        err = p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    data = load(str(out))
+    crash = data["viztracer_metadata"]["crash"]
+    gs = [e for e in events(data, "X") if e["name"].startswith("g (")]
+    assert [e["args"] for e in gs] == [
+        {"func_args": {"a": repr(i), "s": repr('q"uote\n')}, "return_value": repr(i)}
+        for i in range(3)], err
+    (hh,) = [e for e in events(data, "X") if e["name"].startswith("h (")]
+    assert hh["args"] == {"func_args": {}, "extra": 5, "return_value": "None"}
+    hello = [e for e in events(data) if e["name"] == "hello"]
+    assert len(hello) == 1 and hello[0]["args"] == {"k": [1, 2.5, None, True, "x"]}
+    (c,) = [e for e in events(data) if e["name"] == "v"]
+    assert c["ph"] == "C" and c["args"] == {"value": 7}
+    fs = [e for e in events(data, "X") if e["name"].startswith("f (")]
+    assert len(fs) == 50
+    assert all(e["args"]["func_args"]["n"] == e["args"]["return_value"] for e in fs)
+    assert crash["lost_custom_events"] == 0, crash
+    # only the calls still open (the module's code; sleeper) lose theirs
+    assert 1 <= crash["lost_args"] <= crash["open_calls"], crash
+    if how == "SIGKILL":
+        (sl,) = [e for e in events(data, "X") if e["name"].startswith("sleeper (")]
+        assert "func_args" not in sl.get("args", {})
+
