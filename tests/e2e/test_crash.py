@@ -675,3 +675,25 @@ def test_args_and_custom_events_after_kill(tmp_path, how):
         (sl,) = [e for e in events(data, "X") if e["name"].startswith("sleeper (")]
         assert "func_args" not in sl.get("args", {})
 
+
+
+def test_args_of_calls_open_at_stop_kept(tmp_path):
+    """stop() records the calls still open, with their args rendered into
+    the shared area as a return would: a death before the save keeps them."""
+    script = tmp_path / "stop.py"
+    script.write_text(PRELUDE + textwrap.dedent("""
+        from viztracer import get_tracer
+        def outer(x):
+            work()
+            get_tracer().stop()
+        outer(9)
+        os._exit(0)
+    """))
+    out = tmp_path / "result.json"
+    proc = subprocess.run([BIN, "-o", str(out), "--log_func_args", str(script)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=env())
+    assert proc.returncode == 0, proc.stderr
+    data = load(str(out))
+    (o,) = [e for e in events(data, "X") if e["name"].startswith("outer (")]
+    assert o["args"] == {"func_args": {"x": "9"}}, o
+    assert data["viztracer_metadata"]["crash"]["lost_args"] == 0
