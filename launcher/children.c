@@ -80,15 +80,7 @@ has_suffix(const char *s, const char *suffix)
 int
 vt_children_forked(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return 0;
-    int found = 0;
-    struct dirent *e;
-    while (!found && (e = readdir(d)) != NULL)
-        found = e->d_name[0] != '.';
-    closedir(d);
-    return found;
+    return vt_fs_dir_has_files(dir);
 }
 
 /* 1 when pid runs (exists and is not a zombie). */
@@ -246,6 +238,16 @@ vt_children_collect(const char *dir, const char *parent_json, const char *output
         free(files[i]);
     free(files);
     return err;
+}
+
+int
+vt_children_finish_crash(const char *dir, const char *own_json, const char *output,
+                         vt_tracer_html_fn html)
+{
+    vt_children_wait(dir, VT_CHILDREN_WAIT_S, 1, NULL);
+    enum vt_err err = vt_children_collect(dir, own_json, output, html, 1);
+    vt_children_dir_remove(dir); /* the program that made it is gone */
+    return err == VT_OK ? 0 : -1;
 }
 
 char **

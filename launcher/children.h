@@ -44,6 +44,14 @@ void vt_children_wait(const char *dir, double timeout_s, int quiet, int (*interr
 enum vt_err vt_children_collect(const char *dir, const char *parent_json, const char *output,
                                 vt_tracer_html_fn html, int quiet);
 
+/* The merge of a main program that died before saving, run by its
+ * supervisor (vt_tracer_children_fn, tracer.h): waits as vt_children_wait
+ * does (quietly, no Ctrl+C: the supervisor has no terminal), merges
+ * own_json and the results in dir into output as vt_children_collect does
+ * (no summary), then removes dir. Returns 0, or -1 after printing why. */
+int vt_children_finish_crash(const char *dir, const char *own_json, const char *output,
+                             vt_tracer_html_fn html);
+
 /* The command line that runs a child traced as o's program is: this
  * executable, o's settings (vt_cli_child_args), --subprocess_child dir.
  * Returns an owned NULL-terminated array (vt_cli_free_argv), or NULL when

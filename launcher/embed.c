@@ -467,7 +467,8 @@ arm_crash(const struct vt_options *o, const char *output, const char *dir, vt_tr
     } else {
         path = o->pid_suffix ? vt_format_pid_path(output, (long)getpid()) : vt_xstrdup(output);
     }
-    if (vt_tracer_crash_arm(path, marker, dir, o->subprocess_child ? NULL : html) != VT_OK &&
+    if (vt_tracer_crash_arm(path, marker, dir, o->subprocess_child ? NULL : html,
+                            o->subprocess_child ? NULL : vt_children_finish_crash) != VT_OK &&
         !o->quiet)
         vt_log_error("viztracer: crash-safe tracing is off (no shared memory or supervisor)");
     free(path);

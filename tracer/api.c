@@ -613,6 +613,10 @@ tracer_add_func_args(struct vt_tracer *t, PyObject *args)
         return NULL;
     int err = 0;
     PyObject *fargs = frame_args(t, &err); /* borrowed */
+    if (!t->args_added) { /* from now on calls' args are rendered into the crash-safe area */
+        t->args_added = 1;
+        t->flags |= vt_tracer__crash_share(t);
+    }
     if (fargs && PyDict_SetItem(fargs, key, value) < 0)
         return NULL;
     if (err)
@@ -703,6 +707,8 @@ PyMethodDef vt_tracer__methods[] = {
     {"cleanup", (PyCFunction)tracer_clear, METH_NOARGS, "same as clear()"},
     {"_after_fork", (PyCFunction)vt_tracer__forked, METH_NOARGS,
      "in a forked child: its own buffers, depth from the fork, the set_afterfork callback"},
+    {"_name_shared", (PyCFunction)vt_tracer__name_shared, METH_O,
+     "the process name a crash trace of this process carries"},
     {"set_afterfork", (PyCFunction)(void (*)(void))vt_tracer__set_afterfork,
      METH_VARARGS | METH_KEYWORDS,
      "set_afterfork(callback, *args, **kwargs): a forked child calls callback(tracer, ...)"},

@@ -28,6 +28,18 @@ vt_tracer__call_rare(struct vt_tracer *t, struct vt_thread *th, struct vt_frame 
         vt_tracer__enter_task(t, th);
 }
 
+void
+vt_tracer__return_rare(struct vt_tracer *t, struct vt_thread *th, struct vt_frame *fr,
+                       PyObject *retval)
+{
+    if (retval && (t->flags & VT_F_LOG_RETVAL))
+        vt_tracer__capture_retval(th, fr, retval);
+    /* now, while the dict can be read: a process killed later leaves
+     * nothing to read it from */
+    if (fr->args && (t->flags & VT_F_SHARE_ARGS) && (fr->what & VT_EVENT_KIND_MASK) == VT_EVENT_PY)
+        vt_tracer__crash_render(fr->args, fr->start);
+}
+
 /* ---- arguments and return values ------------------------------------ */
 
 /* The logged text of v: the collecting tracer's log_func_repr (objprint's

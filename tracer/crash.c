@@ -40,7 +40,7 @@ struct vt_crash vt_tracer__crash;
 #define ROUND(x) (((x) + PAGE - 1) & ~(size_t)(PAGE - 1))
 #define HDR_SIZE ROUND(sizeof(struct vt_shm_header))
 #define NAMES_CAP ((size_t)64 << 20)
-#define EXTRAS_CAP ((size_t)256 << 20) /* sparse: written only by the fatal-signal handler */
+#define EXTRAS_CAP ((size_t)256 << 20) /* sparse: used as args and custom events are recorded */
 /* Room for thread states, mapped once (sparse: memory is used as rings
  * fill), so that the process needs no file descriptor of ours after the
  * supervisor has started: a program sees the files it opened, no more. */
@@ -439,7 +439,32 @@ vt_tracer__crash_state(struct vt_tracer *t, int armed)
     }
     for (struct vt_thread *th = t->threads; armed && th; th = th->next)
         vt_tracer__thread_shared(th);
+    t->flags = (t->flags & ~(unsigned)VT_F_SHARE_ARGS) | vt_tracer__crash_share(t);
     __atomic_store_n(&h->state, armed ? VT_SHM_ARMED : VT_SHM_IDLE, __ATOMIC_RELEASE);
+}
+
+unsigned
+vt_tracer__crash_share(const struct vt_tracer *t)
+{
+    if (vt_tracer__crash.hdr == NULL || !((t->flags & VT_F_ARGS) || t->args_added))
+        return 0;
+    return VT_F_SHARE_ARGS;
+}
+
+void
+vt_tracer__crash_set_name(const char *name)
+{
+    struct vt_crash *g = &vt_tracer__crash;
+    size_t n = strlen(name);
+    if (n >= sizeof(g->process_name)) { /* cut at a character's start: the name stays UTF-8 */
+        n = sizeof(g->process_name) - 1;
+        while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(g->process_name, name, n);
+    g->process_name[n] = '\0';
+    if (g->hdr)
+        memcpy(g->hdr->process_name, g->process_name, sizeof(g->process_name));
 }
 
 /* ---- the area ----------------------------------------------------------- */
@@ -486,6 +511,7 @@ area_create(void)
     h->names_cap = NAMES_CAP;
     h->extras_off = HDR_SIZE + NAMES_CAP;
     h->extras_cap = EXTRAS_CAP;
+    memcpy(h->process_name, g->process_name, sizeof(h->process_name));
     struct vt_shm_layout *l = &h->layout;
     l->thread_size = sizeof(struct vt_thread);
     l->th_depth = offsetof(struct vt_thread, depth);
@@ -517,7 +543,7 @@ relog_keys(void)
 
 enum vt_err
 vt_tracer_crash_arm(const char *output, const char *marker, const char *children_dir,
-                    vt_tracer_html_fn html)
+                    vt_tracer_html_fn html, vt_tracer_children_fn children)
 {
     struct vt_crash *g = &vt_tracer__crash;
     if (g->hdr != NULL || output == NULL)
@@ -528,6 +554,7 @@ vt_tracer_crash_arm(const char *output, const char *marker, const char *children
     free(g->children_dir);
     g->children_dir = children_dir ? strdup(children_dir) : NULL;
     g->html = html;
+    g->children = marker ? NULL : children;
     if (vt_tracer__supervise_start() < 0) {
         vt_tracer__crash_drop();
         return VT_ERR_IO;
@@ -683,6 +710,7 @@ vt_tracer__crash_child(struct vt_tracer *t)
     if (area_create() == 0) {
         set_paths(g->hdr, output, marker);
         g->html = NULL;
+        g->children = NULL; /* only the main program merges */
         relog_keys();
         for (struct vt_thread **link = &t->threads; *link; link = &(*link)->next) {
             struct vt_thread *old = *link;

@@ -51,9 +51,11 @@ struct vt_crash {
     struct vt_crash_key *keys;                   /* owned: registered functions, open addressing */
     size_t keys_cap;                             /* a power of two, or 0 */
     size_t nkeys;                                /* used slots */
-    char *children_dir;     /* owned: the launcher's children folder, or NULL */
-    vt_tracer_html_fn html; /* writes .html outputs, or NULL */
-    int armed_parent;       /* a forked child of an armed process */
+    char *children_dir;                 /* owned: the launcher's children folder, or NULL */
+    vt_tracer_html_fn html;             /* writes .html outputs, or NULL */
+    vt_tracer_children_fn children;     /* the main program's merge with its children, or NULL */
+    int armed_parent;                   /* a forked child of an armed process */
+    char process_name[VT_SHM_NAME_MAX]; /* for the header of a new area; "" = MainProcess */
 };
 extern struct vt_crash vt_tracer__crash __attribute__((visibility("hidden")));
 
@@ -74,10 +76,10 @@ int vt_tracer__crash_log_name(uintptr_t what, uintptr_t owner, int line, const c
  * lacks, read from the objects without allocating: for the fatal-signal
  * handler (async-signal-safe as faulthandler's traceback is). */
 void vt_tracer__crash_name_rest(void);
-/* Renders the args of the events and open calls, and the custom events,
- * held as Python dicts, into the area's extras log (JSON text), reading
- * the objects without allocating: for the fatal-signal handler. */
-void vt_tracer__crash_render_extras(void);
+/* Renders the args of the calls still open, held as Python dicts, into
+ * the area's extras log (vt_tracer__crash_render): for the fatal-signal
+ * handler (the finished events' were rendered when they were recorded). */
+void vt_tracer__crash_render_open(void);
 /* crash.c */
 /* Lets the area go (munmap, close); thread states already in it stay mapped. */
 void vt_tracer__crash_drop(void);

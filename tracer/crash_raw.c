@@ -1,7 +1,8 @@
-/* crash_raw.c: what the fatal-signal handler (supervise.c) reads from
- * Python objects for a crash trace: the names the name log lacks, and the
+/* crash_raw.c: what a crash trace reads from Python objects: the names
+ * the name log lacks (in the fatal-signal handler, supervise.c), and the
  * args and custom events held as dicts, rendered as JSON into the extras
- * log. Everything here reads objects as they lie in memory, as
+ * log (when an event is recorded, and in the handler for the calls still
+ * open). Everything here reads objects as they lie in memory, as
  * faulthandler reads a traceback: no allocation, no lock, no Python call
  * that could run code; a corrupt object may fault, and then the process
  * dies by the signal with what was written so far (crash.h).
@@ -187,6 +188,44 @@ rj_put(struct rj *o, const char *s, size_t n)
     o->len += n;
 }
 
+/* Code point c of a JSON string: escaped, or UTF-8 (a lone surrogate: ?). */
+static void
+rj_char(struct rj *o, Py_UCS4 c)
+{
+    char u[8];
+    size_t k = 0;
+    if (c == '"' || c == '\\') {
+        u[k++] = '\\';
+        u[k++] = (char)c;
+    } else if (c < 0x20) {
+        static const char hex[] = "0123456789abcdef";
+        u[0] = '\\';
+        u[1] = 'u';
+        u[2] = '0';
+        u[3] = '0';
+        u[4] = hex[c >> 4];
+        u[5] = hex[c & 15];
+        k = 6;
+    } else if (c < 0x80) {
+        u[k++] = (char)c;
+    } else if (c < 0x800) {
+        u[k++] = (char)(0xC0 | (c >> 6));
+        u[k++] = (char)(0x80 | (c & 0x3F));
+    } else if (c >= 0xD800 && c <= 0xDFFF) {
+        u[k++] = '?';
+    } else if (c < 0x10000) {
+        u[k++] = (char)(0xE0 | (c >> 12));
+        u[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+        u[k++] = (char)(0x80 | (c & 0x3F));
+    } else {
+        u[k++] = (char)(0xF0 | (c >> 18));
+        u[k++] = (char)(0x80 | ((c >> 12) & 0x3F));
+        u[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
+        u[k++] = (char)(0x80 | (c & 0x3F));
+    }
+    rj_put(o, u, k);
+}
+
 /* A str as a JSON string, read from the object as raw_utf8() does. */
 static void
 rj_str(struct rj *o, PyObject *s)
@@ -201,40 +240,23 @@ rj_str(struct rj *o, PyObject *s)
     int kind = PyUnicode_KIND(s);
     const void *data = PyUnicode_DATA(s);
     rj_put(o, "\"", 1);
-    for (Py_ssize_t i = 0; i < n && !o->full; i++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        char u[8];
-        size_t k = 0;
-        if (c == '"' || c == '\\') {
-            u[k++] = '\\';
-            u[k++] = (char)c;
-        } else if (c < 0x20) {
-            static const char hex[] = "0123456789abcdef";
-            u[0] = '\\';
-            u[1] = 'u';
-            u[2] = '0';
-            u[3] = '0';
-            u[4] = hex[c >> 4];
-            u[5] = hex[c & 15];
-            k = 6;
-        } else if (c < 0x80) {
-            u[k++] = (char)c;
-        } else if (c < 0x800) {
-            u[k++] = (char)(0xC0 | (c >> 6));
-            u[k++] = (char)(0x80 | (c & 0x3F));
-        } else if (c >= 0xD800 && c <= 0xDFFF) {
-            u[k++] = '?';
-        } else if (c < 0x10000) {
-            u[k++] = (char)(0xE0 | (c >> 12));
-            u[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            u[k++] = (char)(0x80 | (c & 0x3F));
-        } else {
-            u[k++] = (char)(0xF0 | (c >> 18));
-            u[k++] = (char)(0x80 | ((c >> 12) & 0x3F));
-            u[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            u[k++] = (char)(0x80 | (c & 0x3F));
+    if (PyUnicode_IS_ASCII(s)) {
+        /* the common case (reprs, names), rendered on every recorded call
+         * with args: the runs that need no escape are copied whole */
+        const char *a = data;
+        Py_ssize_t i = 0;
+        while (i < n && !o->full) {
+            Py_ssize_t run = i;
+            while (run < n && a[run] != '"' && a[run] != '\\' && (unsigned char)a[run] >= 0x20)
+                run++;
+            rj_put(o, a + i, (size_t)(run - i));
+            if (run < n)
+                rj_char(o, (unsigned char)a[run]);
+            i = run + 1;
         }
-        rj_put(o, u, k);
+    } else {
+        for (Py_ssize_t i = 0; i < n && !o->full; i++)
+            rj_char(o, PyUnicode_READ(kind, data, i));
     }
     rj_put(o, "\"", 1);
 }
@@ -301,31 +323,52 @@ rj_value(struct rj *o, PyObject *v, int depth)
     }
 }
 
-/* Appends the JSON of dict d to the extras log. */
-static void
-render_extra(PyObject *d)
+/* The segment i of the extras log. */
+static unsigned char *
+segment(struct vt_shm_header *h, uint64_t seg_len, uint64_t i)
 {
-    static char text[1 << 20]; /* the handler runs once */
-    struct vt_shm_header *h = vt_tracer__crash.hdr;
-    if (d == NULL || !PyDict_Check(d))
-        return;
-    struct rj o = {.buf = text, .cap = sizeof(text)};
-    rj_value(&o, d, 0);
-    if (o.full)
-        return;
-    size_t total = (sizeof(struct vt_shm_extra) + o.len + 7) & ~(size_t)7;
-    uint64_t used = h->extras_used;
-    if (total > h->extras_cap - used)
-        return;
-    unsigned char *p = (unsigned char *)h + h->extras_off + used;
-    struct vt_shm_extra rec = {.key = (uint64_t)(uintptr_t)d, .len = (uint32_t)o.len};
-    memcpy(p, &rec, sizeof(rec));
-    memcpy(p + sizeof(rec), text, o.len);
-    __atomic_store_n(&h->extras_used, used + total, __ATOMIC_RELEASE);
+    return (unsigned char *)h + h->extras_off + i * seg_len;
 }
 
 void
-vt_tracer__crash_render_extras(void)
+vt_tracer__crash_render(PyObject *d, int64_t start)
+{
+    struct vt_shm_header *h = vt_tracer__crash.hdr;
+    if (h == NULL || d == NULL || !PyDict_Check(d))
+        return;
+    uint64_t seg_len = (h->extras_cap / VT_SHM_EXTRA_SEGS) & ~(uint64_t)7;
+    for (int tries = 0; tries < 2; tries++) {
+        unsigned char *seg = segment(h, seg_len, h->extras_seg);
+        uint64_t used;
+        memcpy(&used, seg, sizeof(used));
+        /* a multiple of 8, as every record's size is */
+        uint64_t room = seg_len - VT_SHM_EXTRA_SEG_HEAD - used;
+        unsigned char *p = seg + VT_SHM_EXTRA_SEG_HEAD + used;
+        if (room > sizeof(struct vt_shm_extra)) {
+            /* rendered in place: a record is only published by the count */
+            struct rj o = {.buf = (char *)p + sizeof(struct vt_shm_extra),
+                           .cap = room - sizeof(struct vt_shm_extra)};
+            rj_value(&o, d, 0);
+            if (!o.full) {
+                struct vt_shm_extra rec = {
+                    .key = (uint64_t)(uintptr_t)d, .start = start, .len = (uint32_t)o.len};
+                memcpy(p, &rec, sizeof(rec));
+                uint64_t total = (sizeof(rec) + o.len + 7) & ~(uint64_t)7;
+                __atomic_store_n((uint64_t *)(void *)seg, used + total, __ATOMIC_RELEASE);
+                return;
+            }
+        }
+        if (used == 0)
+            return; /* larger than a segment: lost (counted by the reader) */
+        /* the next segment, emptied: its records were the oldest */
+        uint64_t next = (h->extras_seg + 1) % VT_SHM_EXTRA_SEGS;
+        __atomic_store_n((uint64_t *)(void *)segment(h, seg_len, next), 0, __ATOMIC_RELEASE);
+        h->extras_seg = next;
+    }
+}
+
+void
+vt_tracer__crash_render_open(void)
 {
     struct vt_crash *g = &vt_tracer__crash;
     if (g->hdr == NULL)
@@ -334,15 +377,9 @@ vt_tracer__crash_render_extras(void)
         struct vt_thread *th = g->chunk[i];
         if (th == NULL)
             continue;
-        uint64_t n = slots_written(&th->ring);
-        for (uint64_t k = 0; k < n; k++) {
-            const struct vt_event *e = slot_newest(&th->ring, n, k);
-            if (vt_event_kind(e) != VT_EVENT_C)
-                render_extra((PyObject *)e->extra);
-        }
         uint32_t depth = th->depth <= VT_STACK_MAX ? th->depth : VT_STACK_MAX;
         for (uint32_t d = 0; d < depth; d++)
             if ((th->stack[d].what & VT_EVENT_KIND_MASK) == VT_EVENT_PY)
-                render_extra(th->stack[d].args);
+                vt_tracer__crash_render(th->stack[d].args, th->stack[d].start);
     }
 }

@@ -133,6 +133,8 @@ vt_tracer__hook_finish(struct vt_tracer *t, int64_t now)
                 vt_tracer__frame_drop(fr);
                 continue;
             }
+            if (fr->args && (t->flags & VT_F_SHARE_ARGS))
+                vt_tracer__crash_render(fr->args, fr->start); /* as a return would */
             vt_tracer__record(th, fr, now);
         }
         th->ignore = 0;

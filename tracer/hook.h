@@ -34,6 +34,11 @@ PyObject *vt_tracer__capture_args(struct vt_thread *th, PyCodeObject *co, _PyInt
                                   int cells);
 /* Adds "return_value": repr(retval) to the args of the call fr. */
 void vt_tracer__capture_retval(struct vt_thread *th, struct vt_frame *fr, PyObject *retval);
+/* The call fr ends and is recorded, with VT_F_LOG_RETVAL or VT_F_SHARE_ARGS
+ * set: its return value (retval, NULL when unknown) captured, its args
+ * rendered into the crash-safe area. */
+void vt_tracer__return_rare(struct vt_tracer *t, struct vt_thread *th, struct vt_frame *fr,
+                            PyObject *retval) __attribute__((cold, noinline));
 /* The line being executed in frame f (vdb mode), or -1. */
 int32_t vt_tracer__caller_line(struct vt_thread *th, _PyInterpreterFrame *f);
 /* A coroutine frame starts on a thread that runs no task yet: asks asyncio
@@ -182,8 +187,8 @@ vt_tracer__hook_return(struct vt_tracer *t, struct vt_thread *th, PyObject *retv
     int64_t end = vt_clock_now();
     struct vt_frame *fr = &th->stack[--th->depth];
     if (fr->what != 0 && end - fr->start >= t->min_dur_ticks) {
-        if (__builtin_expect(retval && (t->flags & VT_F_LOG_RETVAL), 0))
-            vt_tracer__capture_retval(th, fr, retval);
+        if (__builtin_expect((t->flags & (VT_F_LOG_RETVAL | VT_F_SHARE_ARGS)) != 0, 0))
+            vt_tracer__return_rare(t, th, fr, retval);
         vt_tracer__record(th, fr, end);
     } else {
         vt_tracer__frame_drop(fr);

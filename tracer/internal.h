@@ -43,6 +43,7 @@ enum vt_flag {
     VT_F_LOG_EXC = 1u << 7,       /* --log_exception: exceptions leaving functions */
     VT_F_GLUE = 1u << 8,          /* skip our own Python files (not with trace_self) */
     VT_F_ASYNC = 1u << 9,         /* --log_async: asyncio tasks get tracks of their own */
+    VT_F_SHARE_ARGS = 1u << 10,   /* crash-safe: render finished calls' args into the area */
 };
 #define VT_F_FILTER (VT_F_INCLUDE | VT_F_EXCLUDE | VT_F_IGNORE_FROZEN | VT_F_GLUE)
 #define VT_F_ARGS (VT_F_LOG_ARGS | VT_F_LOG_RETVAL)
@@ -148,6 +149,7 @@ struct vt_tracer {
     int log_print;              /* print() becomes instant events */
     int log_gc;                 /* garbage collections become counter events */
     int sanitize_function_name; /* drop builtin names with non-printable bytes (names.c) */
+    int args_added;             /* add_func_args() was called: calls may carry args */
     int minimize_memory;        /* accepted as VizTracer's; the dump always streams */
     int dump_raw;               /* accepted as VizTracer's; each process writes its own trace */
     PyObject *log_audit;        /* owned list of compiled patterns ([] = all), or NULL = off */
@@ -371,6 +373,8 @@ PyObject *vt_tracer__set_sync_marker(struct vt_tracer *t, PyObject *unused);
 PyObject *vt_tracer__get_sync_marker(struct vt_tracer *t, PyObject *unused);
 PyObject *vt_tracer__set_afterfork(struct vt_tracer *t, PyObject *args, PyObject *kw);
 PyObject *vt_tracer__forked(struct vt_tracer *t, PyObject *unused);
+/* marks.c: _name_shared(name), the process name of a crash trace. */
+PyObject *vt_tracer__name_shared(struct vt_tracer *t, PyObject *name);
 
 /* crash.c: the crash-safe shared area (crash.h has the rest) */
 /* A zeroed thread state with its stack and a ring of cap events, in the
@@ -390,6 +394,21 @@ void vt_tracer__crash_names_start(void);
 /* armed = 1: t records (a death now must be written by the supervisor);
  * 0: what t recorded is saved. Needs the GIL. */
 void vt_tracer__crash_state(struct vt_tracer *t, int armed);
+/* crash_raw.c: renders dict d, the args or custom event of the event that
+ * started at start, as JSON into the area's extras log, reading the objects
+ * without allocating or calling Python code (values other than dicts,
+ * lists, tuples, str, int, float, bool and None become null); nothing when
+ * there is no area or d is not a dict. Async-signal-safe (the fatal
+ * handler uses it too); can't fail (a dict too large for the log is lost,
+ * and counted by the reader). */
+void vt_tracer__crash_render(PyObject *d, int64_t start);
+/* The bit of t->flags that has finished calls' args rendered into the area
+ * (VT_F_SHARE_ARGS) when there is an area and args may be recorded, else 0. */
+unsigned vt_tracer__crash_share(const struct vt_tracer *t);
+/* The process name a trace written from the area carries (this process's
+ * area and the areas it makes later), until the next call; a tracer's own
+ * process_name, copied at vt_tracer__crash_state, wins. Needs the GIL. */
+void vt_tracer__crash_set_name(const char *name);
 /* In a forked child of an armed process (thread.c's _after_fork): an area
  * and a supervisor of its own, t's states moved into it. Needs the GIL. */
 void vt_tracer__crash_child(struct vt_tracer *t);

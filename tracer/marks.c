@@ -13,6 +13,10 @@
  * makes them), then the set_afterfork() callback, as VizTracer runs it
  * after reset_stack(); in every forked child (VizTracer: multiprocessing's
  * only).
+ *
+ * _name_shared(name) is what viztracer/_fork.py calls when a child learns
+ * its process name (multiprocessing's after-fork hook): the name its crash
+ * trace carries (crash.c), unless the tracer has a process_name of its own.
  */
 #include "internal.h"
 
@@ -104,5 +108,20 @@ vt_tracer__forked(struct vt_tracer *t, PyObject *unused)
     }
     Py_XDECREF(r);
     Py_DECREF(cb);
+    Py_RETURN_NONE;
+}
+
+PyObject *
+vt_tracer__name_shared(struct vt_tracer *t, PyObject *name)
+{
+    if (!PyUnicode_Check(name)) {
+        PyErr_SetString(PyExc_TypeError, "_name_shared(name): name must be a str");
+        return NULL;
+    }
+    const char *s = PyUnicode_AsUTF8(name);
+    if (s == NULL)
+        return NULL;
+    if (t->process_name == NULL)
+        vt_tracer__crash_set_name(s);
     Py_RETURN_NONE;
 }

@@ -31,6 +31,7 @@ apply_flags(struct vt_tracer *t)
     if (t->exclude_files)
         f |= VT_F_EXCLUDE;
     t->flags = f;
+    t->flags |= vt_tracer__crash_share(t);
     t->max_depth = vt_tracer__tracer_depth(t);
     if (t->min_duration_us > 0) {
         if (tick_mult == 0)

@@ -175,7 +175,7 @@ extras_insert(struct vt_shm_view *v, const struct vt_shm_extra_ref *ref, size_t 
         for (size_t i = 0; i < v->extras_cap; i++) {
             if (v->extras[i].key == 0)
                 continue;
-            size_t j = hash(v->extras[i].key, 0) & (cap - 1);
+            size_t j = hash(v->extras[i].key, (uint64_t)v->extras[i].start) & (cap - 1);
             while (tab[j].key != 0)
                 j = (j + 1) & (cap - 1);
             tab[j] = v->extras[i];
@@ -184,9 +184,9 @@ extras_insert(struct vt_shm_view *v, const struct vt_shm_extra_ref *ref, size_t 
         v->extras = tab;
         v->extras_cap = cap;
     }
-    size_t j = hash(ref->key, 0) & (v->extras_cap - 1);
+    size_t j = hash(ref->key, (uint64_t)ref->start) & (v->extras_cap - 1);
     while (v->extras[j].key != 0) {
-        if (v->extras[j].key == ref->key)
+        if (v->extras[j].key == ref->key && v->extras[j].start == ref->start)
             return;
         j = (j + 1) & (v->extras_cap - 1);
     }
@@ -205,21 +205,17 @@ json_object(const char *text, size_t len)
     return p == end;
 }
 
-/* The extras log: records up to the first one that does not fit; the
- * text of each is checked, as the handler wrote it from memory a crash
- * may have corrupted. */
+/* The records of one segment of the extras log, up to the first one that
+ * does not fit; the text of each is checked, as it comes from memory a
+ * crash may have corrupted. */
 static void
-index_extras(struct vt_shm_view *v)
+index_segment(struct vt_shm_view *v, const unsigned char *seg, uint64_t seg_len, size_t *n)
 {
-    const struct vt_shm_header *h = &v->hdr;
-    uint64_t used = load64(v->base + offsetof(struct vt_shm_header, extras_used));
-    if (used > h->extras_cap)
-        used = h->extras_cap;
-    if (!fits(h->extras_off, used, v->len))
-        return;
-    const unsigned char *p = v->base + h->extras_off;
+    uint64_t used = load64(seg); /* the live counter */
+    if (used > seg_len - VT_SHM_EXTRA_SEG_HEAD)
+        used = seg_len - VT_SHM_EXTRA_SEG_HEAD;
+    const unsigned char *p = seg + VT_SHM_EXTRA_SEG_HEAD;
     uint64_t at = 0;
-    size_t n = 0;
     while (used - at >= sizeof(struct vt_shm_extra)) {
         struct vt_shm_extra rec;
         memcpy(&rec, p + at, sizeof(rec));
@@ -227,8 +223,9 @@ index_extras(struct vt_shm_view *v)
             break;
         const char *text = (const char *)p + at + sizeof(rec);
         if (rec.key != 0 && json_object(text, rec.len)) {
-            struct vt_shm_extra_ref ref = {.key = rec.key, .json = text, .len = rec.len};
-            extras_insert(v, &ref, &n);
+            struct vt_shm_extra_ref ref = {
+                .key = rec.key, .start = rec.start, .json = text, .len = rec.len};
+            extras_insert(v, &ref, n);
         }
         uint64_t total = (sizeof(rec) + (uint64_t)rec.len + 7) & ~(uint64_t)7;
         if (total > used - at)
@@ -237,14 +234,27 @@ index_extras(struct vt_shm_view *v)
     }
 }
 
+/* The extras log: every segment's records. */
+static void
+index_extras(struct vt_shm_view *v)
+{
+    const struct vt_shm_header *h = &v->hdr;
+    uint64_t seg_len = (h->extras_cap / VT_SHM_EXTRA_SEGS) & ~(uint64_t)7;
+    if (seg_len <= VT_SHM_EXTRA_SEG_HEAD || !fits(h->extras_off, h->extras_cap, v->len))
+        return;
+    size_t n = 0;
+    for (uint64_t i = 0; i < VT_SHM_EXTRA_SEGS; i++)
+        index_segment(v, v->base + h->extras_off + i * seg_len, seg_len, &n);
+}
+
 const struct vt_shm_extra_ref *
-vt_shm_view_extra(const struct vt_shm_view *v, uint64_t key)
+vt_shm_view_extra(const struct vt_shm_view *v, uint64_t key, int64_t start)
 {
     if (v->extras_cap == 0 || key == 0)
         return NULL;
-    size_t j = hash(key, 0) & (v->extras_cap - 1);
+    size_t j = hash(key, (uint64_t)start) & (v->extras_cap - 1);
     while (v->extras[j].key != 0) {
-        if (v->extras[j].key == key)
+        if (v->extras[j].key == key && v->extras[j].start == start)
             return &v->extras[j];
         j = (j + 1) & (v->extras_cap - 1);
     }
@@ -483,9 +493,9 @@ copy_ring(const struct thread_view *tv, const struct vt_shm_layout *l, uint64_t 
  * "signal": sig added when sig is given; NULL when the area lacks it and
  * there is no signal. */
 static char *
-args_of(struct writing *wr, uint64_t key, const char *sig)
+args_of(struct writing *wr, uint64_t key, int64_t start, const char *sig)
 {
-    const struct vt_shm_extra_ref *x = key ? vt_shm_view_extra(wr->v, key) : NULL;
+    const struct vt_shm_extra_ref *x = key ? vt_shm_view_extra(wr->v, key, start) : NULL;
     if (x == NULL && key)
         wr->st->lost_args++;
     if (x == NULL && sig == NULL)
@@ -508,7 +518,8 @@ args_of(struct writing *wr, uint64_t key, const char *sig)
 static void
 write_custom(struct writing *wr, const struct vt_event *ev, long tid)
 {
-    const struct vt_shm_extra_ref *x = vt_shm_view_extra(wr->v, (uint64_t)(uintptr_t)ev->extra);
+    const struct vt_shm_extra_ref *x =
+        vt_shm_view_extra(wr->v, (uint64_t)(uintptr_t)ev->extra, ev->start);
     cJSON *obj = x ? cJSON_ParseWithLength(x->json, x->len) : NULL;
     if (!cJSON_IsObject(obj)) {
         cJSON_Delete(obj);
@@ -566,7 +577,9 @@ write_thread(struct writing *wr, const struct vt_shm_thread *e, const struct vt_
             continue;
         }
         uint64_t owner = kind == VT_EVENT_C ? (uint64_t)(uintptr_t)ev->extra : 0;
-        char *args = kind == VT_EVENT_PY ? args_of(wr, (uint64_t)(uintptr_t)ev->extra, NULL) : NULL;
+        char *args = kind == VT_EVENT_PY
+                         ? args_of(wr, (uint64_t)(uintptr_t)ev->extra, ev->start, NULL)
+                         : NULL;
         size_t len;
         const char *name = event_name(wr, ev->what, owner, buf, sizeof(buf), &len);
         vt_writer_fee(wr->w, wr->pid, tid, vt_clock_to_ns(&wr->conv, ev->start),
@@ -597,8 +610,9 @@ write_thread(struct writing *wr, const struct vt_shm_thread *e, const struct vt_
             (int64_t)d == last && end->signal && (end->signal_tid == 0 || end->signal_tid == tv.tid)
                 ? vt_shm_signal_name(end->signal, sigbuf, sizeof(sigbuf))
                 : NULL;
-        char *a = args_of(
-            wr, (what & VT_EVENT_KIND_MASK) == VT_EVENT_PY ? load64(fr + l->fr_args) : 0, sig);
+        char *a =
+            args_of(wr, (what & VT_EVENT_KIND_MASK) == VT_EVENT_PY ? load64(fr + l->fr_args) : 0,
+                    start, sig);
         int32_t cl = (int32_t)load32(fr + l->fr_caller_line);
         vt_writer_fee(wr->w, wr->pid, (long)tv.tid, vt_clock_to_ns(&wr->conv, start),
                       vt_clock_span_ns(&wr->conv, end->end_ticks - start), name, len, a,

@@ -29,7 +29,7 @@
 #include "clock.h"
 
 #define VT_SHM_MAGIC 0x31414552415A5456ull /* "VTZAREA1" little-endian */
-#define VT_SHM_VERSION 1
+#define VT_SHM_VERSION 2
 #define VT_SHM_MAX_THREADS 256
 #define VT_SHM_PATH_MAX 4096
 #define VT_SHM_NAME_MAX 64
@@ -78,13 +78,25 @@ struct vt_shm_name {
 };
 
 /* One record of the extras log: the JSON text of the Python dict at key
- * (an event's args or custom event), rendered by the fatal-signal handler,
- * followed by len bytes of text, the whole padded to 8 bytes. */
+ * (an event's args or custom event) of the event that started at start,
+ * rendered when the event is recorded (the args of calls still open: by the
+ * fatal-signal handler), followed by len bytes of text, the whole padded to
+ * 8 bytes. A dict's address may be reused once its event is gone; with the
+ * start it names one event. */
 struct vt_shm_extra {
-    uint64_t key; /* the dict's address, as the event's extra holds it */
-    uint32_t len; /* bytes of JSON text (an object) */
-    uint32_t pad; /* 0 */
+    uint64_t key;  /* the dict's address, as the event's extra holds it */
+    int64_t start; /* the event's start, ticks */
+    uint32_t len;  /* bytes of JSON text (an object) */
+    uint32_t pad;  /* 0 */
 };
+
+/* The extras log is VT_SHM_EXTRA_SEGS segments of extras_cap /
+ * VT_SHM_EXTRA_SEGS bytes (a multiple of 8), filled in turn: a full one
+ * makes the next one current, emptied, so the oldest records go as the
+ * rings' oldest events do. Each starts with its bytes in use (of whole
+ * records after this word, published last), then the records. */
+#define VT_SHM_EXTRA_SEGS 64
+#define VT_SHM_EXTRA_SEG_HEAD 8
 
 struct vt_shm_header {
     uint64_t magic;                     /* VT_SHM_MAGIC */
@@ -100,9 +112,9 @@ struct vt_shm_header {
     uint64_t names_off;                 /* offset of the name log */
     uint64_t names_cap;                 /* its bytes */
     uint64_t names_used;                /* bytes of whole records (published last) */
-    uint64_t extras_off;                /* offset of the extras log (struct vt_shm_extra) */
+    uint64_t extras_off;                /* offset of the extras log (segments, see above) */
     uint64_t extras_cap;                /* its bytes */
-    uint64_t extras_used;               /* bytes of whole records (published last) */
+    uint64_t extras_seg;                /* the segment being filled */
     uint32_t wake;                      /* futex: 1 = the fatal handler waits for the trace */
     uint32_t ack;                       /* futex: 1 = the supervisor wrote it */
     uint32_t nthreads;                  /* entries of threads[] ever used */
@@ -129,6 +141,7 @@ struct vt_shm_name_ref {
 
 struct vt_shm_extra_ref {
     uint64_t key;     /* the dict's address */
+    int64_t start;    /* its event's start */
     const char *json; /* borrowed from the area: a JSON object, checked */
     uint32_t len;     /* bytes */
 };
@@ -157,8 +170,9 @@ void vt_shm_view_fini(struct vt_shm_view *v);
 const struct vt_shm_name_ref *vt_shm_view_name(const struct vt_shm_view *v, uint64_t what,
                                                uint64_t owner);
 
-/* The JSON text of the dict at key, or NULL. */
-const struct vt_shm_extra_ref *vt_shm_view_extra(const struct vt_shm_view *v, uint64_t key);
+/* The JSON text of the dict at key of the event that started at start, or NULL. */
+const struct vt_shm_extra_ref *vt_shm_view_extra(const struct vt_shm_view *v, uint64_t key,
+                                                 int64_t start);
 
 /* How the trace of an area ends. */
 struct vt_shm_end {

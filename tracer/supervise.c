@@ -37,7 +37,9 @@
 #include "base/log.h"
 #include "crash.h"
 
-/* Seconds the handler waits for the supervisor to write the trace. */
+/* Milliseconds the handler waits for the supervisor to write the trace:
+ * more than the main program's wait for its children (VT_CHILDREN_WAIT_S)
+ * and their merge. */
 #define HANDLER_WAIT_MS 30000
 
 /* pidfd exit information (Linux 6.15; older kernels refuse the ioctl). */
@@ -84,7 +86,7 @@ on_fatal(int sig, siginfo_t *si, void *uc)
         h->crash_tid = (int64_t)syscall(SYS_gettid);
         __atomic_store_n(&h->crash_signal, (uint32_t)sig, __ATOMIC_RELEASE);
         vt_tracer__crash_name_rest();
-        vt_tracer__crash_render_extras();
+        vt_tracer__crash_render_open();
         __atomic_store_n(&h->wake, 1, __ATOMIC_RELEASE);
         futex(&h->wake, FUTEX_WAKE, 1, -1);
         int64_t until = vt_clock_mono_ns() + (int64_t)HANDLER_WAIT_MS * 1000000;
@@ -227,7 +229,26 @@ write_crash(int fd, int sig, int64_t end_ticks, int64_t sig_tid, const char *how
     struct vt_shm_stats stats;
     int errnum = 0;
     enum vt_err err = VT_ERR_USAGE;
-    if (output[0] && (!is_html || html)) {
+    /* The main program's children wrote into the folder: its part goes
+     * there too, and the launcher's merge makes the output of them all,
+     * as the program's own save would have. */
+    const char *dir = vt_tracer__crash.children_dir;
+    vt_tracer_children_fn merge = vt_tracer__crash.children;
+    int with_children = v.hdr.marker[0] == '\0' && dir && merge && vt_fs_dir_has_files(dir);
+    if (!output[0] || (is_html && !html)) {
+        /* nowhere to write: err stays VT_ERR_USAGE */
+    } else if (with_children) {
+        size_t n = strlen(dir) + 32;
+        char *own = malloc(n); /* owned */
+        err = VT_ERR_NOMEM;
+        if (own) {
+            snprintf(own, n, "%s/parent.json", dir);
+            err = vt_shm_write_trace(&v, own, &end, &stats, &errnum);
+            if (err == VT_OK && merge(dir, own, output, html) < 0)
+                err = VT_ERR_IO; /* the merge said why */
+            free(own);
+        }
+    } else {
         err = vt_shm_write_trace(&v, is_html ? tmp : output, &end, &stats, &errnum);
         if (err == VT_OK && is_html) {
             if (html(tmp, output, msg, sizeof(msg)) < 0) {
@@ -242,8 +263,9 @@ write_crash(int fd, int sig, int64_t end_ticks, int64_t sig_tid, const char *how
         if (marker ? marker[0] : v.hdr.marker[0])
             unlink(marker ? marker : v.hdr.marker);
         if (loud)
-            vt_log_error("viztracer: the program %s; its trace up to then (%llu events) is in %s",
-                         how, (unsigned long long)stats.events, output);
+            vt_log_error("viztracer: the program %s; its trace up to then (%llu events%s) is in %s",
+                         how, (unsigned long long)stats.events,
+                         with_children ? ", with its child processes'" : "", output);
     } else if (loud) {
         vt_log_error("viztracer: the program %s; its trace could not be written to %s: %s", how,
                      output[0] ? output : "(no path)",

@@ -106,6 +106,7 @@ vt_tracer__push_custom(struct vt_tracer *t, PyObject *dict, int raw)
     e->task = th->task;
     e->what = raw ? VT_EVENT_RAW : VT_EVENT_CUSTOM;
     e->extra = dict;
+    vt_tracer__crash_render(dict, e->start); /* readable after a SIGKILL too */
     if (held)
         vt_tracer__event_release(&old);
 }

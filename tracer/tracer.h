@@ -45,17 +45,30 @@ typedef int (*vt_tracer_html_fn)(const char *json_path, const char *html_path, c
  * Can't fail. */
 void vt_tracer_set_html_writer(vt_tracer_html_fn fn);
 
+/* Merges the trace at own_json with the results of the child processes
+ * in dir, after a bounded wait for the children still running, into
+ * output (.json, .gz, or .html through html), then removes dir. Returns 0,
+ * or -1 after printing why. The launcher's merge (launcher/children.c),
+ * handed to the tracer so that the supervisor of a main program that died
+ * before saving (a fork of the launcher's process) can run it. */
+typedef int (*vt_tracer_children_fn)(const char *dir, const char *own_json, const char *output,
+                                     vt_tracer_html_fn html);
+
 /* Makes this process crash-safe (tracer/crash.c): its thread states go
  * into a shared area from now on, and a supervisor process writes output
  * (.json, .gz, or .html through html, which may be NULL) from it if the
  * process dies by a fatal signal or SIGKILL before saving, then removes
  * marker (NULL: none). A forked child of this process gets the same, with
  * output "<children_dir>/result_<pid>.json" (NULL: forked children are not
- * made crash-safe). Call once, with the GIL, before tracing starts.
- * Returns VT_OK, VT_ERR_STATE (already armed) or VT_ERR_IO (no memfd or no
- * supervisor: the process runs as before). */
+ * made crash-safe). When marker is NULL (the main program) and children
+ * (may be NULL) is given, a death after children wrote into children_dir
+ * puts this process's trace into children_dir and has children merge it
+ * with theirs into output, as the program's own save would. Call once,
+ * with the GIL, before tracing starts. Returns VT_OK, VT_ERR_STATE
+ * (already armed) or VT_ERR_IO (no memfd or no supervisor: the process
+ * runs as before). */
 enum vt_err vt_tracer_crash_arm(const char *output, const char *marker, const char *children_dir,
-                                vt_tracer_html_fn html);
+                                vt_tracer_html_fn html, vt_tracer_children_fn children);
 
 /* Parses a --min_duration value ("0.2ms", "300ns", "5.5us", "1s", "13" =
  * microseconds) into microseconds. Returns VT_OK, or VT_ERR_FORMAT when

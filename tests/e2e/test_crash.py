@@ -285,7 +285,63 @@ def test_pool_worker_segfault(tmp_path, method):
     child = hit[0]["pid"]
     assert sum(1 for e in events(data, "X")
                if e["pid"] == child and e["name"].startswith("f (")) == 50
+    # its multiprocessing name, as its own save would give it
+    prefix = {"fork": "ForkProcess-", "spawn": "SpawnProcess-",
+              "forkserver": "ForkServerProcess-"}[method]
+    assert process_names(data)[child].startswith(prefix), process_names(data)
     assert time.monotonic() - t0 < 60
+
+
+def process_names(data):
+    return {e["pid"]: e["args"]["name"] for e in data["traceEvents"]
+            if e["ph"] == "M" and e["name"] == "process_name"}
+
+
+POOL_MAP = """
+import ctypes, multiprocessing, os, sys, time
+
+def f(n):
+    return n
+
+def task(x):
+    for i in range(50):
+        f(i)
+    if x == 3:
+        ctypes.string_at(0)
+    return x
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method(sys.argv[1])
+    pool = multiprocessing.Pool(2)
+    r = pool.map_async(task, range(4))
+    time.sleep(3)  # the crashed worker is replaced; its task never returns
+    print("ready" if not r.ready() else "done", flush=True)
+    pool.terminate()
+    pool.join()
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_pool_map_worker_segfault_named(tmp_path, method):
+    """A Pool worker that crashes keeps its multiprocessing name in the
+    merged output (ForkPoolWorker-N), as a worker that saves does."""
+    script = tmp_path / "poolmap.py"
+    script.write_text(POOL_MAP)
+    out = tmp_path / "result.json"
+    proc = subprocess.run([BIN, "-o", str(out), str(script), method], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=env())
+    assert proc.returncode == 0, proc.stderr
+    assert "ready" in proc.stdout
+    data = load(str(out))
+    hit = marked(data, "SIGSEGV")
+    assert len(hit) == 1, hit
+    child = hit[0]["pid"]
+    names = process_names(data)
+    prefix = {"fork": "ForkPoolWorker-", "spawn": "SpawnPoolWorker-"}[method]
+    assert names[child].startswith(prefix), names
+    # the workers that saved are named too, each its own name
+    workers = [n for p, n in names.items() if p != child and n.startswith(prefix)]
+    assert workers and names[child] not in workers, names
 
 
 def test_snapshot_while_running(tmp_path):
@@ -334,6 +390,42 @@ def test_snapshot_while_running(tmp_path):
     assert not any("args" in e for e in xs)
     full = load(str(out))
     assert sum(1 for e in events(full, "X") if e["name"].startswith("f (")) == 210
+
+
+def test_snapshot_has_args(tmp_path):
+    """Args are rendered into the shared area when recorded, so a snapshot
+    of a running program has them (not those of the calls still open)."""
+    script = tmp_path / "busy.py"
+    script.write_text(textwrap.dedent("""
+        import os, sys
+        def f(n):
+            return n
+        def loop():
+            for i in range(20):
+                f(i)
+            print(os.getpid(), flush=True)
+            sys.stdin.readline()
+        loop()
+    """))
+    snap = tmp_path / "snap.json"
+    p = subprocess.Popen([BIN, "-o", str(tmp_path / "result.json"), "--log_func_args",
+                          str(script)], cwd=tmp_path, env=env(), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        pid = int(p.stdout.readline())
+        s = subprocess.run([BIN, "--snapshot", str(pid), "-o", str(snap)], capture_output=True,
+                           text=True, timeout=60, env=env())
+        assert s.returncode == 0, s.stderr
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    data = load(str(snap))
+    fs = [e for e in events(data, "X") if e["name"].startswith("f (")]
+    assert sorted(e["args"]["func_args"]["n"] for e in fs) == sorted(str(i) for i in range(20))
 
 
 def test_snapshot_errors(tmp_path):
@@ -451,3 +543,157 @@ def test_main_objects_still_finalized(tmp_path):
     """)
     assert proc.returncode == 0, proc.stderr
     assert "finalizing True" in proc.stdout, proc.stdout
+
+
+# A forked child that ends before the program dies, and a subprocess child
+# still running then (the bounded wait is for it, as at a normal exit).
+WITH_CHILDREN = """
+import subprocess
+def child_work():
+    for i in range(20):
+        f(i)
+pid = os.fork()
+if pid == 0:
+    child_work()
+    os._exit(0)
+os.waitpid(pid, 0)
+LATE = "import time\\ndef late():\\n    print('up', flush=True)\\n    time.sleep(1)\\nlate()\\n"
+late = subprocess.Popen([sys.executable, "-c", LATE], stdout=subprocess.PIPE)
+late.stdout.readline()
+print("ready", flush=True)
+work()
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGSEGV", "SIGKILL", "os._exit"])
+def test_main_dies_children_merged(tmp_path, how):
+    """The main program dies before saving: its supervisor merges the
+    children's results with its own trace, as the program's save would,
+    after waiting for the child still running, and removes the folder."""
+    tail = {"SIGSEGV": "ctypes.string_at(0)\n", "SIGKILL": "time.sleep(60)\n",
+            "os._exit": "os._exit(5)\n"}[how]
+    script = tmp_path / "kids.py"
+    script.write_text(PRELUDE + WITH_CHILDREN + tail)
+    out = tmp_path / "result.json"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    e = env()
+    e["TMPDIR"] = str(tmp)
+    p = subprocess.Popen([BIN, "-o", str(out), str(script)], cwd=tmp_path, env=e,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        if how == "SIGKILL":
+            time.sleep(0.5)  # into the sleep
+            p.kill()
+        p.wait(timeout=60)
+        err = p.stderr.read()  # the supervisor holds stderr until it has written
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    want = {"SIGSEGV": -signal.SIGSEGV, "SIGKILL": -signal.SIGKILL, "os._exit": 5}[how]
+    assert p.returncode == want, (p.returncode, err)
+    if how != "os._exit":
+        assert "killed by %s" % how in err and "with its child processes'" in err, err
+    assert "still running" not in err, err
+    data = load(str(out))
+    xs = events(data, "X")
+    assert "crash" in data["viztracer_metadata"]
+    main = p.pid  # the launcher runs the program in its own process
+    assert sum(1 for e in xs if e["pid"] == main and e["name"].startswith("f (")) == 50
+    forked = {e["pid"] for e in xs if e["name"].startswith("child_work (")}
+    assert len(forked) == 1 and main not in forked, forked
+    assert sum(1 for e in xs if e["pid"] in forked and e["name"].startswith("f (")) == 20
+    late = [e for e in xs if e["name"].startswith("late (")]
+    assert len(late) == 1 and late[0]["pid"] not in forked | {main}, late
+    assert late[0]["dur"] >= 900_000, late  # it ran to its end: it was waited for
+    if how != "os._exit":
+        assert len(marked(data, how)) == 1
+    assert list(tmp.iterdir()) == []  # the private folder is gone
+
+
+ARGS_BODY = """
+from viztracer import get_tracer
+def g(a, s):
+    return a
+def h():
+    get_tracer().add_func_args("extra", 5)
+def sleeper():
+    for i in range(3):
+        g(i, 'q"uote\\n')
+    h()
+    get_tracer().log_instant("hello", args={"k": [1, 2.5, None, True, "x"]})
+    get_tracer().log_var("v", 7)
+    work()
+    print("ready", flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "os._exit"])
+def test_args_and_custom_events_after_kill(tmp_path, how):
+    """Args and custom events are rendered into the shared area when they
+    are recorded: a SIGKILL or os._exit(), which leave no process to read
+    them from, keeps them too (not those of the calls still open then)."""
+    tail = "    time.sleep(60)\nsleeper()\n" if how == "SIGKILL" else "sleeper()\nos._exit(0)\n"
+    script = tmp_path / "args.py"
+    script.write_text(PRELUDE + ARGS_BODY + tail)
+    out = tmp_path / "result.json"
+    p = subprocess.Popen([BIN, "-o", str(out), "--log_func_args", "--log_func_retval",
+                          str(script)], cwd=tmp_path, env=env(),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        if how == "SIGKILL":
+            time.sleep(0.5)  # into the sleep
+            p.kill()
+        p.wait(timeout=60)
+        err = p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    data = load(str(out))
+    crash = data["viztracer_metadata"]["crash"]
+    gs = [e for e in events(data, "X") if e["name"].startswith("g (")]
+    assert [e["args"] for e in gs] == [
+        {"func_args": {"a": repr(i), "s": repr('q"uote\n')}, "return_value": repr(i)}
+        for i in range(3)], err
+    (hh,) = [e for e in events(data, "X") if e["name"].startswith("h (")]
+    assert hh["args"] == {"func_args": {}, "extra": 5, "return_value": "None"}
+    hello = [e for e in events(data) if e["name"] == "hello"]
+    assert len(hello) == 1 and hello[0]["args"] == {"k": [1, 2.5, None, True, "x"]}
+    (c,) = [e for e in events(data) if e["name"] == "v"]
+    assert c["ph"] == "C" and c["args"] == {"value": 7}
+    fs = [e for e in events(data, "X") if e["name"].startswith("f (")]
+    assert len(fs) == 50
+    assert all(e["args"]["func_args"]["n"] == e["args"]["return_value"] for e in fs)
+    assert crash["lost_custom_events"] == 0, crash
+    # only the calls still open (the module's code; sleeper) lose theirs
+    assert 1 <= crash["lost_args"] <= crash["open_calls"], crash
+    if how == "SIGKILL":
+        (sl,) = [e for e in events(data, "X") if e["name"].startswith("sleeper (")]
+        assert "func_args" not in sl.get("args", {})
+
+
+
+def test_args_of_calls_open_at_stop_kept(tmp_path):
+    """stop() records the calls still open, with their args rendered into
+    the shared area as a return would: a death before the save keeps them."""
+    script = tmp_path / "stop.py"
+    script.write_text(PRELUDE + textwrap.dedent("""
+        from viztracer import get_tracer
+        def outer(x):
+            work()
+            get_tracer().stop()
+        outer(9)
+        os._exit(0)
+    """))
+    out = tmp_path / "result.json"
+    proc = subprocess.run([BIN, "-o", str(out), "--log_func_args", str(script)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=env())
+    assert proc.returncode == 0, proc.stderr
+    data = load(str(out))
+    (o,) = [e for e in events(data, "X") if e["name"].startswith("outer (")]
+    assert o["args"] == {"func_args": {"x": "9"}}, o
+    assert data["viztracer_metadata"]["crash"]["lost_args"] == 0

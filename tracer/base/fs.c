@@ -1,6 +1,7 @@
 /* fs.c: small file-system helpers; see fs.h. */
 #include "fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,4 +83,18 @@ vt_fs_proc_state(long pid, long *ppid)
     }
     fclose(f);
     return state;
+}
+
+int
+vt_fs_dir_has_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL)
+        found = e->d_name[0] != '.';
+    closedir(d);
+    return found;
 }

@@ -22,4 +22,8 @@ int vt_fs_is_html(const char *path);
  * unknown (no such process, or no /proc). */
 char vt_fs_proc_state(long pid, long *ppid);
 
+/* 1 when dir holds a file whose name does not start with '.'; 0 when it
+ * holds none or cannot be read. */
+int vt_fs_dir_has_files(const char *dir);
+
 #endif

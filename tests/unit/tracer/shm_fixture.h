@@ -20,16 +20,19 @@
 #define FIX_SLOTS (FIX_THREAD + 512)
 #define FIX_CAP 8
 #define FIX_EXTRAS (FIX_HDR + 8192)
-#define FIX_LEN (FIX_HDR + 12288)
+#define FIX_EXTRAS_CAP 8192 /* 64 segments of 128 bytes */
+#define FIX_SEG (FIX_EXTRAS_CAP / VT_SHM_EXTRA_SEGS)
+#define FIX_INSTANT_SEG 5 /* the instant's record is in segment 5, the args' in 0 */
+#define FIX_LEN (FIX_EXTRAS + FIX_EXTRAS_CAP)
 #define FIX_ARGS 0x5000u /* the args dict of the first f */
 #define FIX_ARGS_JSON "{\"func_args\":{\"n\":\"1\"}}"
 #define FIX_INSTANT 0x6000u /* an instant event's dict */
 #define FIX_INSTANT_JSON "{\"ph\":\"i\",\"name\":\"hello\",\"s\":\"t\"}"
 
 /* the made-up tagged pointers */
-#define FIX_F 0x1000u                     /* f (a.py:3) */
-#define FIX_G 0x2000u                     /* g (a.py:7), open */
-#define FIX_LEN_C (0x3000u | VT_EVENT_C)  /* builtins.len, owner FIX_OWNER */
+#define FIX_F 0x1000u                    /* f (a.py:3) */
+#define FIX_G 0x2000u                    /* g (a.py:7), open */
+#define FIX_LEN_C (0x3000u | VT_EVENT_C) /* builtins.len, owner FIX_OWNER */
 #define FIX_OWNER 0x4000u
 
 static inline size_t
@@ -76,17 +79,24 @@ fix_build(unsigned char *buf, const struct vt_clock_anchor *start)
     at += fix_name(buf + FIX_NAMES + at, FIX_LEN_C, FIX_OWNER, 0, "builtins.len", NULL);
     h->names_used = at;
     h->extras_off = FIX_EXTRAS;
-    h->extras_cap = 4096;
-    at = 0;
-    const char *texts[2] = {FIX_ARGS_JSON, FIX_INSTANT_JSON};
-    const uint64_t keys[2] = {FIX_ARGS, FIX_INSTANT};
-    for (int i = 0; i < 2; i++) {
-        struct vt_shm_extra x = {.key = keys[i], .len = (uint32_t)strlen(texts[i])};
-        memcpy(buf + FIX_EXTRAS + at, &x, sizeof(x));
-        memcpy(buf + FIX_EXTRAS + at + sizeof(x), texts[i], x.len);
-        at += (sizeof(x) + x.len + 7) & ~(size_t)7;
+    h->extras_cap = FIX_EXTRAS_CAP;
+    h->extras_seg = FIX_INSTANT_SEG;
+    const char *texts[3] = {"{\"stale\":1}", FIX_ARGS_JSON, FIX_INSTANT_JSON};
+    const uint64_t keys[3] = {FIX_ARGS, FIX_ARGS, FIX_INSTANT};
+    /* the first: the same dict address, an older event's (a reused address) */
+    const int64_t starts[3] = {start->ticks + 9, start->ticks + 10, start->ticks + 65};
+    const size_t segs[3] = {0, 0, FIX_INSTANT_SEG};
+    for (int i = 0; i < 3; i++) {
+        unsigned char *seg = buf + FIX_EXTRAS + segs[i] * FIX_SEG;
+        uint64_t used;
+        memcpy(&used, seg, sizeof(used));
+        struct vt_shm_extra x = {
+            .key = keys[i], .start = starts[i], .len = (uint32_t)strlen(texts[i])};
+        memcpy(seg + VT_SHM_EXTRA_SEG_HEAD + used, &x, sizeof(x));
+        memcpy(seg + VT_SHM_EXTRA_SEG_HEAD + used + sizeof(x), texts[i], x.len);
+        used += (sizeof(x) + x.len + 7) & ~(size_t)7;
+        memcpy(seg, &used, sizeof(used));
     }
-    h->extras_used = at;
     h->nthreads = 1;
     h->layout = (struct vt_shm_layout){.thread_size = 64,
                                        .th_depth = 0,

@@ -98,6 +98,9 @@ START_TEST(test_shm_trace)
     ck_assert_uint_eq(st.lost_args, 0);
     ck_assert_uint_eq(st.lost_custom, 0);
     ck_assert_int_eq(count_named(doc, "hello"), 1); /* the instant event, from its JSON */
+    char *all = cJSON_PrintUnformatted(doc);
+    ck_assert_ptr_null(strstr(all, "stale")); /* the args of an older dict at that address */
+    cJSON_free(all);
     int with_args = 0;
     cJSON *ev;
     cJSON_ArrayForEach(ev, cJSON_GetObjectItem(doc, "traceEvents"))
@@ -195,9 +198,11 @@ START_TEST(test_shm_bad_extras_dropped)
 {
     unsigned char *buf = area();
     /* the args text is no longer JSON, and the instant's record overruns the log */
-    buf[FIX_EXTRAS + sizeof(struct vt_shm_extra) + 1] = '}';
-    size_t second = (sizeof(struct vt_shm_extra) + strlen(FIX_ARGS_JSON) + 7) & ~(size_t)7;
-    struct vt_shm_extra *x = (struct vt_shm_extra *)(void *)(buf + FIX_EXTRAS + second);
+    size_t second = (sizeof(struct vt_shm_extra) + strlen("{\"stale\":1}") + 7) & ~(size_t)7;
+    buf[FIX_EXTRAS + VT_SHM_EXTRA_SEG_HEAD + second + sizeof(struct vt_shm_extra) + 1] = '}';
+    struct vt_shm_extra *x =
+        (struct vt_shm_extra *)(void *)(buf + FIX_EXTRAS + FIX_INSTANT_SEG * FIX_SEG +
+                                        VT_SHM_EXTRA_SEG_HEAD);
     x->len = 1u << 31;
     struct vt_shm_stats st;
     cJSON *doc = trace_of(buf, 0, &st);

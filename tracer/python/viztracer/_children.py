@@ -340,6 +340,10 @@ def on_import(name, attr, arg):
     _when_imported(name, lambda: getattr(sys.modules[name], attr)(arg))
 
 
+# name -> the patches waiting for its import, in the order given
+_waiting = {}
+
+
 def _when_imported(name, patch):
     """Runs patch() now if module name is loaded, else right after the
     program imports it: a meta path finder wraps the module's loader. No
@@ -348,13 +352,18 @@ def _when_imported(name, patch):
     if name in sys.modules:
         patch()
         return
+    if name in _waiting:
+        _waiting[name].append(patch)  # one finder per name runs them all
+        return
+    _waiting[name] = [patch]
     # The import system's own frozen module, loaded in every interpreter:
     # importlib.machinery is not imported by python3 -c on 3.12+.
     PathFinder = sys.modules["_frozen_importlib_external"].PathFinder
 
     class Loader:
-        def __init__(self, loader):
+        def __init__(self, loader, patches):
             self.loader = loader
+            self.patches = patches
 
         def create_module(self, spec):
             return self.loader.create_module(spec)
@@ -364,10 +373,11 @@ def _when_imported(name, patch):
             spec = module.__spec__
             spec.loader = module.__loader__ = self.loader
             self.loader.exec_module(module)
-            try:
-                patch()
-            except Exception:
-                pass  # children of this run are then not traced
+            for patch in self.patches:
+                try:
+                    patch()
+                except Exception:
+                    pass  # children of this run are then not traced, or not named
 
     class Finder:
         @staticmethod
@@ -375,9 +385,10 @@ def _when_imported(name, patch):
             if fullname != name:
                 return None
             sys.meta_path.remove(Finder)
+            patches = _waiting.pop(name, [])
             spec = PathFinder.find_spec(fullname, path)
             if spec is not None and spec.loader is not None:
-                spec.loader = Loader(spec.loader)
+                spec.loader = Loader(spec.loader, patches)
             return spec
 
     sys.meta_path.insert(0, Finder)

@@ -46,10 +46,7 @@ class _Scheme:
         self.terminating = False
         self.real_exit = os._exit
 
-    def name_process(self):
-        tracer = self.tracer
-        if tracer.process_name is not None:
-            return
+    def process_name(self):
         mp = sys.modules.get("multiprocessing")
         try:
             name = mp.current_process().name if mp else "MainProcess"
@@ -57,7 +54,22 @@ class _Scheme:
             name = "MainProcess"
         if name == "MainProcess" and self.child:
             name = _program_name()
-        tracer.process_name = name
+        return name
+
+    def name_process(self):
+        if self.tracer.process_name is None:
+            self.tracer.process_name = self.process_name()
+
+    def name_shared(self, *unused):
+        """The name the trace carries should this process die before
+        saving (the supervisor writes it; crash.c): set when a child starts,
+        and again when multiprocessing has made the process its own
+        (Process._bootstrap runs its after-fork hooks then, in every start
+        method), once per process, off the hot path."""
+        try:
+            self.tracer._name_shared(self.process_name())
+        except Exception:
+            pass  # a crash trace then says MainProcess
 
     def save_child(self):
         """Saves a child's trace into the folder, once; never raises."""
@@ -129,6 +141,7 @@ class _Scheme:
         if not _touch(self.marker):
             self.marker = None
         os._exit = self.child_exit
+        self.name_shared()
         h = signal.getsignal(signal.SIGTERM)
         if getattr(h, "__name__", "") == "_viztracer_sigterm":
             signal.signal(signal.SIGTERM, self.child_term)
@@ -194,4 +207,29 @@ def setup(tracer, folder, vt_argv, child, patch_only, kick, kicked):
     tracer._child_output = os.path.join(folder, "result.json")
     from viztracer import _children
     _children.install(tracer, folder, vt_argv)
+    _children._when_imported("multiprocessing.util", lambda: _name_after_fork(s))
+    _children._when_imported("multiprocessing.spawn", lambda: _name_after_prepare(s))
     return s
+
+
+def _name_after_fork(s):
+    """multiprocessing names a forked (fork, forkserver) process in
+    Process._bootstrap, then runs its after-fork hooks there."""
+    # s is held weakly there, and by the launcher
+    sys.modules["multiprocessing.util"].register_after_fork(s, _Scheme.name_shared)
+
+
+def _name_after_prepare(s):
+    """A spawned process's name comes with spawn.prepare(), the first step
+    of its spawn_main (SpawnProcess runs no after-fork hooks)."""
+    from viztracer._children import _like
+    spawn = sys.modules["multiprocessing.spawn"]
+    original = spawn.prepare
+
+    def prepare(data, *args, **kwargs):
+        r = original(data, *args, **kwargs)
+        s.name_shared()
+        return r
+
+    _like(prepare, original)
+    spawn.prepare = prepare
