@@ -19,7 +19,7 @@ def timed(n):
 
 MODES = {"pep523_empty": 1, "pep523_rec": 2, "profile_empty": 3, "profile_rec": 4}
 mode = sys.argv[1]
-n = int(sys.argv[2]) if len(sys.argv) > 2 else 27
+n = int(sys.argv[2]) if len(sys.argv) > 2 else 30
 if mode == "untraced":
     d = timed(n)
 elif mode == "cProfile":

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The floor of each hook mechanism, per interpreter: fib(27) in-process, CPU time, medians of
+# The floor of each hook mechanism, per interpreter: fib(N) (default 30) in-process, CPU time, medians of
 # REPEAT (default 5) runs with the modes taking turns, against that interpreter's cProfile. The
 # hooks do nothing (_empty) or only read the TSC (_rec: two reads per call, as tracer/'s hooks).
 # Usage: bench/floor/hook_floor.sh [python...]   (default: Debian's python3 and pyenv's 3.12/3.13)
@@ -23,7 +23,7 @@ for P in "${pythons[@]}"; do
     "$P" -c 'import sys; sys.exit(sys.version_info < (3, 12))' && modes="$modes monitoring_empty monitoring_rec"
     echo "== $P ($("$P" -c 'import sys; print(sys.version.split()[0])'))"
     for _ in $(seq "${REPEAT:-5}"); do
-        for m in $modes; do "$P" hook_floor.py "$m" || exit 1; done
+        for m in $modes; do "$P" hook_floor.py "$m" "${N:-30}" || exit 1; done
     done | /usr/bin/python3 -c '
 import statistics, sys
 runs = {}
