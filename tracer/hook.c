@@ -4,8 +4,8 @@
  *
  * The interpreter calls each hook mechanism (profile.c, evalframe.c) for
  * every event; those call the static inline functions of hook.h, which call
- * back here only on a filter cache miss and, once a ring is full, to evict. session.c starts and
- * stops the mechanisms and writes vt_tracer__hook_state.
+ * back here only on a filter cache miss. session.c starts and stops the
+ * mechanisms and writes vt_tracer__hook_state.
  */
 #include "hook.h"
 
@@ -15,18 +15,6 @@ struct vt_tracer *
 vt_tracer__active(void)
 {
     return vt_tracer__hook_state.active;
-}
-
-/* ---- a full ring ---------------------------------------------------- */
-
-void
-vt_tracer__record_evict(struct vt_thread *th, struct vt_frame *fr, struct vt_event *e, int64_t end)
-{
-    int held = vt_ring_full(&th->ring); /* before the fill: the drainer may still need the slot */
-    struct vt_event old = *e;
-    vt_tracer__fill(th, fr, e, end);
-    if (held)
-        vt_tracer__event_release(&old);
 }
 
 /* ---- the file filter ------------------------------------------------ */

@@ -12,8 +12,8 @@
  * These are static inline in a header, not functions of hook.c, so that the
  * compiler inlines them into each hook callback as it did when they all
  * shared one file: a call through the PLT per event would cost more than
- * the rest of the record. The rare paths (a filter cache miss, captures,
- * evicting from a full ring) are out of line in hook.c and capture.c.
+ * the rest of the record. The rare paths (a filter cache miss, captures)
+ * are out of line in hook.c and capture.c.
  *
  * Sections: the file filter, call, record, return.
  */
@@ -130,13 +130,6 @@ vt_tracer__hook_c_call(struct vt_tracer *t, struct vt_thread *th, PyObject *func
 
 /* ---- record --------------------------------------------------------- */
 
-/* hook.c: writes fr into the slot e of a full ring, which still holds the
- * oldest event: that one is released only after the slot is filled, as
- * releasing can run Python code (a weakref callback), which may record
- * events of its own. */
-void vt_tracer__record_evict(struct vt_thread *th, struct vt_frame *fr, struct vt_event *e,
-                             int64_t end) __attribute__((noinline));
-
 /* Fills slot e with the finished call fr, which ended at end (ticks). Moves
  * fr->args into the event. */
 static inline __attribute__((always_inline)) void
@@ -159,16 +152,25 @@ vt_tracer__fill(struct vt_thread *th, struct vt_frame *fr, struct vt_event *e, i
 /* Writes the finished call fr, which ended at end (ticks), into the ring.
  * Until the ring wraps, the slot is only written, never read: a read of a
  * page not yet touched would map the zero page first and fault again on
- * the write. */
+ * the write. Once it has wrapped (the steady state of any program of more
+ * calls than the ring holds) the slot still holds the oldest event: that
+ * one is released only after the slot is filled, as releasing can run
+ * Python code (a weakref callback), which may record events of its own.
+ * Inline, as a call here cost about 20 instructions per event. */
 static inline __attribute__((always_inline)) void
 vt_tracer__record(struct vt_thread *th, struct vt_frame *fr, int64_t end)
 {
     int evicted;
     struct vt_event *e = vt_ring_next(&th->ring, &evicted);
-    if (__builtin_expect(evicted, 0))
-        vt_tracer__record_evict(th, fr, e, end);
-    else
+    if (evicted) {
+        int held = vt_ring_full(&th->ring); /* before the fill: the drainer may still need the slot */
+        struct vt_event old = *e;
         vt_tracer__fill(th, fr, e, end);
+        if (held)
+            vt_tracer__event_release(&old);
+    } else {
+        vt_tracer__fill(th, fr, e, end);
+    }
 }
 
 /* ---- return --------------------------------------------------------- */

@@ -94,6 +94,17 @@ vt_tracer__frame_drop(struct vt_frame *fr)
     fr->what = 0;
 }
 
+/* Releases the references a finished event holds. Inline: a full ring
+ * releases the event it overwrites on every call. */
+static inline void
+vt_tracer__event_release(struct vt_event *e)
+{
+    if (vt_event_kind(e) == VT_EVENT_PY)
+        Py_XDECREF((PyObject *)vt_event_ptr(e));
+    Py_XDECREF((PyObject *)e->extra);
+    e->extra = NULL;
+}
+
 /* Entries of the per-thread (code, instruction) -> line cache of vdb mode. */
 #define VT_LCACHE_SIZE 256
 
@@ -357,8 +368,6 @@ void vt_tracer__spool_release(struct vt_ring *r);
 void vt_tracer__threads_clear(struct vt_tracer *t);
 /* Frees every thread state. Needs the GIL. */
 void vt_tracer__threads_destroy(struct vt_tracer *t);
-/* Releases the references a finished event holds. */
-void vt_tracer__event_release(struct vt_event *e);
 /* Drops the filter cache of every thread. */
 void vt_tracer__fcache_clear(struct vt_tracer *t);
 /* tracer._after_fork(): in a forked child, drops the parent's buffered

@@ -59,12 +59,6 @@ vt_ring_reset_child(struct vt_ring *r)
     r->limit = r->track ? VT_SPOOL_CHUNK : r->cap;
 }
 
-int
-vt_ring_full(struct vt_ring *r)
-{
-    return r->track ? vt_spool_cross(r) : 1;
-}
-
 uint64_t
 vt_ring_lower_bound(const struct vt_ring *r, int64_t ticks)
 {

@@ -52,9 +52,15 @@ void vt_ring_reset_child(struct vt_ring *r);
 /* vt_ring_next() set *evicted: makes the slot it gave writable. Returns 1
  * when the slot still holds the oldest event, which the caller releases
  * after filling the slot, or 0 when that event is in the spool file (a
- * spooled ring at a chunk boundary; this may wait for the drainer). Out of
- * line: once a chunk, or once an event for a full ring. */
-int vt_ring_full(struct vt_ring *r);
+ * spooled ring at a chunk boundary; this may wait for the drainer). Inline
+ * for a plain ring, which calls it once an event when full; a spooled ring
+ * goes out of line (spool.c) once a chunk. */
+int vt_spool_cross(struct vt_ring *r);
+static inline int
+vt_ring_full(struct vt_ring *r)
+{
+    return __builtin_expect(r->track != 0, 0) ? vt_spool_cross(r) : 1;
+}
 
 /* Returns the slot to fill next. When the ring is full, *evicted is set to 1
  * and the slot still holds the oldest event, which the caller must release

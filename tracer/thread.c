@@ -112,15 +112,6 @@ vt_tracer__push_custom(struct vt_tracer *t, PyObject *dict, int raw)
 }
 
 void
-vt_tracer__event_release(struct vt_event *e)
-{
-    if (vt_event_kind(e) == VT_EVENT_PY)
-        Py_XDECREF((PyObject *)vt_event_ptr(e));
-    Py_XDECREF((PyObject *)e->extra);
-    e->extra = NULL;
-}
-
-void
 vt_tracer__spool_release(struct vt_ring *r)
 {
     vt_spool_sync(r);
