@@ -163,7 +163,8 @@ vt_tracer__record(struct vt_thread *th, struct vt_frame *fr, int64_t end)
     int evicted;
     struct vt_event *e = vt_ring_next(&th->ring, &evicted);
     if (evicted) {
-        int held = vt_ring_full(&th->ring); /* before the fill: the drainer may still need the slot */
+        int held =
+            vt_ring_full(&th->ring); /* before the fill: the drainer may still need the slot */
         struct vt_event old = *e;
         vt_tracer__fill(th, fr, e, end);
         if (held)

@@ -15,8 +15,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
-
-#define FILE_MAX_BYTES (16u << 20) /* sources larger than this are left out */
+#include "format/format.h"
 
 struct entry {
     uintptr_t what; /* key: tagged pointer (0 = empty slot) */
@@ -200,36 +199,6 @@ vt_names_get(struct vt_names *n, const struct vt_event *e, size_t *len)
     return json;
 }
 
-/* Returns 1 when s[0..n) is valid UTF-8 without NUL bytes. */
-static int
-valid_utf8(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t k;
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
-            k = 1;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2;
-        } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
-            k = 3;
-        } else {
-            return 0;
-        }
-        for (size_t j = 1; j <= k; j++)
-            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
-                return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
 /* The file a frozen module's code came from ("<frozen importlib._bootstrap>"
  * -> that module's __file__), as VizTracer's report builder reads it. It
  * imports the module; we do not, so a module not in sys.modules under that
@@ -279,32 +248,9 @@ static int
 add_file(cJSON *files, const char *path)
 {
     char *frozen = frozen_source(path); /* owned */
-    FILE *fp = fopen(frozen ? frozen : path, "rb");
+    int added = vt_format_add_source(files, path, frozen ? frozen : path);
     free(frozen);
-    if (fp == NULL)
-        return 0;
-    struct vt_buf b;
-    vt_buf_init(&b, FILE_MAX_BYTES);
-    char chunk[65536];
-    size_t got;
-    enum vt_err err = VT_OK;
-    while (err == VT_OK && (got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        err = vt_buf_add(&b, chunk, got);
-    fclose(fp);
-    const char *text = b.data ? b.data : "";
-    if (err != VT_OK || !valid_utf8((const unsigned char *)text, b.len)) {
-        vt_buf_fini(&b);
-        return 0;
-    }
-    int lines = 0;
-    for (size_t i = 0; i < b.len; i++)
-        lines += text[i] == '\n';
-    cJSON *pair = cJSON_CreateArray();
-    cJSON_AddItemToArray(pair, cJSON_CreateString(text));
-    cJSON_AddItemToArray(pair, cJSON_CreateNumber(lines));
-    cJSON_AddItemToObject(files, path, pair);
-    vt_buf_fini(&b);
-    return 1;
+    return added;
 }
 
 void

@@ -424,6 +424,7 @@ struct writing {
     int64_t lo, hi; /* ticks of the run: the area's start to the end */
     long pid;
     struct vt_shm_stats *st;
+    unsigned char *used; /* owned: 1 per v->names slot an event names, or NULL */
 };
 
 /* The quoted name of (what, owner); a placeholder naming the address when
@@ -433,6 +434,8 @@ event_name(struct writing *wr, uint64_t what, uint64_t owner, char *buf, size_t 
 {
     const struct vt_shm_name_ref *n = vt_shm_view_name(wr->v, what, owner);
     if (n) {
+        if (wr->used)
+            wr->used[n - wr->v->names] = 1;
         *len = n->json_len;
         return n->json;
     }
@@ -654,6 +657,53 @@ metadata(const struct vt_shm_view *v, const struct vt_shm_end *end, const struct
     return s;
 }
 
+/* The file_info of the Python functions the events name, their sources
+ * read from disk now through the reader a save uses (format.h): what the
+ * viewer shows on a click. A frozen module's source ("<frozen ...>") is
+ * left out: finding it takes the interpreter. Owned JSON text, or NULL. */
+static char *
+file_info(const struct writing *wr)
+{
+    if (wr->used == NULL)
+        return NULL;
+    cJSON *fi = cJSON_CreateObject();
+    cJSON *files = cJSON_AddObjectToObject(fi, "files");
+    cJSON *functions = cJSON_AddObjectToObject(fi, "functions");
+    cJSON *unreadable = cJSON_CreateObject(); /* each path tried in vain is tried once */
+    for (size_t i = 0; i < wr->v->names_cap; i++) {
+        const struct vt_shm_name_ref *n = &wr->v->names[i];
+        if (!wr->used[i] || n->file == NULL)
+            continue;
+        char *file = clean_utf8(n->file, n->file_len);
+        int ok = cJSON_GetObjectItemCaseSensitive(files, file) != NULL;
+        if (!ok && file[0] != '<' && cJSON_GetObjectItemCaseSensitive(unreadable, file) == NULL) {
+            ok = vt_format_add_source(files, file, file);
+            if (!ok)
+                cJSON_AddNullToObject(unreadable, file);
+        }
+        if (ok) {
+            /* keyed by the event's name, as names.c keys them */
+            char *name = clean_utf8(n->name, n->name_len);
+            size_t tl = strlen(name) + strlen(file) + 32;
+            char *text = vt_xmalloc(tl);
+            snprintf(text, tl, "%s (%s:%d)", name, file, (int)n->line);
+            cJSON *pair = cJSON_CreateArray();
+            cJSON_AddItemToArray(pair, cJSON_CreateString(file));
+            cJSON_AddItemToArray(pair, cJSON_CreateNumber(n->line));
+            cJSON_AddItemToObject(functions, text, pair);
+            free(text);
+            free(name);
+        }
+        free(file);
+    }
+    cJSON_Delete(unreadable);
+    char *s = cJSON_PrintUnformatted(fi);
+    cJSON_Delete(fi);
+    char *mine = s ? vt_xstrdup(s) : NULL; /* free() for every owned string */
+    cJSON_free(s);
+    return mine;
+}
+
 enum vt_err
 vt_shm_write_trace(const struct vt_shm_view *v, const char *path, const struct vt_shm_end *end,
                    struct vt_shm_stats *stats, int *errnum)
@@ -669,14 +719,17 @@ vt_shm_write_trace(const struct vt_shm_view *v, const char *path, const struct v
         end->end_ticks < start->ticks || end->end_ticks > now.ticks)
         return VT_ERR_FORMAT;
     struct writing wr = {.v = v, .pid = (long)v->hdr.pid, .st = stats};
+    wr.used = v->names_cap ? vt_xcalloc(v->names_cap, 1) : NULL;
     vt_clock_conv_init(&wr.conv, start, &now);
     if (VT_CLOCK_TSC && (wr.conv.mult < ((uint64_t)1 << 26) || wr.conv.mult > ((uint64_t)1 << 38)))
         return VT_ERR_FORMAT; /* not 1/64 .. 64 ns per tick: not a clock */
     wr.lo = start->ticks;
     wr.hi = end->end_ticks;
     enum vt_err err = vt_writer_open(path, &wr.w, errnum);
-    if (err != VT_OK)
+    if (err != VT_OK) {
+        free(wr.used);
         return err;
+    }
     write_meta(&wr, wr.pid, "process_name",
                v->hdr.process_name[0] ? v->hdr.process_name : "MainProcess");
     uint64_t dropped = 0;
@@ -693,8 +746,11 @@ vt_shm_write_trace(const struct vt_shm_view *v, const char *path, const struct v
     }
     stats->events = vt_writer_count(wr.w);
     char *meta = metadata(v, end, stats, &now, dropped);
-    err = vt_writer_close(wr.w, meta, NULL, errnum);
+    char *fi = file_info(&wr); /* owned */
+    free(wr.used);
+    err = vt_writer_close(wr.w, meta, fi, errnum);
     cJSON_free(meta);
+    free(fi);
     return err;
 }
 

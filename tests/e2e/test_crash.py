@@ -130,6 +130,36 @@ def test_gz_output(tmp_path):
     assert marked(data, "SIGABRT")
 
 
+def test_crash_trace_has_file_info(tmp_path):
+    """The supervisor reads the sources as a save does: the viewer shows a
+    crashed function's source on a click."""
+    body = """
+        def crash():
+            work()
+            ctypes.string_at(0)
+        crash()
+    """
+    proc, ref, out = run_both(tmp_path, body)
+    data = check_crash(proc, ref, out, signal.SIGSEGV)
+    script = str(tmp_path / "crash.py")
+    fi = data["file_info"]
+    assert fi["files"][script] == [(tmp_path / "crash.py").read_text(),
+                                   (tmp_path / "crash.py").read_text().count("\n")]
+    mine = {k: v for k, v in fi["functions"].items() if script in k}
+    assert set(mine) == {"<module> (%s:1)" % script, "f (%s:3)" % script,
+                         "work (%s:5)" % script, "crash (%s:9)" % script}, mine
+    # the same entries a normal save writes for them
+    (tmp_path / "clean.py").write_text((tmp_path / "crash.py").read_text().replace(
+        "ctypes.string_at(0)", "pass"))
+    clean = tmp_path / "clean.json"
+    r = subprocess.run([BIN, "-o", str(clean), str(tmp_path / "clean.py")], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120, env=env())
+    assert r.returncode == 0, r.stderr
+    saved = load(str(clean))["file_info"]["functions"]
+    for k, v in mine.items():
+        assert saved[k.replace("crash.py", "clean.py")] == [v[0].replace("crash.py", "clean.py"), v[1]]
+
+
 def test_sigkill_from_outside(tmp_path):
     script = tmp_path / "sleeper.py"
     script.write_text(PRELUDE + textwrap.dedent("""

@@ -120,6 +120,14 @@ enum vt_err vt_writer_write_file(const char *path, const char *data, size_t len,
  * abort(NULL) does nothing. */
 void vt_writer_abort(struct vt_writer *w);
 
+/* ---- source.c ----------------------------------------------------------- */
+
+/* Adds files[key] = [text, number of newlines] (file_info's "files") when
+ * the file at path reads as UTF-8 without NUL bytes, up to 16 MiB. Returns 1
+ * when it was added, else 0. Plain C: the supervisor's crash writer uses it
+ * too. */
+int vt_format_add_source(cJSON *files, const char *key, const char *path);
+
 /* ---- reader.c ----------------------------------------------------------- */
 
 /* A saved trace (loaded by vt_format_load) -> compact arrays, for vdb. The
