@@ -123,7 +123,7 @@ void vt_writer_abort(struct vt_writer *w);
 /* ---- source.c ----------------------------------------------------------- */
 
 /* Adds files[key] = [text, number of newlines] (file_info's "files") when
- * the file at path reads as UTF-8 without NUL bytes, up to 16 MiB. Returns 1
+ * the regular file at path reads as UTF-8 without NUL bytes, up to 16 MiB. Returns 1
  * when it was added, else 0. Plain C: the supervisor's crash writer uses it
  * too. */
 int vt_format_add_source(cJSON *files, const char *key, const char *path);

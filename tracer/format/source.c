@@ -6,6 +6,7 @@
 #include "format.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "../base/buf.h"
 
@@ -45,6 +46,11 @@ valid_utf8(const unsigned char *s, size_t n)
 int
 vt_format_add_source(cJSON *files, const char *key, const char *path)
 {
+    /* Regular files only: a FIFO or a device named by a corrupt area (the
+     * crash writer's input) would block or never end. */
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
         return 0;
