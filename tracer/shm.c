@@ -719,17 +719,15 @@ vt_shm_write_trace(const struct vt_shm_view *v, const char *path, const struct v
         end->end_ticks < start->ticks || end->end_ticks > now.ticks)
         return VT_ERR_FORMAT;
     struct writing wr = {.v = v, .pid = (long)v->hdr.pid, .st = stats};
-    wr.used = v->names_cap ? vt_xcalloc(v->names_cap, 1) : NULL;
     vt_clock_conv_init(&wr.conv, start, &now);
     if (VT_CLOCK_TSC && (wr.conv.mult < ((uint64_t)1 << 26) || wr.conv.mult > ((uint64_t)1 << 38)))
         return VT_ERR_FORMAT; /* not 1/64 .. 64 ns per tick: not a clock */
     wr.lo = start->ticks;
     wr.hi = end->end_ticks;
     enum vt_err err = vt_writer_open(path, &wr.w, errnum);
-    if (err != VT_OK) {
-        free(wr.used);
+    if (err != VT_OK)
         return err;
-    }
+    wr.used = v->names_cap ? vt_xcalloc(v->names_cap, 1) : NULL;
     write_meta(&wr, wr.pid, "process_name",
                v->hdr.process_name[0] ? v->hdr.process_name : "MainProcess");
     uint64_t dropped = 0;
