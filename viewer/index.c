@@ -305,18 +305,10 @@ saw_time(struct build *b, int64_t ts, int64_t dur)
         b->ix->max_ts = end;
 }
 
-/* One member of an object: key and value spans. */
-struct member {
-    const char *k; /* key text, quotes included */
-    size_t klen;
-    const char *v; /* value text */
-    size_t vlen;
-};
-
 /* Steps through a checked object's members; *p starts after '{'. Returns 1
  * with *m filled, 0 at the end. */
 static int
-next_member(const char **p, const char *end, struct member *m)
+next_member(const char **p, const char *end, struct vt_index__member *m)
 {
     const char *s = *p;
     memset(m, 0, sizeof(*m));
@@ -343,7 +335,7 @@ next_member(const char **p, const char *end, struct member *m)
 }
 
 static int
-key_is(const struct member *m, const char *key)
+key_is(const struct vt_index__member *m, const char *key)
 {
     size_t n = strlen(key);
     return m->klen == n + 2 && memcmp(m->k + 1, key, n) == 0;
@@ -355,7 +347,7 @@ add_counter(struct build *b, int64_t pid, uint32_t name, int64_t ts, const char 
 {
     struct vt_index *ix = b->ix;
     const char *p = args + 1, *end = args + alen;
-    struct member m = {0};
+    struct vt_index__member m = {0};
     while (next_member(&p, end, &m)) {
         double v;
         if (!number(m.v, m.vlen, &v))
@@ -389,8 +381,8 @@ add_counter(struct build *b, int64_t pid, uint32_t name, int64_t ts, const char 
 
 /* A metadata event: process and thread names. */
 static int
-add_meta(struct build *b, int64_t pid, int64_t tid, const struct member *name,
-         const struct member *args)
+add_meta(struct build *b, int64_t pid, int64_t tid, const struct vt_index__member *name,
+         const struct vt_index__member *args)
 {
     struct vt_index *ix = b->ix;
     int thread = name->vlen == 13 && memcmp(name->v, "\"thread_name\"", 13) == 0;
@@ -398,7 +390,7 @@ add_meta(struct build *b, int64_t pid, int64_t tid, const struct member *name,
     if ((!thread && !proc) || args->v == NULL || args->v[0] != '{')
         return 0;
     const char *p = args->v + 1, *end = args->v + args->vlen;
-    struct member m = {0};
+    struct vt_index__member m = {0};
     while (next_member(&p, end, &m)) {
         if (!key_is(&m, "name") || m.v[0] != '"')
             continue;
@@ -431,7 +423,7 @@ add_meta(struct build *b, int64_t pid, int64_t tid, const struct member *name,
 
 /* pid or tid: a number, or an interned string mapped below zero. */
 static int64_t
-id_of(struct build *b, const struct member *m)
+id_of(struct build *b, const struct vt_index__member *m)
 {
     double d;
     if (m->v == NULL)
@@ -445,79 +437,29 @@ id_of(struct build *b, const struct member *m)
     return number(m->v, m->vlen, &d) && d > -9e18 && d < 9e18 ? (int64_t)d : 0;
 }
 
-/* The members of an event that the index reads. */
-struct fields {
-    struct member ph, pid, tid, ts, dur, name, args;
-};
-
-/* Scans the object at ev[0..end) strictly (jscan checks every value),
- * keeping the members of f. Returns its length, or 0 when it is malformed
- * or runs past end (the caller reads more and tries again). */
-static size_t
-scan_event(const char *ev, const char *end, struct fields *f)
-{
-    memset(f, 0, sizeof(*f));
-    const char *p = ev + 1;
-    vt_jscan_ws(&p, end);
-    if (p < end && *p == '}')
-        return (size_t)(p + 1 - ev);
-    for (;;) {
-        struct member m;
-        m.k = p;
-        if (vt_jscan_string(&p, end) != 0)
-            return 0;
-        m.klen = (size_t)(p - m.k);
-        vt_jscan_ws(&p, end);
-        if (p >= end || *p != ':')
-            return 0;
-        p++;
-        vt_jscan_ws(&p, end);
-        m.v = p;
-        if (vt_jscan_value(&p, end) != 0)
-            return 0;
-        m.vlen = (size_t)(p - m.v);
-        if (m.klen >= 4 && m.klen <= 6) {
-            struct member *slot = key_is(&m, "ph")     ? &f->ph
-                                  : key_is(&m, "pid")  ? &f->pid
-                                  : key_is(&m, "tid")  ? &f->tid
-                                  : key_is(&m, "ts")   ? &f->ts
-                                  : key_is(&m, "dur")  ? &f->dur
-                                  : key_is(&m, "name") ? &f->name
-                                  : key_is(&m, "args") ? &f->args
-                                                       : NULL;
-            if (slot != NULL && slot->v == NULL)
-                *slot = m;
-        }
-        vt_jscan_ws(&p, end);
-        if (p >= end)
-            return 0;
-        if (*p == '}')
-            return (size_t)(p + 1 - ev);
-        if (*p != ',')
-            return 0;
-        p++;
-        vt_jscan_ws(&p, end);
-    }
-}
-
 /* One event, scanned into f, at text offset off. */
 static int
-add_event(struct build *b, struct fields *f, uint64_t off)
+add_event(struct build *b, struct vt_index__fields *f, uint64_t off)
 {
     struct vt_index *ix = b->ix;
-    struct member ph = f->ph, pid = f->pid, tid = f->tid, ts = f->ts, dur = f->dur, name = f->name,
-                  args = f->args;
+    struct vt_index__member ph = f->ph, name = f->name, args = f->args;
     if (ph.v == NULL || ph.vlen < 3 || ph.v[0] != '"')
         return 0;
     char kind = ph.v[1];
-    int64_t p_id = id_of(b, &pid), t_id = id_of(b, &tid);
+    /* the numbers the fast scan already read, else from their text */
+    int64_t p_id = f->have & VT_INDEX__HAVE_PID ? f->pid_n : id_of(b, &f->pid);
+    int64_t t_id = f->have & VT_INDEX__HAVE_TID ? f->tid_n : id_of(b, &f->tid);
     uint32_t nm = name.v != NULL && name.v[0] == '"' ? vt_index__intern(ix, name.v, name.vlen) : 0;
     if (kind == 'M')
         return add_meta(b, p_id, t_id, &name, &args);
     int64_t t_ns, d_ns = 0;
-    if (ts.v == NULL || !time_ns(ts.v, ts.vlen, &t_ns))
+    if (f->have & VT_INDEX__HAVE_TS)
+        t_ns = f->ts_ns;
+    else if (f->ts.v == NULL || !time_ns(f->ts.v, f->ts.vlen, &t_ns))
         return 0;
-    if (dur.v != NULL && !time_ns(dur.v, dur.vlen, &d_ns))
+    if (f->have & VT_INDEX__HAVE_DUR)
+        d_ns = f->dur_ns;
+    else if (f->dur.v != NULL && !time_ns(f->dur.v, f->dur.vlen, &d_ns))
         d_ns = 0;
     if (d_ns < 0)
         d_ns = 0;
@@ -605,9 +547,9 @@ read_events(struct build *b, struct rd *r)
                 goto bad;
             r->pos = (size_t)e;
         } else {
-            struct fields f;
+            struct vt_index__fields f;
             size_t n;
-            while ((n = scan_event(r->buf + r->pos, r->buf + r->end, &f)) == 0) {
+            while ((n = vt_index__scan_event(r->buf + r->pos, r->buf + r->end, &f)) == 0) {
                 if (r->eof || refill(r, VT_INDEX_MAX_EVENT) < 0)
                     goto bad;
             }

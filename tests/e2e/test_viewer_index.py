@@ -52,11 +52,11 @@ def start_env(args, env):
 
 
 def ready(url, query=""):
-    """Waits for the index; returns the final status."""
+    """Waits for the index and its cache file; returns the final status."""
     for _ in range(600):
         status, st = get(url + "/api/status" + query)
         assert status == 200
-        if st["state"] != "indexing":
+        if st["state"] != "indexing" and st.get("cache") != "saving":
             return st
         time.sleep(0.05)
     raise AssertionError("index not ready: %r" % st)
