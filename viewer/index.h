@@ -41,6 +41,9 @@ struct vt_index_track {
     uint32_t ndepth;            /* levels */
     struct vt_index_open *open; /* owned while building: unmatched "B" events */
     size_t nopen, open_cap;     /* of open */
+    int64_t *ends;              /* owned while building a second half: the times of its
+                                 * "E" events that close a "B" of the first */
+    size_t nends, ends_cap;     /* of ends */
 };
 
 /* Internal type: an unmatched "B" while building. */

@@ -388,6 +388,7 @@ vt_index_free(struct vt_index *ix)
         free(ix->tracks[i].by_depth);
         free(ix->tracks[i].level);
         free(ix->tracks[i].open);
+        free(ix->tracks[i].ends);
     }
     free(ix->tracks);
     free(ix->order);
