@@ -510,11 +510,13 @@ async function fetchView() {
   }
   const t1 = performance.now();
   for (const t of ans.body.tracks) {
-    const roots = nestLevels(t.levels, ans.body.names, t.track, q !== '');
+    const flat = [];
+    const roots = nestLevels(t.levels, ans.body.names, t.track, q !== '', flat);
     state.model.threads[t.track].roots = roots;
     const p = state.plugins[t.track];
     p.data = roots;
-    p.parseData();
+    p.flatTree = flat; // what p.parseData() would make, without its walk and sort
+    p.calcMinMax();
     p.initData();
   }
   r.fetched = { t0: w.t0, t1: w.t1, res: w.res, q };
