@@ -45,6 +45,7 @@ struct vt_viewer_ix {
     char *cache;                 /* owned; where the index is kept, or NULL */
     int cached;                  /* 1: loaded from the cache */
     int saved;                   /* 1: written to the cache */
+    int saving;                  /* atomic: 1 while the ready index is being written */
 };
 
 /* All of them, owned by struct vt_viewer. */
@@ -106,16 +107,24 @@ build_main(void *arg)
     } else {
         err = vt_index_build(x->path, env_mb("VIZVIEWER_INDEX_LIMIT_MB", 0), &x->pg, &index, x->msg,
                              sizeof(x->msg));
-        if (err == VT_OK && cache != NULL &&
-            index->text_len >= env_mb("VIZVIEWER_CACHE_MIN_MB", (size_t)64 << 20) &&
-            vt_index_cache_save(index, x->path, cache) == VT_OK)
-            x->saved = 1;
     }
+    int save = err == VT_OK && !x->cached && cache != NULL &&
+               index->text_len >= env_mb("VIZVIEWER_CACHE_MIN_MB", (size_t)64 << 20);
     if (err == VT_OK && x->pg.events == 0)
         x->pg.events = index->nslices + index->ninstants;
     x->cache = cache;
     x->took = now_s() - x->started;
     x->index = index;
+    /* The page may use the index while it is written to the cache (1 GB for
+     * 30M events, seconds of the first open otherwise): queries and the save
+     * only read it. Status says "saving" meanwhile. */
+    __atomic_store_n(&x->saving, save, __ATOMIC_RELAXED);
+    __atomic_store_n(&x->state, err == VT_OK ? IX_READY : IX_FAILED, __ATOMIC_RELEASE);
+    if (save) {
+        int ok = vt_index_cache_save(index, x->path, cache) == VT_OK;
+        __atomic_store_n(&x->saved, ok, __ATOMIC_RELAXED);
+        __atomic_store_n(&x->saving, 0, __ATOMIC_RELEASE);
+    }
     if (x->print) {
         char line[300];
         if (err == VT_OK)
@@ -128,7 +137,6 @@ build_main(void *arg)
             snprintf(line, sizeof(line), "vizviewer: cannot index %s: %s\n", x->path, x->msg);
         vt_format_progress(line);
     }
-    __atomic_store_n(&x->state, err == VT_OK ? IX_READY : IX_FAILED, __ATOMIC_RELEASE);
     return NULL;
 }
 
@@ -277,10 +285,11 @@ status_json(struct vt_viewer_ix *x, int whole, struct vt_buf *b)
                   (unsigned long long)x->pg.total, (unsigned long long)x->pg.events,
                   st == IX_READY ? x->took : now_s() - x->started,
                   st == IX_READY ? x->index->mem : (size_t)0,
-                  st != IX_READY ? ""
-                  : x->cached    ? "loaded"
-                  : x->saved     ? "saved"
-                                 : "none");
+                  st != IX_READY                                  ? ""
+                  : x->cached                                     ? "loaded"
+                  : __atomic_load_n(&x->saving, __ATOMIC_ACQUIRE) ? "saving"
+                  : __atomic_load_n(&x->saved, __ATOMIC_RELAXED)  ? "saved"
+                                                                  : "none");
 }
 
 enum MHD_Result

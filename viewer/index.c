@@ -8,9 +8,10 @@
  * nested by a stack as model.js nests them in the browser, and grouped by
  * depth so that a query finds the slices of a time range by binary search.
  */
-#include "index.h"
+#include "index_build.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,37 +20,8 @@
 #include "../tracer/format/format.h"
 #include "src.h"
 
-#define VT_INDEX_WINDOW ((size_t)4 << 20)
 #define VT_INDEX_MAX_EVENT ((size_t)256 << 20) /* one event: larger is refused */
 #define VT_INDEX_MAX_MEMBER ((size_t)1 << 30)  /* one other top-level member */
-#define VT_INDEX_MAX_TRACKS 100000
-#define VT_INDEX_MAX_SERIES 100000
-
-/* The reading window over the source (or over a text in memory). */
-struct rd {
-    struct vt_index_src *src; /* borrowed; NULL when reading mem */
-    const char *mem;          /* borrowed text when src is NULL */
-    size_t mem_len;
-    char *buf;     /* owned window (src) or mem itself */
-    size_t cap;    /* bytes allocated */
-    size_t pos;    /* next byte to look at */
-    size_t end;    /* bytes valid */
-    uint64_t base; /* text offset of buf[0] */
-    int eof;       /* 1: nothing more to read */
-    int fail;      /* 1: a read error */
-};
-
-/* Everything a build carries. */
-struct build {
-    struct vt_index *ix;
-    size_t limit;                 /* 0 or the cap on ix->mem */
-    struct vt_index_progress *pg; /* may be NULL */
-    uint32_t *tslots;             /* owned; open addressing of track + 1 */
-    size_t ntslots;
-    size_t last_track; /* cache of the last track used */
-    int have_ts;       /* 1 once min/max hold a time */
-    char msg[160];     /* why it failed */
-};
 
 /* ---- the window ---------------------------------------------------------- */
 
@@ -133,8 +105,8 @@ vt_index__hash(const char *s, size_t n)
 
 /* Grows *p (of *cap elements of size sz) to hold one more than n; counts the
  * bytes against the limit. Returns -1 past it. */
-static int
-grow(struct build *b, void **p, size_t *cap, size_t n, size_t sz)
+int
+vt_index__grow(struct build *b, void **p, size_t *cap, size_t n, size_t sz)
 {
     if (n < *cap)
         return 0;
@@ -245,8 +217,8 @@ track_hash(int64_t pid, int64_t tid)
 }
 
 /* The track of (pid, tid), made when new; returns its index or -1. */
-static long
-track_of(struct build *b, int64_t pid, int64_t tid)
+long
+vt_index__track_of(struct build *b, int64_t pid, int64_t tid)
 {
     struct vt_index *ix = b->ix;
     if (b->last_track < ix->ntracks && ix->tracks[b->last_track].pid == pid &&
@@ -278,7 +250,8 @@ track_of(struct build *b, int64_t pid, int64_t tid)
         snprintf(b->msg, sizeof(b->msg), "more than %d threads", VT_INDEX_MAX_TRACKS);
         return -1;
     }
-    if (grow(b, (void **)&ix->tracks, &ix->tracks_cap, ix->ntracks, sizeof(*ix->tracks)) != 0)
+    if (vt_index__grow(b, (void **)&ix->tracks, &ix->tracks_cap, ix->ntracks,
+                       sizeof(*ix->tracks)) != 0)
         return -1;
     struct vt_index_track *t = &ix->tracks[ix->ntracks];
     memset(t, 0, sizeof(*t));
@@ -289,8 +262,8 @@ track_of(struct build *b, int64_t pid, int64_t tid)
     return (long)ix->ntracks++;
 }
 
-static void
-saw_time(struct build *b, int64_t ts, int64_t dur)
+void
+vt_index__saw_time(struct build *b, int64_t ts, int64_t dur)
 {
     int64_t end = ts + (dur > 0 ? dur : 0);
     if (!b->have_ts) {
@@ -305,18 +278,10 @@ saw_time(struct build *b, int64_t ts, int64_t dur)
         b->ix->max_ts = end;
 }
 
-/* One member of an object: key and value spans. */
-struct member {
-    const char *k; /* key text, quotes included */
-    size_t klen;
-    const char *v; /* value text */
-    size_t vlen;
-};
-
 /* Steps through a checked object's members; *p starts after '{'. Returns 1
  * with *m filled, 0 at the end. */
 static int
-next_member(const char **p, const char *end, struct member *m)
+next_member(const char **p, const char *end, struct vt_index__member *m)
 {
     const char *s = *p;
     memset(m, 0, sizeof(*m));
@@ -343,7 +308,7 @@ next_member(const char **p, const char *end, struct member *m)
 }
 
 static int
-key_is(const struct member *m, const char *key)
+key_is(const struct vt_index__member *m, const char *key)
 {
     size_t n = strlen(key);
     return m->klen == n + 2 && memcmp(m->k + 1, key, n) == 0;
@@ -355,7 +320,7 @@ add_counter(struct build *b, int64_t pid, uint32_t name, int64_t ts, const char 
 {
     struct vt_index *ix = b->ix;
     const char *p = args + 1, *end = args + alen;
-    struct member m = {0};
+    struct vt_index__member m = {0};
     while (next_member(&p, end, &m)) {
         double v;
         if (!number(m.v, m.vlen, &v))
@@ -368,7 +333,8 @@ add_counter(struct build *b, int64_t pid, uint32_t name, int64_t ts, const char 
         if (i == 0) {
             if (ix->nseries >= VT_INDEX_MAX_SERIES)
                 continue;
-            if (grow(b, (void **)&ix->series, &ix->series_cap, ix->nseries, sizeof(*ix->series)))
+            if (vt_index__grow(b, (void **)&ix->series, &ix->series_cap, ix->nseries,
+                               sizeof(*ix->series)))
                 return -1;
             struct vt_index_series *s = &ix->series[ix->nseries++];
             memset(s, 0, sizeof(*s));
@@ -378,7 +344,7 @@ add_counter(struct build *b, int64_t pid, uint32_t name, int64_t ts, const char 
             i = ix->nseries;
         }
         struct vt_index_series *s = &ix->series[i - 1];
-        if (grow(b, (void **)&s->p, &s->cap, s->n, sizeof(*s->p)) != 0)
+        if (vt_index__grow(b, (void **)&s->p, &s->cap, s->n, sizeof(*s->p)) != 0)
             return -1;
         s->p[s->n].ts = ts;
         s->p[s->n].v = v;
@@ -389,8 +355,8 @@ add_counter(struct build *b, int64_t pid, uint32_t name, int64_t ts, const char 
 
 /* A metadata event: process and thread names. */
 static int
-add_meta(struct build *b, int64_t pid, int64_t tid, const struct member *name,
-         const struct member *args)
+add_meta(struct build *b, int64_t pid, int64_t tid, const struct vt_index__member *name,
+         const struct vt_index__member *args)
 {
     struct vt_index *ix = b->ix;
     int thread = name->vlen == 13 && memcmp(name->v, "\"thread_name\"", 13) == 0;
@@ -398,13 +364,13 @@ add_meta(struct build *b, int64_t pid, int64_t tid, const struct member *name,
     if ((!thread && !proc) || args->v == NULL || args->v[0] != '{')
         return 0;
     const char *p = args->v + 1, *end = args->v + args->vlen;
-    struct member m = {0};
+    struct vt_index__member m = {0};
     while (next_member(&p, end, &m)) {
         if (!key_is(&m, "name") || m.v[0] != '"')
             continue;
         uint32_t id = vt_index__intern(ix, m.v, m.vlen);
         if (thread) {
-            long t = track_of(b, pid, tid);
+            long t = vt_index__track_of(b, pid, tid);
             if (t < 0)
                 return -1;
             ix->tracks[t].thread_name = id;
@@ -417,7 +383,7 @@ add_meta(struct build *b, int64_t pid, int64_t tid, const struct member *name,
             }
         }
         size_t cap = ix->proc_cap;
-        if (grow(b, (void **)&ix->proc_pid, &cap, ix->nproc, sizeof(*ix->proc_pid)) != 0)
+        if (vt_index__grow(b, (void **)&ix->proc_pid, &cap, ix->nproc, sizeof(*ix->proc_pid)) != 0)
             return -1;
         if (cap != ix->proc_cap)
             ix->proc_name = vt_xrealloc(ix->proc_name, cap * sizeof(*ix->proc_name));
@@ -431,7 +397,7 @@ add_meta(struct build *b, int64_t pid, int64_t tid, const struct member *name,
 
 /* pid or tid: a number, or an interned string mapped below zero. */
 static int64_t
-id_of(struct build *b, const struct member *m)
+id_of(struct build *b, const struct vt_index__member *m)
 {
     double d;
     if (m->v == NULL)
@@ -445,90 +411,41 @@ id_of(struct build *b, const struct member *m)
     return number(m->v, m->vlen, &d) && d > -9e18 && d < 9e18 ? (int64_t)d : 0;
 }
 
-/* The members of an event that the index reads. */
-struct fields {
-    struct member ph, pid, tid, ts, dur, name, args;
-};
-
-/* Scans the object at ev[0..end) strictly (jscan checks every value),
- * keeping the members of f. Returns its length, or 0 when it is malformed
- * or runs past end (the caller reads more and tries again). */
-static size_t
-scan_event(const char *ev, const char *end, struct fields *f)
-{
-    memset(f, 0, sizeof(*f));
-    const char *p = ev + 1;
-    vt_jscan_ws(&p, end);
-    if (p < end && *p == '}')
-        return (size_t)(p + 1 - ev);
-    for (;;) {
-        struct member m;
-        m.k = p;
-        if (vt_jscan_string(&p, end) != 0)
-            return 0;
-        m.klen = (size_t)(p - m.k);
-        vt_jscan_ws(&p, end);
-        if (p >= end || *p != ':')
-            return 0;
-        p++;
-        vt_jscan_ws(&p, end);
-        m.v = p;
-        if (vt_jscan_value(&p, end) != 0)
-            return 0;
-        m.vlen = (size_t)(p - m.v);
-        if (m.klen >= 4 && m.klen <= 6) {
-            struct member *slot = key_is(&m, "ph")     ? &f->ph
-                                  : key_is(&m, "pid")  ? &f->pid
-                                  : key_is(&m, "tid")  ? &f->tid
-                                  : key_is(&m, "ts")   ? &f->ts
-                                  : key_is(&m, "dur")  ? &f->dur
-                                  : key_is(&m, "name") ? &f->name
-                                  : key_is(&m, "args") ? &f->args
-                                                       : NULL;
-            if (slot != NULL && slot->v == NULL)
-                *slot = m;
-        }
-        vt_jscan_ws(&p, end);
-        if (p >= end)
-            return 0;
-        if (*p == '}')
-            return (size_t)(p + 1 - ev);
-        if (*p != ',')
-            return 0;
-        p++;
-        vt_jscan_ws(&p, end);
-    }
-}
-
 /* One event, scanned into f, at text offset off. */
 static int
-add_event(struct build *b, struct fields *f, uint64_t off)
+add_event(struct build *b, struct vt_index__fields *f, uint64_t off)
 {
     struct vt_index *ix = b->ix;
-    struct member ph = f->ph, pid = f->pid, tid = f->tid, ts = f->ts, dur = f->dur, name = f->name,
-                  args = f->args;
+    struct vt_index__member ph = f->ph, name = f->name, args = f->args;
     if (ph.v == NULL || ph.vlen < 3 || ph.v[0] != '"')
         return 0;
     char kind = ph.v[1];
-    int64_t p_id = id_of(b, &pid), t_id = id_of(b, &tid);
+    /* the numbers the fast scan already read, else from their text */
+    int64_t p_id = f->have & VT_INDEX__HAVE_PID ? f->pid_n : id_of(b, &f->pid);
+    int64_t t_id = f->have & VT_INDEX__HAVE_TID ? f->tid_n : id_of(b, &f->tid);
     uint32_t nm = name.v != NULL && name.v[0] == '"' ? vt_index__intern(ix, name.v, name.vlen) : 0;
     if (kind == 'M')
         return add_meta(b, p_id, t_id, &name, &args);
     int64_t t_ns, d_ns = 0;
-    if (ts.v == NULL || !time_ns(ts.v, ts.vlen, &t_ns))
+    if (f->have & VT_INDEX__HAVE_TS)
+        t_ns = f->ts_ns;
+    else if (f->ts.v == NULL || !time_ns(f->ts.v, f->ts.vlen, &t_ns))
         return 0;
-    if (dur.v != NULL && !time_ns(dur.v, dur.vlen, &d_ns))
+    if (f->have & VT_INDEX__HAVE_DUR)
+        d_ns = f->dur_ns;
+    else if (f->dur.v != NULL && !time_ns(f->dur.v, f->dur.vlen, &d_ns))
         d_ns = 0;
     if (d_ns < 0)
         d_ns = 0;
-    saw_time(b, t_ns, d_ns);
+    vt_index__saw_time(b, t_ns, d_ns);
     if (kind == 'X' || kind == 'B' || kind == 'E') {
-        long t = track_of(b, p_id, t_id);
+        long t = vt_index__track_of(b, p_id, t_id);
         if (t < 0)
             return -1;
         struct vt_index_track *tr = &ix->tracks[t];
         if (kind == 'B') {
-            if (grow(b, (void **)&tr->open, &tr->open_cap, tr->nopen, sizeof(*tr->open)) != 0)
+            if (vt_index__grow(b, (void **)&tr->open, &tr->open_cap, tr->nopen,
+                               sizeof(*tr->open)) != 0)
                 return -1;
             tr->open[tr->nopen].ts = t_ns;
             tr->open[tr->nopen].off = off;
@@ -536,6 +453,14 @@ add_event(struct build *b, struct fields *f, uint64_t off)
             return 0;
         }
         if (kind == 'E') {
+            if (tr->nopen == 0 && b->second) {
+                /* matched, when merged, with the first half's open "B" */
+                if (vt_index__grow(b, (void **)&tr->ends, &tr->ends_cap, tr->nends,
+                                   sizeof(*tr->ends)) != 0)
+                    return -1;
+                tr->ends[tr->nends++] = t_ns;
+                return 0;
+            }
             if (tr->nopen == 0)
                 return 0;
             struct vt_index_open o = tr->open[--tr->nopen];
@@ -545,7 +470,7 @@ add_event(struct build *b, struct fields *f, uint64_t off)
             off = o.off;
             nm = o.name;
         }
-        if (grow(b, (void **)&tr->s, &tr->cap, tr->n, sizeof(*tr->s)) != 0)
+        if (vt_index__grow(b, (void **)&tr->s, &tr->cap, tr->n, sizeof(*tr->s)) != 0)
             return -1;
         struct vt_index_slice *s = &tr->s[tr->n++];
         s->start = t_ns;
@@ -556,9 +481,9 @@ add_event(struct build *b, struct fields *f, uint64_t off)
         return 0;
     }
     if (kind == 'i' || kind == 'I' || kind == 'R') {
-        long t = track_of(b, p_id, t_id);
-        if (t < 0 || grow(b, (void **)&ix->instants, &ix->instants_cap, ix->ninstants,
-                          sizeof(*ix->instants)) != 0)
+        long t = vt_index__track_of(b, p_id, t_id);
+        if (t < 0 || vt_index__grow(b, (void **)&ix->instants, &ix->instants_cap, ix->ninstants,
+                                    sizeof(*ix->instants)) != 0)
             return -1;
         struct vt_index_instant *in = &ix->instants[ix->ninstants++];
         in->ts = t_ns;
@@ -577,37 +502,65 @@ add_event(struct build *b, struct fields *f, uint64_t off)
 static void
 progress(struct build *b, struct rd *r, uint64_t events)
 {
+    struct vt_index__half *h = b->second;
+    if (h != NULL) {
+        __atomic_store_n(&h->events, events, __ATOMIC_RELAXED);
+        __atomic_store_n(&h->done, r->base + r->pos - h->at, __ATOMIC_RELAXED);
+        return;
+    }
     if (b->pg == NULL)
         return;
-    b->pg->done = r->base + r->pos;
-    b->pg->events = events;
+    uint64_t he = 0, hd = 0;
+    if (b->half != NULL) {
+        he = __atomic_load_n(&b->half->events, __ATOMIC_RELAXED);
+        hd = __atomic_load_n(&b->half->done, __ATOMIC_RELAXED);
+    }
+    b->pg->done = r->base + r->pos + hd;
+    b->pg->events = events + he;
     if (r->src != NULL)
-        b->pg->in = vt_src_consumed(r->src);
+        b->pg->in = vt_src_consumed(r->src) + hd;
 }
 
-/* The events of an array; r->pos at '['. */
-static int
-read_events(struct build *b, struct rd *r)
+/* The events of an array; r->pos at '[', or with inside at its first
+ * event (a second half). */
+int
+vt_index__read_events(struct build *b, struct rd *r, int inside)
 {
     uint64_t count = 0;
-    r->pos++;
-    int c = peek(r);
-    if (c == ']') {
+    int c;
+    if (!inside) {
         r->pos++;
-        return 0;
+        c = peek(r);
+        if (c == ']') {
+            r->pos++;
+            return 0;
+        }
+    } else {
+        c = peek(r);
     }
     for (;;) {
         if (c < 0)
             goto bad;
+        if (b->half != NULL && r->base + r->pos >= b->half->at) {
+            uint64_t he = 0;
+            int rc = vt_index__half_take(b, r, r->base + r->pos == b->half->at, &he);
+            if (rc < 0)
+                return -1;
+            if (rc > 0) {
+                if (b->pg != NULL)
+                    b->pg->events = count + he;
+                return 0;
+            }
+        }
         if (c != '{') {
             long e = value_end(r, VT_INDEX_MAX_EVENT); /* not an event: skipped */
             if (e < 0)
                 goto bad;
             r->pos = (size_t)e;
         } else {
-            struct fields f;
+            struct vt_index__fields f;
             size_t n;
-            while ((n = scan_event(r->buf + r->pos, r->buf + r->end, &f)) == 0) {
+            while ((n = vt_index__scan_event(r->buf + r->pos, r->buf + r->end, &f)) == 0) {
                 if (r->eof || refill(r, VT_INDEX_MAX_EVENT) < 0)
                     goto bad;
             }
@@ -615,8 +568,11 @@ read_events(struct build *b, struct rd *r)
                 return -1;
             r->pos += n;
         }
-        if ((++count & 0xffff) == 0)
+        if ((++count & 0xffff) == 0) {
             progress(b, r, count);
+            if (b->second != NULL && __atomic_load_n(&b->second->stop, __ATOMIC_RELAXED))
+                return -1;
+        }
         c = peek(r);
         if (c == ',') {
             r->pos++;
@@ -625,6 +581,8 @@ read_events(struct build *b, struct rd *r)
         }
         if (c == ']') {
             r->pos++;
+            if (b->half != NULL) /* its boundary was not between events: its count is not ours */
+                vt_index__half_take(b, NULL, 0, NULL);
             progress(b, r, count);
             return 0;
         }
@@ -642,7 +600,7 @@ read_doc(struct build *b, struct rd *r)
 {
     int c = peek(r);
     if (c == '[')
-        return read_events(b, r);
+        return vt_index__read_events(b, r, 0);
     if (c != '{') {
         snprintf(b->msg, sizeof(b->msg), "not a trace: it does not start with '{' or '['");
         return -1;
@@ -679,7 +637,7 @@ read_doc(struct build *b, struct rd *r)
             goto bad;
         seen = 1;
         if (strcmp(key, "\"traceEvents\"") == 0 && c == '[') {
-            if (read_events(b, r) != 0)
+            if (vt_index__read_events(b, r, 0) != 0)
                 return -1;
             continue;
         }
@@ -716,6 +674,11 @@ static enum vt_err
 run(struct build *b, struct rd *r, struct vt_index **out, char *msg, size_t msglen)
 {
     int rc = read_doc(b, r);
+    if (b->half != NULL) {
+        /* traceEvents ended (or the text failed) before the boundary */
+        __atomic_store_n(&b->half->stop, 1, __ATOMIC_RELAXED);
+        vt_index__half_take(b, NULL, 0, NULL);
+    }
     if (rc == 0)
         rc = vt_index__finish(b->ix, b->limit, b->msg, sizeof(b->msg));
     if (rc == 0 && b->ix->names.n == 0)
@@ -750,9 +713,13 @@ vt_index_build(const char *path, size_t mem_limit, struct vt_index_progress *pg,
     if (pg != NULL)
         pg->total = vt_src_file_size(src);
     struct rd r = {src, NULL, 0, vt_xmalloc(VT_INDEX_WINDOW), VT_INDEX_WINDOW, 0, 0, 0, 0, 0};
+    if (vt_src_is_plain(src))
+        vt_index__half_start(&b, path, vt_src_file_size(src));
     err = run(&b, &r, out, msg, msglen);
     if (err == VT_OK) {
         (*out)->text_len = r.base + r.end;
+        if (pg != NULL)
+            pg->in = vt_src_consumed(src); /* the end, also after a merge */
         vt_src_done(src);
         (*out)->mem += vt_src_mem(src);
     }

@@ -41,6 +41,9 @@ struct vt_index_track {
     uint32_t ndepth;            /* levels */
     struct vt_index_open *open; /* owned while building: unmatched "B" events */
     size_t nopen, open_cap;     /* of open */
+    int64_t *ends;              /* owned while building a second half: the times of its
+                                 * "E" events that close a "B" of the first */
+    size_t nends, ends_cap;     /* of ends */
 };
 
 /* Internal type: an unmatched "B" while building. */
@@ -198,6 +201,31 @@ enum vt_err vt_index_event_text(const struct vt_index *ix, uint64_t off, uint64_
 
 /* Interns s[0..n) (a JSON string text). Returns its id (>= 1). */
 uint32_t vt_index__intern(struct vt_index *ix, const char *s, size_t n);
+
+/* One member of an event object: key and value spans (borrowed). */
+struct vt_index__member {
+    const char *k; /* key text, quotes included */
+    size_t klen;
+    const char *v; /* value text */
+    size_t vlen;
+};
+
+#define VT_INDEX__HAVE_TS 1u
+#define VT_INDEX__HAVE_DUR 2u
+#define VT_INDEX__HAVE_PID 4u
+#define VT_INDEX__HAVE_TID 8u
+
+/* The members of an event the index reads; numbers the scan converted. */
+struct vt_index__fields {
+    struct vt_index__member ph, pid, tid, ts, dur, name, args;
+    int64_t ts_ns, dur_ns, pid_n, tid_n; /* valid as have's bits say */
+    unsigned have;                       /* VT_INDEX__HAVE_* */
+};
+
+/* Reads the event object at ev[0..end) (index_scan.c), every value checked
+ * as JSON. Returns its length, or 0 when it is malformed or runs past end
+ * (the caller reads more and tries again). */
+size_t vt_index__scan_event(const char *ev, const char *end, struct vt_index__fields *f);
 
 /* FNV-1a of s[0..n) (index.c). Can't fail. */
 uint64_t vt_index__hash(const char *s, size_t n);

@@ -289,13 +289,33 @@ vt_index__finish(struct vt_index *ix, size_t limit, char *msg, size_t msglen)
 
 /* ---- names -------------------------------------------------------------- */
 
+/* The names' hash: eight bytes a step (FNV-1a's byte a step was 8% of a
+ * build; the slots are rebuilt on load, so nothing on disk depends on it). */
+static size_t
+name_hash(const char *s, size_t n)
+{
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    if (n > 0) {
+        uint64_t w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    }
+    return (size_t)(h ^ (h >> 29));
+}
+
 static void
 names_grow_slots(struct vt_index_names *nm)
 {
     size_t ns = nm->nslots ? 2 * nm->nslots : 1024;
     uint32_t *slots = vt_xcalloc(ns, sizeof(*slots));
     for (size_t i = 1; i < nm->n; i++) {
-        size_t j = vt_index__hash(nm->arena + nm->at[i], nm->len[i]) & (ns - 1);
+        size_t j = name_hash(nm->arena + nm->at[i], nm->len[i]) & (ns - 1);
         while (slots[j] != 0)
             j = (j + 1) & (ns - 1);
         slots[j] = (uint32_t)i + 1;
@@ -323,7 +343,7 @@ vt_index__intern(struct vt_index *ix, const char *s, size_t n)
     }
     if (2 * (nm->n + 1) > nm->nslots)
         names_grow_slots(nm);
-    size_t j = vt_index__hash(s, n) & (nm->nslots - 1);
+    size_t j = name_hash(s, n) & (nm->nslots - 1);
     while (nm->slots[j] != 0) {
         uint32_t id = nm->slots[j] - 1;
         if (nm->len[id] == n && memcmp(nm->arena + nm->at[id], s, n) == 0)
@@ -368,6 +388,7 @@ vt_index_free(struct vt_index *ix)
         free(ix->tracks[i].by_depth);
         free(ix->tracks[i].level);
         free(ix->tracks[i].open);
+        free(ix->tracks[i].ends);
     }
     free(ix->tracks);
     free(ix->order);

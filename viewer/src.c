@@ -115,6 +115,12 @@ vt_src_file_size(const struct vt_index_src *s)
 }
 
 int
+vt_src_is_plain(const struct vt_index_src *s)
+{
+    return s->kind == SRC_PLAIN;
+}
+
+int
 vt_src_is_gz(const struct vt_index_src *s)
 {
     return s->kind == SRC_GZ;
@@ -286,6 +292,15 @@ vt_src_pread(const struct vt_index_src *s, uint64_t off, char *dst, size_t len)
         got += (size_t)n;
     }
     return (long)got;
+}
+
+int
+vt_src_seek(struct vt_index_src *s, uint64_t off)
+{
+    if (s->kind != SRC_PLAIN || off > s->file_size || lseek(s->fd, (off_t)off, SEEK_SET) < 0)
+        return -1;
+    s->pos = off;
+    return 0;
 }
 
 void

@@ -25,6 +25,10 @@ long vt_src_read(struct vt_index_src *s, char *dst, size_t cap);
  * Thread-safe against other vt_src_pread calls. */
 long vt_src_pread(const struct vt_index_src *s, uint64_t off, char *dst, size_t len);
 
+/* Moves the sequential read of a plain .json to offset off. -1 for another
+ * kind of source (a stream) or an offset past the end. */
+int vt_src_seek(struct vt_index_src *s, uint64_t off);
+
 /* Ends the sequential read (frees its buffers). Can't fail. */
 void vt_src_done(struct vt_index_src *s);
 
@@ -37,6 +41,9 @@ size_t vt_src_mem(const struct vt_index_src *s);
 /* 1 for a gzip source (reading at an offset needs its checkpoints, made by
  * one sequential read to the end). Can't fail. */
 int vt_src_is_gz(const struct vt_index_src *s);
+
+/* 1 for a plain .json (vt_src_seek works). Can't fail. */
+int vt_src_is_plain(const struct vt_index_src *s);
 
 /* Closes and frees. NULL does nothing. */
 void vt_src_close(struct vt_index_src *s);

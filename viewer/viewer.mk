@@ -55,7 +55,7 @@ FUZZ_DEPS_fuzz_viewer_json := $(FORMAT_SRC)
 FUZZ_DEPS_fuzz_viewer_path := viewer/scan.c
 # The trace index and its answers (index.c, src.c, query*.c), and the
 # /api/ query strings.
-VIEWER_INDEX_SRC := viewer/cache.c viewer/index.c viewer/index_tables.c viewer/src.c viewer/query.c viewer/query_agg.c
+VIEWER_INDEX_SRC := viewer/cache.c viewer/index.c viewer/index_scan.c viewer/index_split.c viewer/index_tables.c viewer/src.c viewer/query.c viewer/query_agg.c
 FUZZ_DEPS_fuzz_viewer_index := $(VIEWER_INDEX_SRC) $(FORMAT_SRC)
 FUZZ_DEPS_fuzz_viewer_query := $(VIEWER_INDEX_SRC) $(FORMAT_SRC)
 

@@ -52,11 +52,11 @@ def start_env(args, env):
 
 
 def ready(url, query=""):
-    """Waits for the index; returns the final status."""
+    """Waits for the index and its cache file; returns the final status."""
     for _ in range(600):
         status, st = get(url + "/api/status" + query)
         assert status == 200
-        if st["state"] != "indexing":
+        if st["state"] != "indexing" and st.get("cache") != "saving":
             return st
         time.sleep(0.05)
     raise AssertionError("index not ready: %r" % st)
@@ -417,3 +417,62 @@ def test_progress_line_on_a_terminal(big):
     assert "You can also view your trace on" in text
     summary = [ln for ln in text.replace("\r", "\n").splitlines() if "vizviewer: indexed " in ln]
     assert len(summary) == 1 and " events in " in summary[0]
+
+
+def split_trace(path, middle):
+    """A trace whose halves share work: "B" events of the first half closed
+    by "E" events of the second, a thread renamed late, string pids and
+    tids, counters and instants on both sides; middle: None, "string" (the
+    middle of the file inside a string holding "},{") or "file_info" (the
+    middle past traceEvents)."""
+    ev = [{"ph": "M", "pid": 1, "tid": 1, "name": "process_name", "args": {"name": "first"}},
+          {"ph": "M", "pid": 1, "tid": 1, "name": "thread_name", "args": {"name": "early"}}]
+    n = 3000
+    for i in range(n):
+        if i % 15 == 0:
+            ev.append({"ph": "B", "pid": 1, "tid": 1, "ts": i * 10, "name": "open%d" % (i % 7)})
+        ev.append({"ph": "X", "pid": "p2", "tid": "t2", "ts": i * 10, "dur": 5, "name": "x%d" % (i % 5)})
+        ev.append({"ph": "C", "pid": 1, "tid": 1, "ts": i * 10, "name": "mem", "args": {"rss": i}})
+        if i % 100 == 0:
+            ev.append({"ph": "i", "pid": 1, "tid": 1, "ts": i * 10 + 1, "name": "mark", "s": "t"})
+    if middle == "string":
+        ev.append({"ph": "X", "pid": 1, "tid": 9, "ts": 1, "dur": 1, "name": "big",
+                   "args": {"s": "},{" * 200000}})
+    for i in range(n):
+        if i % 15 == 0:
+            ev.append({"ph": "E", "pid": 1, "tid": 1, "ts": n * 10 + i * 10})
+        ev.append({"ph": "X", "pid": "p2", "tid": "t2", "ts": n * 10 + i * 10, "dur": 5, "name": "y"})
+        ev.append({"ph": "C", "pid": 1, "tid": 1, "ts": n * 10 + i * 10, "name": "mem", "args": {"rss": -i}})
+        if i % 100 == 0:
+            ev.append({"ph": "i", "pid": "p2", "tid": "t2", "ts": n * 10 + i * 10, "name": "late"})
+    ev.append({"ph": "B", "pid": 1, "tid": 1, "ts": 2 * n * 10, "name": "never closed"})
+    ev.append({"ph": "M", "pid": 1, "tid": 1, "name": "thread_name", "args": {"name": "late"}})
+    ev.append({"ph": "M", "pid": "p2", "tid": 0, "name": "process_name", "args": {"name": "second"}})
+    doc = {"traceEvents": ev}
+    if middle == "file_info":
+        doc["file_info"] = {"files": {"a.py": ["},{" * 600000, 1]}, "functions": {}}
+    path.write_text(",\n".join(json.dumps(doc).split(", ")))
+
+
+@pytest.mark.parametrize("middle", [None, "string", "file_info"])
+def test_index_read_in_two_halves_answers_as_one_pass(tmp_path, middle):
+    path = tmp_path / "split.json"
+    split_trace(path, middle)
+    queries = ["tracks", "slices?px=1000", "slices?t0=25000&t1=35000&px=300", "marks?px=200",
+               "search?q=open", "flame", "area?t0=0&t1=60000", "detail?track=0&slice=10", "file_info"]
+
+    def answers(split_mb):
+        proc, url = serve(path, dict(ENV, VIZVIEWER_INDEX_SPLIT_MB=split_mb, VIZVIEWER_NO_CACHE="1"))
+        try:
+            st = ready(url)
+            assert st["state"] == "ready", st
+            return st["events"], [get(url + "/api/" + q) for q in queries]
+        finally:
+            stop(proc)
+
+    one, two = answers("100000"), answers("0")
+    assert two == one
+    tracks = one[1][0][1]
+    t1 = [t for t in tracks["tracks"] if t["tid"] == 1][0]
+    # every "B" closed by its "E" across the halves, innermost first, plus the unclosed one
+    assert t1["count"] == 201 and t1["depth"] == 200 and t1["thread"] == "late"

@@ -280,6 +280,30 @@ test('nestLevels: items under the item above that holds their start; merged ones
   assert.deepEqual(hit.map((n) => n.color), ['#ffd400', '#d8d8d8']);
 });
 
+test('nestLevels: its flat tree is flame-chart-js\'s walk of the nodes sorted by level and start', () => {
+  const names = { 1: 'main', 2: 'a', 3: 'b' };
+  const levels = [
+    [[0, 100, 1, 0, 1], [200, 50, 1, 1, 1]],
+    [[0, 40, 2, 1, 1], [50, 50, 3, 7, 1], [200, 10, 2, 8, 3]],
+    [[1, 30, 2, 2, 12], [60, 10, 3, 9, 1], [201, 2, 3, 10, 1]],
+  ];
+  const flat = [];
+  const roots = nestLevels(levels, names, 0, false, flat);
+  // the reference: flame-chart-js's flatTree (a walk, then a sort)
+  const want = [];
+  const walk = (list, parent, level) => list.forEach((n) => {
+    const f = { source: n, end: n.start + n.duration, parent, level };
+    want.push(f);
+    if (n.children) walk(n.children, f, level + 1);
+  });
+  walk(roots, null, 0);
+  want.sort((x, y) => x.level - y.level || x.source.start - y.source.start);
+  const shape = (f) => [f.source, f.end, f.level, f.parent && f.parent.source];
+  assert.equal(flat.length, 8);
+  assert.deepEqual(flat.map(shape), want.map(shape));
+  assert.deepEqual(flat.map((f) => f.index), [0, 1, 2, 3, 4, 5, 6, 7]);
+});
+
 test('areaRows: clipped total, self less the children, count, sorted by the key', () => {
   const trace = {
     traceEvents: [

@@ -20,7 +20,6 @@ const $ = (id) => document.getElementById(id);
 const state = {
   model: null, chart: null, plugins: [], selected: null, fg: null, tab: 'timeline', matches: 0,
   remote: null, // large traces: {fetched, busy, again, q, frames}
-  fileRel: null, // folder mode: the trace's path in the folder
   area: null, // the last area selection: {t0, t1, tracks, sort, rows, ...}
 };
 
@@ -93,12 +92,8 @@ async function loadTrace() {
   } catch (e) {
     info = {};
   }
-  let url = '/localtrace';
-  let title = 'trace';
-  if (state.fileRel !== null) {
-    url += '?file=' + encodeURIComponent(state.fileRel);
-    title = state.fileRel;
-  }
+  const url = '/localtrace';
+  const title = 'trace';
   const resp = await fetch(url);
   if (!resp.ok) throw new Error('the server answered ' + resp.status + ' for ' + url);
   const trace = await resp.json();
@@ -420,11 +415,10 @@ function onKey(ev) {
 
 // ---- large traces: the server's index ------------------------------------
 
-// GET /api/<path> with params (and the folder's ?file=); {ok, status, body}.
+// GET /api/<path> with params; {ok, status, body}.
 async function api(path, params = {}) {
   const u = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) u.set(k, String(v));
-  if (state.fileRel !== null) u.set('file', state.fileRel);
   for (let tries = 0; ; tries++) {
     const resp = await fetch('/api/' + path + '?' + u);
     let body = null;
@@ -516,11 +510,13 @@ async function fetchView() {
   }
   const t1 = performance.now();
   for (const t of ans.body.tracks) {
-    const roots = nestLevels(t.levels, ans.body.names, t.track, q !== '');
+    const flat = [];
+    const roots = nestLevels(t.levels, ans.body.names, t.track, q !== '', flat);
     state.model.threads[t.track].roots = roots;
     const p = state.plugins[t.track];
     p.data = roots;
-    p.parseData();
+    p.flatTree = flat; // what p.parseData() would make, without its walk and sort
+    p.calcMinMax();
     p.initData();
   }
   r.fetched = { t0: w.t0, t1: w.t1, res: w.res, q };
@@ -705,8 +701,7 @@ function setupArea() {
 async function probe() {
   if ($('vt-trace') || location.protocol === 'file:') return null;
   try {
-    const q = state.fileRel !== null ? '?file=' + encodeURIComponent(state.fileRel) : '';
-    const resp = await fetch('/api/status' + q);
+    const resp = await fetch('/api/status');
     if (!resp.ok) return null;
     return await resp.json();
   } catch (e) {
@@ -715,30 +710,30 @@ async function probe() {
 }
 
 async function loadRemote(st) {
-  const q = state.fileRel !== null ? '?file=' + encodeURIComponent(state.fileRel) : '';
   while (st.state === 'indexing') {
     setStatus(progressText(st));
-    await new Promise((r) => setTimeout(r, 250));
-    st = await (await fetch('/api/status' + q)).json();
+    // status is cheap to answer: a short period keeps the wait after the
+    // index is ready short
+    await new Promise((r) => setTimeout(r, 100));
+    st = await (await fetch('/api/status')).json();
   }
   if (st.state === 'error') throw new Error('cannot index the trace: ' + st.error);
-  const tr = await api('tracks');
+  // the three answers do not depend on each other: asked at once
+  const [tr, marks, info] = await Promise.all([
+    api('tracks'),
+    api('marks', { px: 4000 }),
+    fetch('/vizviewer_info')
+      .then((r) => r.json())
+      .catch(() => ({})),
+  ]);
   if (!tr.ok) throw new Error('the server answered ' + tr.status + ' for /api/tracks');
-  const marks = await api('marks', { px: 4000 });
   if (!marks.ok) throw new Error('the server answered ' + marks.status + ' for /api/marks');
-  let info = {};
-  try {
-    info = await (await fetch('/vizviewer_info')).json();
-  } catch (e) {
-    info = {};
-  }
-  return { model: remoteModel(tr.body, marks.body), info, title: state.fileRel !== null ? state.fileRel : 'trace', st };
+  return { model: remoteModel(tr.body, marks.body), info, title: 'trace', st };
 }
 
 async function start() {
   const t0 = performance.now();
   setStatus('loading trace…');
-  if (location.pathname.startsWith('/view/')) state.fileRel = decodeURIComponent(location.pathname.slice(6));
   let loaded;
   let model;
   try {

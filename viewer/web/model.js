@@ -202,31 +202,53 @@ export function formatTime(us, step = 0) {
 // draws. Each item hangs under the item of the level above that holds its
 // start (or the last one before it: a merged block may straddle two).
 // Merged items (n > 1) are named after their first slice with "+N".
-export function nestLevels(levels, names, track, searching) {
+// With flat (an array), also appends flame-chart-js's flat tree of them
+// ({source, end, parent, level, index}, by level then start), which it
+// would otherwise make by walking the nodes and sorting them all: the
+// levels already come in that order.
+export function nestLevels(levels, names, track, searching, flat = null) {
   const roots = [];
   let above = null;
+  let aboveFlat = null;
+  // an answer names few functions: each name's text and colour once
+  const bases = new Map();
+  const colors = new Map();
   for (let d = 0; d < levels.length; d++) {
     const row = [];
+    const rowFlat = [];
     let p = 0;
     for (const it of levels[d]) {
-      const base = String(names[it[2]] ?? '');
+      let base = bases.get(it[2]);
+      if (base === undefined) {
+        base = String(names[it[2]] ?? '');
+        bases.set(it[2], base);
+        colors.set(it[2], colorOf(base));
+      }
       const n = it[4];
       const node = {
         name: n > 1 ? base + ' +' + (n - 1) : base,
         start: it[0],
         duration: it[1],
-        color: searching ? (it[5] ? '#ffd400' : '#d8d8d8') : n > 1 ? '#a9b4c0' : colorOf(base),
+        color: searching ? (it[5] ? '#ffd400' : '#d8d8d8') : n > 1 ? '#a9b4c0' : colors.get(it[2]),
         ref: { track, slice: it[3], n, name: base },
       };
+      let parentFlat = null;
       if (d === 0) roots.push(node);
       else if (above.length) {
         while (p + 1 < above.length && above[p + 1].start <= node.start) p++;
         const parent = above[p];
         (parent.children || (parent.children = [])).push(node);
+        parentFlat = flat ? aboveFlat[p] : null;
       } else roots.push(node);
       row.push(node);
+      if (flat) {
+        const f = { source: node, end: node.start + node.duration, parent: parentFlat, level: d, index: flat.length };
+        flat.push(f);
+        rowFlat.push(f);
+      }
     }
     above = row;
+    aboveFlat = rowFlat;
   }
   return roots;
 }
