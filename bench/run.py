@@ -242,6 +242,37 @@ def dump_rate(args):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def compressed_sizes(args):
+    """The 1,000,000-event fib trace of DUMP_SCRIPT as JSON, gzip (level 6,
+    what `-o x.json.gz` writes) and .vzt (--compress), and whether
+    --decompress gives the same events back."""
+    pydir = os.path.join(os.path.dirname(os.path.dirname(args.viztracer)), "python")
+    env = dict(os.environ, PYTHONPATH=pydir)
+    tmp = tempfile.mkdtemp(prefix="vizbench-vzt-")
+    try:
+        js, gz, vzt, back = (os.path.join(tmp, n) for n in ("t.json", "t.json.gz", "t.vzt", "b.json"))
+        subprocess.run([args.python, "-c", DUMP_SCRIPT, js], env=env, capture_output=True,
+                       check=True)
+        with open(js, "rb") as f, open(gz, "wb") as g:
+            import gzip
+            g.write(gzip.compress(f.read(), 6))
+        start = time.monotonic()
+        subprocess.run([args.viztracer, "--compress", js, "-o", vzt], capture_output=True,
+                       check=True)
+        secs = time.monotonic() - start
+        subprocess.run([args.viztracer, "--decompress", vzt, "-o", back], capture_output=True,
+                       check=True)
+
+        def events(p):
+            with open(p) as f:
+                d = json.load(f)
+            return sorted(json.dumps(e, sort_keys=True) for e in d["traceEvents"]), d.get("file_info")
+        same = events(js) == events(back)
+        return os.path.getsize(js), os.path.getsize(gz), os.path.getsize(vzt), secs, same
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def dump_rate_in(args, env, out):
     runs = []
     for _ in range(args.repeat):
@@ -382,6 +413,11 @@ def main():
     rate, secs, mb = dump_rate(args)
     print(f"\nDump: save() of a 1,000,000-event buffer takes {secs:.3f} s: {rate:.1f} M events/s "
           f"({mb:.0f} MB of JSON).")
+    js, gz, vzt, secs, same = compressed_sizes(args)
+    print(f"\nCompressed: that trace is {js / 1e6:.1f} MB of JSON, {gz / 1e6:.1f} MB gzipped "
+          f"({js / gz:.0f}x smaller), {vzt / 1e6:.2f} MB as .vzt ({js / vzt:.0f}x smaller, "
+          f"--compress in {secs:.2f} s); --decompress gives "
+          f"{'the same events and file_info back' if same else 'OTHER EVENTS BACK'}.")
     if not args.no_real:
         tmp = tempfile.mkdtemp(prefix="vizbench-real-")
         try:
