@@ -226,7 +226,7 @@ vt_spool_attach(struct vt_ring *r)
     pthread_mutex_lock(&sp.lock);
     if (sp.nring == sp.ring_cap) {
         size_t cap = sp.ring_cap ? sp.ring_cap * 2 : 16;
-        struct vt_ring **ring = realloc(sp.ring, cap * sizeof(*ring));
+        struct vt_ring **ring = realloc(sp.ring, cap * sizeof(struct vt_ring *));
         if (ring == NULL) {
             pthread_mutex_unlock(&sp.lock);
             free(tr);
