@@ -330,11 +330,14 @@ chosen(const struct vt_index *ix, const struct vt_index_query *q, uint32_t *out)
 
 /* first_starting_at, galloping from lo: the answer is usually a few
  * slices on (the slices of one pixel), and probing near lo stays in cache
- * where a binary search over millions would miss it at every step. */
+ * where a binary search over millions would miss it at every step. The
+ * first probe is guess on (the previous pixel's count: neighbouring pixels
+ * hold about as many slices), which spares the doubling probes that miss
+ * the cache on a wide view; any guess >= 1 gives the same answer. */
 static size_t
-gallop_starting_at(const struct vt_index_track *t, size_t lo, size_t hi, int64_t ns)
+gallop_starting_at(const struct vt_index_track *t, size_t lo, size_t hi, int64_t ns, size_t guess)
 {
-    size_t step = 1, prev = lo;
+    size_t step = guess > 0 ? guess : 1, prev = lo;
     while (lo + step < hi && S_AT(t, lo + step)->start < ns) {
         prev = lo + step;
         step *= 2;
@@ -470,6 +473,7 @@ depth_slices(const struct vt_index *ix, const struct vt_index_track *t, uint32_t
     size_t lo = t->level[d], hi = t->level[d + 1];
     size_t k = vt_index_first_ending_after(t, lo, hi, t0);
     struct block pend = {0};
+    size_t guess = 1; /* the last gallop's distance */
     int comma = 0, search = m != NULL;
     enum vt_err err = VT_OK;
     while (k < hi && err == VT_OK) {
@@ -480,7 +484,8 @@ depth_slices(const struct vt_index *ix, const struct vt_index_track *t, uint32_t
         if (s->dur < w) {
             /* every slice starting within a bucket of this one merges with it;
              * only the last of them can be wide (they do not overlap) */
-            j = gallop_starting_at(t, k + 1, hi, s->start + w);
+            j = gallop_starting_at(t, k + 1, hi, s->start + w, guess);
+            guess = j - (k + 1);
             if (j - 1 > k && S_AT(t, j - 1)->dur >= w)
                 j--;
         }
