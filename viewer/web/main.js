@@ -411,6 +411,7 @@ function onKey(ev) {
   else if (k === 'escape') clearArea();
   else return;
   ev.preventDefault();
+  checkView();
 }
 
 // ---- large traces: the server's index ------------------------------------
@@ -526,9 +527,14 @@ async function fetchView() {
   r.timing = { start: t0, fetch: t1 - t0, apply: performance.now() - t1 };
 }
 
-// Checks the view on every animation frame; one request at a time.
+// Checks the view on every animation frame (and at once after a key's
+// zoom or pan, so its request does not wait a frame); one request at a time.
 function watchView() {
   requestAnimationFrame(watchView);
+  checkView();
+}
+
+function checkView() {
   const r = state.remote;
   if (!r || r.busy) {
     if (r && viewNeedsFetch()) r.again = true;
