@@ -353,6 +353,27 @@ add_counter(struct build *b, int64_t pid, uint32_t name, int64_t ts, const char 
     return 0;
 }
 
+int
+vt_index__set_proc_name(struct build *b, int64_t pid, uint32_t name)
+{
+    struct vt_index *ix = b->ix;
+    for (size_t i = 0; i < ix->nproc; i++) {
+        if (ix->proc_pid[i] == pid) {
+            ix->proc_name[i] = name;
+            return 0;
+        }
+    }
+    size_t cap = ix->proc_cap;
+    if (vt_index__grow(b, (void **)&ix->proc_pid, &cap, ix->nproc, sizeof(*ix->proc_pid)) != 0)
+        return -1;
+    if (cap != ix->proc_cap)
+        ix->proc_name = vt_xrealloc(ix->proc_name, cap * sizeof(*ix->proc_name));
+    ix->proc_cap = cap;
+    ix->proc_pid[ix->nproc] = pid;
+    ix->proc_name[ix->nproc++] = name;
+    return 0;
+}
+
 /* A metadata event: process and thread names. */
 static int
 add_meta(struct build *b, int64_t pid, int64_t tid, const struct vt_index__member *name,
@@ -376,21 +397,7 @@ add_meta(struct build *b, int64_t pid, int64_t tid, const struct vt_index__membe
             ix->tracks[t].thread_name = id;
             return 0;
         }
-        for (size_t i = 0; i < ix->nproc; i++) {
-            if (ix->proc_pid[i] == pid) {
-                ix->proc_name[i] = id;
-                return 0;
-            }
-        }
-        size_t cap = ix->proc_cap;
-        if (vt_index__grow(b, (void **)&ix->proc_pid, &cap, ix->nproc, sizeof(*ix->proc_pid)) != 0)
-            return -1;
-        if (cap != ix->proc_cap)
-            ix->proc_name = vt_xrealloc(ix->proc_name, cap * sizeof(*ix->proc_name));
-        ix->proc_cap = cap;
-        ix->proc_pid[ix->nproc] = pid;
-        ix->proc_name[ix->nproc++] = id;
-        return 0;
+        return vt_index__set_proc_name(b, pid, id);
     }
     return 0;
 }

@@ -65,6 +65,10 @@ int vt_index__grow(struct build *b, void **p, size_t *cap, size_t n, size_t sz);
 /* The track of (pid, tid), made when new; returns its index or -1. */
 long vt_index__track_of(struct build *b, int64_t pid, int64_t tid);
 
+/* Names process pid (name: an interned string id), adding it to the
+ * process list when it is new. 0, or -1 (out of memory, b's error set). */
+int vt_index__set_proc_name(struct build *b, int64_t pid, uint32_t name);
+
 /* Widens min/max ts with [ts, ts + dur]. Can't fail. */
 void vt_index__saw_time(struct build *b, int64_t ts, int64_t dur);
 

@@ -226,27 +226,6 @@ merge_series(struct build *a, const struct vt_index_series *hs, int64_t pid, con
     return 0;
 }
 
-static int
-merge_proc(struct build *a, int64_t pid, uint32_t name)
-{
-    struct vt_index *ix = a->ix;
-    for (size_t i = 0; i < ix->nproc; i++) {
-        if (ix->proc_pid[i] == pid) {
-            ix->proc_name[i] = name;
-            return 0;
-        }
-    }
-    size_t cap = ix->proc_cap;
-    if (vt_index__grow(a, (void **)&ix->proc_pid, &cap, ix->nproc, sizeof(*ix->proc_pid)) != 0)
-        return -1;
-    if (cap != ix->proc_cap)
-        ix->proc_name = vt_xrealloc(ix->proc_name, cap * sizeof(*ix->proc_name));
-    ix->proc_cap = cap;
-    ix->proc_pid[ix->nproc] = pid;
-    ix->proc_name[ix->nproc++] = name;
-    return 0;
-}
-
 int
 vt_index__merge(struct build *a, struct build *h)
 {
@@ -280,7 +259,8 @@ vt_index__merge(struct build *a, struct build *h)
             goto out;
     }
     for (size_t i = 0; i < hi->nproc; i++) {
-        if (merge_proc(a, id_map(hi->proc_pid[i], map, nmap), map[hi->proc_name[i]]) != 0)
+        if (vt_index__set_proc_name(a, id_map(hi->proc_pid[i], map, nmap), map[hi->proc_name[i]]) !=
+            0)
             goto out;
     }
     if (h->have_ts) {
