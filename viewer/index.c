@@ -110,7 +110,12 @@ vt_index__grow(struct build *b, void **p, size_t *cap, size_t n, size_t sz)
 {
     if (n < *cap)
         return 0;
-    size_t nc = *cap ? 2 * *cap : 16;
+    return vt_index__resize(b, p, cap, *cap ? 2 * *cap : 16, sz);
+}
+
+int
+vt_index__resize(struct build *b, void **p, size_t *cap, size_t nc, size_t sz)
+{
     b->ix->mem += (nc - *cap) * sz;
     if (b->limit != 0 && b->ix->mem > b->limit) {
         snprintf(b->msg, sizeof(b->msg),

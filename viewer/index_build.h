@@ -62,6 +62,10 @@ struct vt_index__half {
  * bytes against the limit. Returns -1 past it (msg says so). */
 int vt_index__grow(struct build *b, void **p, size_t *cap, size_t n, size_t sz);
 
+/* Reallocates *p (of *cap elements of size sz) to nc > *cap elements,
+ * counting the bytes against the limit; -1 past it (msg says so). */
+int vt_index__resize(struct build *b, void **p, size_t *cap, size_t nc, size_t sz);
+
 /* The track of (pid, tid), made when new; returns its index or -1. */
 long vt_index__track_of(struct build *b, int64_t pid, int64_t tid);
 

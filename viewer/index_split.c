@@ -143,17 +143,7 @@ reserve(struct build *a, void **p, size_t *cap, size_t used, size_t n, size_t sz
 {
     if (used + n <= *cap)
         return 0;
-    size_t nc = used + n;
-    a->ix->mem += (nc - *cap) * sz;
-    if (a->limit != 0 && a->ix->mem > a->limit) {
-        snprintf(a->msg, sizeof(a->msg),
-                 "the index needs more than the %zu MB allowed (VIZVIEWER_INDEX_LIMIT_MB)",
-                 a->limit >> 20);
-        return -1;
-    }
-    *p = vt_xrealloc(*p, nc * sz);
-    *cap = nc;
-    return 0;
+    return vt_index__resize(a, p, cap, used + n, sz);
 }
 
 /* One track of h into track t of a. */
