@@ -100,7 +100,7 @@ async function open(browser, path) {
         while (!window.vt.idle()) await new Promise((r) => requestAnimationFrame(r));
         const ms = performance.now() - t;
         const tm = window.vt.state.remote && window.vt.state.remote.timing;
-        if (tm) console.log(`step ${k}: ${ms.toFixed(0)} ms, ${window.vt.state.remote.frames - f0} answers (last: server ${tm.fetch.toFixed(0)}, page ${tm.apply.toFixed(0)}, started ${(tm.start - t).toFixed(0)} ms after the key)`);
+        if (tm) console.log(`step ${k}: ${ms.toFixed(0)} ms, ${window.vt.state.remote.frames - f0} answers (last: headers ${(tm.headers||0).toFixed(0)} server+parse ${tm.fetch.toFixed(0)}, page ${tm.apply.toFixed(0)} [nest ${(tm.nest||0).toFixed(0)} init ${(tm.init||0).toFixed(0)} render ${(tm.render||0).toFixed(0)}] px ${tm.px}, started ${(tm.start - t).toFixed(0)} ms after the key)`);
         return ms;
       }, key));
     }

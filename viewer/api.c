@@ -12,9 +12,11 @@
  * built unless asked for. Folder mode keeps the indexes of the last
  * VT_API_KEEP traces it served.
  */
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include "internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +123,12 @@ build_main(void *arg)
     __atomic_store_n(&x->saving, save, __ATOMIC_RELAXED);
     __atomic_store_n(&x->state, err == VT_OK ? IX_READY : IX_FAILED, __ATOMIC_RELEASE);
     if (save) {
+        /* Only idle CPU for the save: on two cores it competed with the
+         * page's first zooms (answers waited 40-80 ms for their headers
+         * instead of 10). Nothing waits for this thread at that priority
+         * but the exit, which has to write the file anyway. */
+        struct sched_param idle = {0};
+        (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
         int ok = vt_index_cache_save(index, x->path, cache) == VT_OK;
         __atomic_store_n(&x->saved, ok, __ATOMIC_RELAXED);
         __atomic_store_n(&x->saving, 0, __ATOMIC_RELEASE);

@@ -75,7 +75,7 @@ function nodes(page) {
     const out = [];
     const e = window.vt.state.chart.renderEngine;
     const walk = (list, path) => list.forEach((n, i) => {
-      out.push({ name: n.name, n: n.ref.n, w: n.duration * e.zoom, start: n.start, end: n.start + n.duration,
+      out.push({ name: n.name, n: n.n, w: n.duration * e.zoom, start: n.start, end: n.start + n.duration,
         path: [...path, i] });
       if (n.children) walk(n.children, [...path, i]);
     });
@@ -116,6 +116,25 @@ test('large trace: index, merging, zoom, details, area selection, search, flame 
     const v = await page.evaluate(() => window.vt.view());
     const visible = all.filter((n) => n.end > v.start && n.start < v.end);
     assert.ok(visible.some((n) => n.n === 1 && /^leaf/.test(n.name)), 'no single leaf at a deep zoom');
+    // what a frame draws: the nodes of the data in view, each once (the
+    // plugin's binary search per level against a walk of them all)
+    const drawn = await page.evaluate(() => {
+      const p = window.vt.state.plugins[0];
+      const e = p.renderEngine;
+      const t0 = e.positionX;
+      const t1 = t0 + e.getRealView();
+      const want = [];
+      const walk = (list) => list.forEach((n) => {
+        if (n.start < t1 && n.start + n.duration > t0) want.push(n);
+        if (n.children) walk(n.children);
+      });
+      walk(window.vt.state.model.threads[0].roots);
+      const got = p.actualClusterizedFlatTree.map((c) => c.nodes[0].source);
+      const key = (n) => n.level + ':' + n.start;
+      return { want: want.map(key).sort(), got: got.map(key).sort(), n: got.length };
+    });
+    assert.ok(drawn.n > 0, 'nothing drawn');
+    assert.deepEqual(drawn.got, drawn.want);
     // click a single wide slice: details and source come from the server
     const target = visible.find((n) => n.n === 1 && /^work/.test(n.name) && n.w > 30);
     assert.ok(target, 'no wide work slice in view');

@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
-  aggregate, areaRows, buildModel, colorOf, formatTime, formatUs, nestLevels, selfTime, sourceOf,
+  aggregate, areaRows, buildModel, colorOf, formatTime, formatUs, nestLevels, rowInView, selfTime, sourceOf,
 } from '../../viewer/web/model.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -273,35 +273,51 @@ test('nestLevels: items under the item above that holds their start; merged ones
   const roots = nestLevels(levels, names, 3, false);
   assert.equal(roots.length, 1);
   assert.deepEqual(roots[0].children.map((c) => c.name), ['a', 'b']);
-  assert.deepEqual(roots[0].children[0].children.map((c) => [c.name, c.ref.n, c.ref.slice, c.ref.track]), [['a +11', 12, 2, 3]]);
+  assert.deepEqual(roots[0].children[0].children.map((c) => [c.name, c.n, c.slice, c.track]), [['a +11', 12, 2, 3]]);
   assert.deepEqual(roots[0].children[1].children.map((c) => c.name), ['b']);
   assert.equal(roots[0].children[0].children[0].color, '#a9b4c0');
   const hit = nestLevels([[[0, 1, 1, 0, 1, 1], [2, 1, 2, 1, 1, 0]]], names, 0, true);
   assert.deepEqual(hit.map((n) => n.color), ['#ffd400', '#d8d8d8']);
 });
 
-test('nestLevels: its flat tree is flame-chart-js\'s walk of the nodes sorted by level and start', () => {
+test('nestLevels: its rows are one-node clusters of each level\'s nodes, by start', () => {
   const names = { 1: 'main', 2: 'a', 3: 'b' };
   const levels = [
     [[0, 100, 1, 0, 1], [200, 50, 1, 1, 1]],
     [[0, 40, 2, 1, 1], [50, 50, 3, 7, 1], [200, 10, 2, 8, 3]],
     [[1, 30, 2, 2, 12], [60, 10, 3, 9, 1], [201, 2, 3, 10, 1]],
   ];
-  const flat = [];
-  const roots = nestLevels(levels, names, 0, false, flat);
-  // the reference: flame-chart-js's flatTree (a walk, then a sort)
-  const want = [];
-  const walk = (list, parent, level) => list.forEach((n) => {
-    const f = { source: n, end: n.start + n.duration, parent, level };
-    want.push(f);
-    if (n.children) walk(n.children, f, level + 1);
+  const rows = [];
+  const roots = nestLevels(levels, names, 0, false, rows);
+  // the nodes of each level, walked from the roots
+  const byLevel = [];
+  const walk = (list, level) => list.forEach((n) => {
+    (byLevel[level] || (byLevel[level] = [])).push(n);
+    if (n.children) walk(n.children, level + 1);
   });
-  walk(roots, null, 0);
-  want.sort((x, y) => x.level - y.level || x.source.start - y.source.start);
-  const shape = (f) => [f.source, f.end, f.level, f.parent && f.parent.source];
-  assert.equal(flat.length, 8);
-  assert.deepEqual(flat.map(shape), want.map(shape));
-  assert.deepEqual(flat.map((f) => f.index), [0, 1, 2, 3, 4, 5, 6, 7]);
+  walk(roots, 0);
+  assert.equal(rows.length, 3);
+  rows.forEach((row, d) => {
+    assert.deepEqual(row.map((c) => c.source), byLevel[d].sort((x, y) => x.start - y.start));
+    for (const c of row) {
+      assert.deepEqual([c.start, c.end, c.duration, c.level, c.color],
+        [c.source.start, c.source.start + c.source.duration, c.source.duration, d, c.source.color]);
+      assert.deepEqual(c.nodes, [c]);
+    }
+  });
+  assert.deepEqual(rows[1].map((c) => c.reach), [40, 100, 210]);
+});
+
+test('rowInView: the clusters meeting [t0, t1), also behind a long one', () => {
+  const mk = (start, end) => ({ start, end });
+  // a long item first: later short ones end before it does
+  const row = [mk(0, 100), mk(10, 20), mk(30, 40), mk(120, 130), mk(140, 200)];
+  let reach = -Infinity;
+  for (const c of row) c.reach = reach = Math.max(reach, c.end);
+  const brute = (t0, t1) => row.filter((c) => c.start < t1 && c.end > t0);
+  for (const [t0, t1] of [[0, 5], [25, 28], [50, 125], [100, 120], [131, 139], [199, 500], [200, 300], [-5, 0]]) {
+    assert.deepEqual(rowInView(row, t0, t1, []), brute(t0, t1), `[${t0}, ${t1})`);
+  }
 });
 
 test('areaRows: clipped total, self less the children, count, sorted by the key', () => {

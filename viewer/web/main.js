@@ -13,7 +13,7 @@ import {
 import flamegraph from 'd3-flame-graph';
 import { select } from 'd3-selection';
 import {
-  aggregate, areaRows, buildModel, formatTime, formatUs, nestLevels, selfTime, sourceOf,
+  aggregate, areaRows, buildModel, formatTime, formatUs, nestLevels, rowInView, selfTime, sourceOf,
 } from './model.js';
 
 const $ = (id) => document.getElementById(id);
@@ -26,10 +26,33 @@ const state = {
 // The data of a remote trace's tracks is what the server sent for the
 // view; its time range is the whole trace's, not that data's.
 let remoteSpan = 1;
+// Its items come merged to the pixel by the server; nestLevels makes each
+// node a one-node cluster, in rows by level: a frame takes those in view by
+// binary search, where flame-chart-js would cluster every node again on each
+// answer and walk them all on each frame.
 class RemoteFlamePlugin extends FlameChartPlugin {
   calcMinMax() {
     this.min = 0;
     this.max = remoteSpan;
+  }
+  setRows(rows) {
+    this.rows = rows;
+    this.initData();
+  }
+  initData() {
+    this.metaClusterizedFlatTree = [];
+    this.initialClusterizedFlatTree = [];
+    this.reclusterizeClusteredFlatTree();
+  }
+  reclusterizeClusteredFlatTree() {
+    const e = this.renderEngine;
+    const out = [];
+    if (e && this.rows) {
+      const t0 = e.positionX;
+      const t1 = t0 + e.getRealView();
+      for (const row of this.rows) rowInView(row, t0, t1, out);
+    }
+    this.actualClusterizedFlatTree = out;
   }
 }
 
@@ -422,6 +445,7 @@ async function api(path, params = {}) {
   for (const [k, v] of Object.entries(params)) u.set(k, String(v));
   for (let tries = 0; ; tries++) {
     const resp = await fetch('/api/' + path + '?' + u);
+    const th = performance.now();
     let body = null;
     try {
       body = await resp.json();
@@ -434,7 +458,7 @@ async function api(path, params = {}) {
       await new Promise((r) => setTimeout(r, 100));
       continue;
     }
-    return { ok: resp.ok, status: resp.status, body };
+    return { ok: resp.ok, status: resp.status, body, headers: th };
   }
 }
 
@@ -510,21 +534,23 @@ async function fetchView() {
     return;
   }
   const t1 = performance.now();
+  let nest = 0;
   for (const t of ans.body.tracks) {
-    const flat = [];
-    const roots = nestLevels(t.levels, ans.body.names, t.track, q !== '', flat);
+    const rows = [];
+    const tn = performance.now();
+    const roots = nestLevels(t.levels, ans.body.names, t.track, q !== '', rows);
+    nest += performance.now() - tn;
     state.model.threads[t.track].roots = roots;
     const p = state.plugins[t.track];
     p.data = roots;
-    p.flatTree = flat; // what p.parseData() would make, without its walk and sort
-    p.calcMinMax();
-    p.initData();
+    p.setRows(rows);
   }
+  const t2 = performance.now();
   r.fetched = { t0: w.t0, t1: w.t1, res: w.res, q };
   r.frames++;
   state.chart.render();
   // the last answer's cost: waiting for the server, then building and drawing
-  r.timing = { start: t0, fetch: t1 - t0, apply: performance.now() - t1 };
+  r.timing = { start: t0, fetch: t1 - t0, headers: ans.headers - t0, apply: performance.now() - t1, nest, init: t2 - t1 - nest, render: performance.now() - t2, px };
 }
 
 // Checks the view on every animation frame (and at once after a key's
@@ -544,22 +570,21 @@ function checkView() {
 }
 
 async function selectRemote(node, thread) {
-  if (!node || !node.ref) {
+  if (!node || node.slice === undefined) {
     selectNode(null, null);
     return;
   }
-  const ref = node.ref;
   state.selected = node;
   const table = $('detail-table');
-  if (ref.n > 1) {
-    $('detail-name').textContent = ref.n + ' slices, from ' + ref.name;
+  if (node.n > 1) {
+    $('detail-name').textContent = node.n + ' slices, from ' + node.base;
     table.replaceChildren(row('thread', thread ? thread.title : ''), row('from', formatUs(node.start)),
       row('span', formatUs(node.duration)), row('', 'each is under a pixel wide here: zoom in (W) to see them'));
     renderSource(null, null);
     $('source-title').textContent = '';
     return;
   }
-  const r = await api('detail', { track: ref.track, slice: ref.slice });
+  const r = await api('detail', { track: node.track, slice: node.slice });
   if (!r.ok || state.selected !== node) return;
   const d = r.body;
   $('detail-name').textContent = d.name;

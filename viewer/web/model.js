@@ -201,56 +201,89 @@ export function formatTime(us, step = 0) {
 // slice, n, match?] items, names by id) -> the nested nodes flame-chart-js
 // draws. Each item hangs under the item of the level above that holds its
 // start (or the last one before it: a merged block may straddle two).
-// Merged items (n > 1) are named after their first slice with "+N".
-// With flat (an array), also appends flame-chart-js's flat tree of them
-// ({source, end, parent, level, index}, by level then start), which it
-// would otherwise make by walking the nodes and sorting them all: the
-// levels already come in that order.
-export function nestLevels(levels, names, track, searching, flat = null) {
+// Merged items (n > 1) are named after their first slice with "+N". A node
+// also says where it came from (track, slice, n, base: its function's name).
+// With rows (an array), also appends per level its nodes, by start, as
+// flame-chart-js clusters of one node each (source and nodes: [itself], end,
+// level, and reach: the latest end so far in the row, for rowInView): the
+// server already merged what is under a pixel, so clustering every node
+// again on every answer and frame would only cost time (RemoteFlamePlugin in
+// main.js draws these). One object per item: an answer of 12,000 items made
+// 4 before, and their allocation was most of its cost in the tab.
+export function nestLevels(levels, names, track, searching, rows = null) {
   const roots = [];
-  let above = null;
-  let aboveFlat = null;
   // an answer names few functions: each name's text and colour once
-  const bases = new Map();
-  const colors = new Map();
+  const ctx = { names, track, searching, bases: new Map(), colors: new Map(), roots };
+  let above = null;
   for (let d = 0; d < levels.length; d++) {
-    const row = [];
-    const rowFlat = [];
-    let p = 0;
-    for (const it of levels[d]) {
-      let base = bases.get(it[2]);
-      if (base === undefined) {
-        base = String(names[it[2]] ?? '');
-        bases.set(it[2], base);
-        colors.set(it[2], colorOf(base));
-      }
-      const n = it[4];
-      const node = {
-        name: n > 1 ? base + ' +' + (n - 1) : base,
-        start: it[0],
-        duration: it[1],
-        color: searching ? (it[5] ? '#ffd400' : '#d8d8d8') : n > 1 ? '#a9b4c0' : colors.get(it[2]),
-        ref: { track, slice: it[3], n, name: base },
-      };
-      let parentFlat = null;
-      if (d === 0) roots.push(node);
-      else if (above.length) {
-        while (p + 1 < above.length && above[p + 1].start <= node.start) p++;
-        const parent = above[p];
-        (parent.children || (parent.children = [])).push(node);
-        parentFlat = flat ? aboveFlat[p] : null;
-      } else roots.push(node);
-      row.push(node);
-      if (flat) {
-        const f = { source: node, end: node.start + node.duration, parent: parentFlat, level: d, index: flat.length };
-        flat.push(f);
-        rowFlat.push(f);
-      }
-    }
-    above = row;
-    aboveFlat = rowFlat;
+    above = nestRow(ctx, levels[d], d, above);
+    if (rows) rows.push(above);
   }
   return roots;
+}
+
+// One level of nestLevels. A function of its own, so that V8 optimizes it
+// whole: as the inner loop of nestLevels it ran as on-stack-replaced code
+// that fell back to the interpreter at the end of every level.
+function nestRow(ctx, items, d, above) {
+  const row = [];
+  let p = 0;
+  let reach = -Infinity;
+  for (const it of items) {
+    const id = it[2];
+    let base = ctx.bases.get(id);
+    if (base === undefined) {
+      base = String(ctx.names[id] ?? '');
+      ctx.bases.set(id, base);
+      ctx.colors.set(id, colorOf(base));
+    }
+    const n = it[4];
+    const start = it[0];
+    const duration = it[1];
+    const end = start + duration;
+    if (end > reach) reach = end;
+    const node = {
+      name: n > 1 ? base + ' +' + (n - 1) : base,
+      start,
+      duration,
+      color: ctx.searching ? (it[5] ? '#ffd400' : '#d8d8d8') : n > 1 ? '#a9b4c0' : ctx.colors.get(id),
+      children: null,
+      track: ctx.track,
+      slice: it[3],
+      n,
+      base,
+      source: null,
+      nodes: null,
+      end,
+      level: d,
+      reach,
+    };
+    node.source = node;
+    node.nodes = [node];
+    if (d === 0) ctx.roots.push(node);
+    else if (above.length) {
+      while (p + 1 < above.length && above[p + 1].start <= start) p++;
+      const parent = above[p];
+      if (parent.children === null) parent.children = [node];
+      else parent.children.push(node);
+    } else ctx.roots.push(node);
+    row.push(node);
+  }
+  return row;
+}
+
+// The clusters of one row (from nestLevels) that meet [t0, t1): a binary
+// search on reach for the first, then those starting before t1.
+export function rowInView(row, t0, t1, out) {
+  let lo = 0;
+  let hi = row.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (row[m].reach <= t0) lo = m + 1;
+    else hi = m;
+  }
+  for (let i = lo; i < row.length && row[i].start < t1; i++) if (row[i].end > t0) out.push(row[i]);
+  return out;
 }
 
 // The functions of [t0, t1) on the chosen threads (indexes into threads), as
