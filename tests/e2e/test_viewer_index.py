@@ -78,6 +78,13 @@ def big(tmp_path_factory):
     return path
 
 
+def levels_of(sl, i=0):
+    """The levels of track i of a /api/slices answer as lists of items: a
+    level comes as one flat array, `stride` numbers per item."""
+    k = sl["stride"]
+    return [[lv[j:j + k] for j in range(0, len(lv), k)] for lv in sl["tracks"][i]["levels"]]
+
+
 def slices_of(path):
     """Per (pid, tid): sorted (start_ns, dur_ns, name) of the X events, and the base."""
     doc = json.load(open(path))
@@ -108,7 +115,7 @@ def test_tracks_level_of_detail_and_merging(big):
         # whole trace on 200 pixels: every level is at most ~one item per pixel,
         # narrow slices are merged, and the merged counts add up to the level
         _, sl = get(url + "/api/slices?t0=0&t1=%f&px=200&tracks=0" % dur)
-        levels = sl["tracks"][0]["levels"]
+        levels = levels_of(sl)
         assert len(levels) == tr["tracks"][0]["depth"]
         merged = 0
         for lv in levels:
@@ -123,13 +130,20 @@ def test_tracks_level_of_detail_and_merging(big):
         first_leaf = next(s for s in want[key] if s[2].startswith("leaf"))
         t0 = (first_leaf[0] / 1000 - base) - 5
         _, sl = get(url + "/api/slices?t0=%f&t1=%f&px=1000&tracks=0" % (t0, t0 + 40))
-        items = [it for lv in sl["tracks"][0]["levels"] for it in lv]
+        items = [it for lv in levels_of(sl) for it in lv]
         assert items and all(it[4] == 1 for it in items)
         names = sl["names"]
         got = sorted((round((it[0] + base) * 1000), round(it[1] * 1000), names[str(it[2])]) for it in items)
         lo, hi = (t0 + base) * 1000, (t0 + 40 + base) * 1000
         exp = sorted(s for s in want[key] if s[0] < hi and s[0] + s[1] > lo)
         assert got == exp
+        # with a search: 6 numbers an item, the last one set where it holds a match
+        _, sq = get(url + "/api/slices?t0=%f&t1=%f&px=1000&tracks=0&q=LEAF" % (t0, t0 + 40))
+        assert sq["stride"] == 6 and sl["stride"] == 5
+        found = [it for lv in levels_of(sq) for it in lv]
+        assert [it[:5] for it in found] == items
+        assert any(it[5] for it in found) and not all(it[5] for it in found)
+        assert all(it[5] == ("leaf" in sq["names"][str(it[2])].lower()) for it in found)
     finally:
         stop(proc)
 
@@ -149,7 +163,7 @@ def test_details_search_flame_area(big):
         ev = with_args[0]
         _, sl = get(url + "/api/slices?t0=%f&t1=%f&px=100000&tracks=0" % (ev["ts"] - base - 0.0005,
                                                                          ev["ts"] - base + ev["dur"]))
-        hit = [it for lv in sl["tracks"][0]["levels"] for it in lv
+        hit = [it for lv in levels_of(sl) for it in lv
                if abs(it[0] - (ev["ts"] - base)) < 0.0006 and abs(it[1] - ev["dur"]) < 0.0006
                and sl["names"][str(it[2])] == ev["name"]]
         assert len(hit) == 1
@@ -223,13 +237,13 @@ def test_handwritten_b_e_instants_counters_and_errors(tmp_path):
         assert [t["count"] for t in tr["tracks"]] == [2, 1] and tr["duration"] == 20
         assert sorted((c["key"], c["n"]) for c in tr["counters"]) == [("a", 2), ("b", 1)]
         _, sl = get(url + "/api/slices?px=1000")
-        lv = sl["tracks"][0]["levels"]
+        lv = levels_of(sl)
         assert [[sl["names"][str(i[2])], i[0], i[1]] for i in lv[0]] == [["outer", 0, 20]]
         assert [[sl["names"][str(i[2])], i[0], i[1]] for i in lv[1]] == [["inner", 2, 3]]
         _, de = get(url + "/api/detail?track=0&slice=0")
         assert de["event"]["args"] == {"x": 1} and de["self"] == 17 and de["source"] is None
         _, un = get(url + "/api/slices?px=1000&track=1")
-        assert un["tracks"][0]["levels"][0][0][1] == 5  # to the end of the trace
+        assert levels_of(un)[0][0][1] == 5  # to the end of the trace
         _, mk = get(url + "/api/marks?px=1000")
         assert mk["instants"] == [[10, int(list(mk["names"])[0]), 0, 1]]
         assert sorted(len(p) for p in mk["counters"]) == [1, 2]

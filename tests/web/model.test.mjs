@@ -266,29 +266,29 @@ test('formatTime: the axis in ns, µs, ms or s with 4 significant digits', () =>
 test('nestLevels: items under the item above that holds their start; merged ones named +N', () => {
   const names = { 1: 'main', 2: 'a', 3: 'b' };
   const levels = [
-    [[0, 100, 1, 0, 1]],
-    [[0, 40, 2, 1, 1], [50, 50, 3, 7, 1]],
-    [[1, 30, 2, 2, 12], [60, 10, 3, 9, 1]],
+    [0, 100, 1, 0, 1],
+    [0, 40, 2, 1, 1, 50, 50, 3, 7, 1],
+    [1, 30, 2, 2, 12, 60, 10, 3, 9, 1],
   ];
-  const roots = nestLevels(levels, names, 3, false);
+  const roots = nestLevels(levels, names, 3, 5);
   assert.equal(roots.length, 1);
   assert.deepEqual(roots[0].children.map((c) => c.name), ['a', 'b']);
   assert.deepEqual(roots[0].children[0].children.map((c) => [c.name, c.n, c.slice, c.track]), [['a +11', 12, 2, 3]]);
   assert.deepEqual(roots[0].children[1].children.map((c) => c.name), ['b']);
   assert.equal(roots[0].children[0].children[0].color, '#a9b4c0');
-  const hit = nestLevels([[[0, 1, 1, 0, 1, 1], [2, 1, 2, 1, 1, 0]]], names, 0, true);
+  const hit = nestLevels([[0, 1, 1, 0, 1, 1, 2, 1, 2, 1, 1, 0]], names, 0, 6);
   assert.deepEqual(hit.map((n) => n.color), ['#ffd400', '#d8d8d8']);
 });
 
 test('nestLevels: its rows are one-node clusters of each level\'s nodes, by start', () => {
   const names = { 1: 'main', 2: 'a', 3: 'b' };
   const levels = [
-    [[0, 100, 1, 0, 1], [200, 50, 1, 1, 1]],
-    [[0, 40, 2, 1, 1], [50, 50, 3, 7, 1], [200, 10, 2, 8, 3]],
-    [[1, 30, 2, 2, 12], [60, 10, 3, 9, 1], [201, 2, 3, 10, 1]],
+    [0, 100, 1, 0, 1, 200, 50, 1, 1, 1],
+    [0, 40, 2, 1, 1, 50, 50, 3, 7, 1, 200, 10, 2, 8, 3],
+    [1, 30, 2, 2, 12, 60, 10, 3, 9, 1, 201, 2, 3, 10, 1],
   ];
   const rows = [];
-  const roots = nestLevels(levels, names, 0, false, rows);
+  const roots = nestLevels(levels, names, 0, 5, rows);
   // the nodes of each level, walked from the roots
   const byLevel = [];
   const walk = (list, level) => list.forEach((n) => {

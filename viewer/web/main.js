@@ -538,7 +538,7 @@ async function fetchView() {
   for (const t of ans.body.tracks) {
     const rows = [];
     const tn = performance.now();
-    const roots = nestLevels(t.levels, ans.body.names, t.track, q !== '', rows);
+    const roots = nestLevels(t.levels, ans.body.names, t.track, ans.body.stride, rows);
     nest += performance.now() - tn;
     state.model.threads[t.track].roots = roots;
     const p = state.plugins[t.track];

@@ -197,12 +197,14 @@ export function formatTime(us, step = 0) {
   return text + ' ' + unit;
 }
 
-// The answer of /api/slices for one track (levels of [start, dur, name id,
-// slice, n, match?] items, names by id) -> the nested nodes flame-chart-js
+// The answer of /api/slices for one track (levels: one flat array each of
+// stride numbers per item, [start, dur, name id, slice, n(, match)] with
+// stride 6 when searching; names by id) -> the nested nodes flame-chart-js
 // draws. Each item hangs under the item of the level above that holds its
 // start (or the last one before it: a merged block may straddle two).
-// Merged items (n > 1) are named after their first slice with "+N". A node
-// also says where it came from (track, slice, n, base: its function's name).
+// Merged items (n > 1) are named after their first slice with "+N"; a
+// search's items are yellow where they hold a match, else grey. A node also
+// says where it came from (track, slice, n, base: its function's name).
 // With rows (an array), also appends per level its nodes, by start, as
 // flame-chart-js clusters of one node each (source and nodes: [itself], end,
 // level, and reach: the latest end so far in the row, for rowInView): the
@@ -210,10 +212,10 @@ export function formatTime(us, step = 0) {
 // again on every answer and frame would only cost time (RemoteFlamePlugin in
 // main.js draws these). One object per item: an answer of 12,000 items made
 // 4 before, and their allocation was most of its cost in the tab.
-export function nestLevels(levels, names, track, searching, rows = null) {
+export function nestLevels(levels, names, track, stride, rows = null) {
   const roots = [];
   // an answer names few functions: each name's text and colour once
-  const ctx = { names, track, searching, bases: new Map(), colors: new Map(), roots };
+  const ctx = { names, track, stride, bases: new Map(), colors: new Map(), roots };
   let above = null;
   for (let d = 0; d < levels.length; d++) {
     above = nestRow(ctx, levels[d], d, above);
@@ -225,31 +227,33 @@ export function nestLevels(levels, names, track, searching, rows = null) {
 // One level of nestLevels. A function of its own, so that V8 optimizes it
 // whole: as the inner loop of nestLevels it ran as on-stack-replaced code
 // that fell back to the interpreter at the end of every level.
-function nestRow(ctx, items, d, above) {
+function nestRow(ctx, v, d, above) {
   const row = [];
+  const k = ctx.stride;
+  const searching = k > 5;
   let p = 0;
   let reach = -Infinity;
-  for (const it of items) {
-    const id = it[2];
+  for (let i = 0; i + k <= v.length; i += k) {
+    const id = v[i + 2];
     let base = ctx.bases.get(id);
     if (base === undefined) {
       base = String(ctx.names[id] ?? '');
       ctx.bases.set(id, base);
       ctx.colors.set(id, colorOf(base));
     }
-    const n = it[4];
-    const start = it[0];
-    const duration = it[1];
+    const n = v[i + 4];
+    const start = v[i];
+    const duration = v[i + 1];
     const end = start + duration;
     if (end > reach) reach = end;
     const node = {
       name: n > 1 ? base + ' +' + (n - 1) : base,
       start,
       duration,
-      color: ctx.searching ? (it[5] ? '#ffd400' : '#d8d8d8') : n > 1 ? '#a9b4c0' : ctx.colors.get(id),
+      color: searching ? (v[i + 5] ? '#ffd400' : '#d8d8d8') : n > 1 ? '#a9b4c0' : ctx.colors.get(id),
       children: null,
       track: ctx.track,
-      slice: it[3],
+      slice: v[i + 3],
       n,
       base,
       source: null,

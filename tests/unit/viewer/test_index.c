@@ -98,14 +98,15 @@ check_index(const struct vt_index *ix, int from_file)
     j = answer(&b, vt_index_q_slices(ix, &q, &b));
     cJSON *levels =
         cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "tracks"), 0), "levels");
-    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetArrayItem(levels, 1)), 1);
-    ck_assert_int_eq(
-        cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetArrayItem(levels, 1), 0), 4)->valueint, 2);
+    /* a level is one flat array of `stride` numbers per item */
+    ck_assert_int_eq(cJSON_GetObjectItem(j, "stride")->valueint, 5);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetArrayItem(levels, 1)), 5);
+    ck_assert_int_eq(cJSON_GetArrayItem(cJSON_GetArrayItem(levels, 1), 4)->valueint, 2);
     cJSON_Delete(j);
     q.px = 1000;
     j = answer(&b, vt_index_q_slices(ix, &q, &b));
     levels = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "tracks"), 0), "levels");
-    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetArrayItem(levels, 1)), 2);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetArrayItem(levels, 1)), 2 * 5);
     cJSON_Delete(j);
     /* details: self time, and from a file the event and the source */
     q.slice = 0;
