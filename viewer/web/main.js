@@ -13,7 +13,7 @@ import {
 import flamegraph from 'd3-flame-graph';
 import { select } from 'd3-selection';
 import {
-  aggregate, areaRows, buildModel, formatTime, formatUs, nestLevels, rowInView, selfTime, sourceOf,
+  aggregate, areaRows, buildModel, formatTime, formatUs, nestLevels, rowInView, selfTime, sourceOf, warmNest,
 } from './model.js';
 
 const $ = (id) => document.getElementById(id);
@@ -770,6 +770,7 @@ async function start() {
   try {
     const st = await probe();
     if (st && st.state !== 'whole') {
+      warmNest();
       loaded = await loadRemote(st);
       model = loaded.model;
       remoteSpan = model.duration > 0 ? model.duration : 1;
