@@ -5,11 +5,21 @@ the JSON it writes."""
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 
 import pytest
+
+# A suite started in the background by a shell without job control (`make
+# test &` in a script, nohup) inherits SIGINT ignored, and so would every
+# program it starts: Python then installs no KeyboardInterrupt handler and
+# the tests of Ctrl+C fail for a reason of the harness. Exec resets a caught
+# signal to its default, so catching it here gives the programs python3's
+# usual start.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 BIN = os.environ.get("VIZTRACER_BIN") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", "build", "bin", "viztracer")
