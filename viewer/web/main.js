@@ -11,10 +11,16 @@ import {
   FlameChartContainer, FlameChartPlugin, MarksPlugin, TimeGridPlugin, TimeseriesPlugin, TogglePlugin,
 } from 'flame-chart-js';
 import flamegraph from 'd3-flame-graph';
+import { EventEmitter } from 'events';
 import { select } from 'd3-selection';
 import {
   aggregate, areaRows, buildModel, formatTime, formatUs, nestLevels, rowInView, selfTime, sourceOf, warmNest,
 } from './model.js';
+
+// flame-chart-js's interactions engine takes a few listeners per track from
+// each plugin; past ten tracks the events package warned of a leak that is
+// none ("MaxListenersExceededWarning" in the console).
+EventEmitter.defaultMaxListeners = 0;
 
 const $ = (id) => document.getElementById(id);
 const state = {
