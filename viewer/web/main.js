@@ -14,8 +14,9 @@ import flamegraph from 'd3-flame-graph';
 import { EventEmitter } from 'events';
 import { select } from 'd3-selection';
 import {
-  aggregate, areaRows, buildModel, formatTime, formatUs, nestLevels, rowInView, selfTime, sourceOf, warmNest,
+  aggregate, areaRows, buildModel, formatTime, formatUs, nestLevels, selfTime, sourceOf, warmNest,
 } from './model.js';
+import { RemoteFlamePlugin, setRemoteSpan } from './remote_plugin.js';
 
 // flame-chart-js's interactions engine takes a few listeners per track from
 // each plugin; past ten tracks the events package warned of a leak that is
@@ -28,39 +29,6 @@ const state = {
   remote: null, // large traces: {fetched, busy, again, q, frames}
   area: null, // the last area selection: {t0, t1, tracks, sort, rows, ...}
 };
-
-// The data of a remote trace's tracks is what the server sent for the
-// view; its time range is the whole trace's, not that data's.
-let remoteSpan = 1;
-// Its items come merged to the pixel by the server; nestLevels makes each
-// node a one-node cluster, in rows by level: a frame takes those in view by
-// binary search, where flame-chart-js would cluster every node again on each
-// answer and walk them all on each frame.
-class RemoteFlamePlugin extends FlameChartPlugin {
-  calcMinMax() {
-    this.min = 0;
-    this.max = remoteSpan;
-  }
-  setRows(rows) {
-    this.rows = rows;
-    this.initData();
-  }
-  initData() {
-    this.metaClusterizedFlatTree = [];
-    this.initialClusterizedFlatTree = [];
-    this.reclusterizeClusteredFlatTree();
-  }
-  reclusterizeClusteredFlatTree() {
-    const e = this.renderEngine;
-    const out = [];
-    if (e && this.rows) {
-      const t0 = e.positionX;
-      const t1 = t0 + e.getRealView();
-      for (const row of this.rows) rowInView(row, t0, t1, out);
-    }
-    this.actualClusterizedFlatTree = out;
-  }
-}
 
 window.vt = {
   state,
@@ -779,7 +747,7 @@ async function start() {
       warmNest();
       loaded = await loadRemote(st);
       model = loaded.model;
-      remoteSpan = model.duration > 0 ? model.duration : 1;
+      setRemoteSpan(model.duration > 0 ? model.duration : 1);
       state.remote = { fetched: null, busy: false, again: false, q: '', frames: 0 };
     } else {
       loaded = await loadTrace();
