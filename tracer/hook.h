@@ -165,14 +165,14 @@ vt_tracer__record(struct vt_thread *th, struct vt_frame *fr, int64_t end)
     if (evicted) {
         int held =
             vt_ring_full(&th->ring); /* before the fill: the drainer may still need the slot */
-        /* Only the two fields the release reads: a whole-struct copy was
-         * compiled as a `rep movs`, about a fifth of a traced call. */
-        struct vt_event old;
-        old.what = e->what;
-        old.extra = e->extra;
+        /* Only the two fields the release reads, not a copy of the event:
+         * that was compiled as a `rep movs` (and an initialized one as a
+         * `rep stos`), about a fifth of a traced call. */
+        uintptr_t old_what = e->what;
+        void *old_extra = e->extra;
         vt_tracer__fill(th, fr, e, end);
         if (held)
-            vt_tracer__event_release(&old);
+            vt_tracer__held_release(old_what, old_extra);
     } else {
         vt_tracer__fill(th, fr, e, end);
     }

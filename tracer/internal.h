@@ -94,14 +94,22 @@ vt_tracer__frame_drop(struct vt_frame *fr)
     fr->what = 0;
 }
 
-/* Releases the references a finished event holds. Inline: a full ring
- * releases the event it overwrites on every call. */
+/* Releases the references of an event whose what and extra were these
+ * (a full ring reads them before it overwrites the slot). Inline: a full
+ * ring releases the event it overwrites on every call. */
+static inline void
+vt_tracer__held_release(uintptr_t what, void *extra)
+{
+    if ((what & VT_EVENT_KIND_MASK) == VT_EVENT_PY)
+        Py_XDECREF((PyObject *)(what & ~(uintptr_t)VT_EVENT_KIND_MASK));
+    Py_XDECREF((PyObject *)extra);
+}
+
+/* Releases the references a finished event holds. */
 static inline void
 vt_tracer__event_release(struct vt_event *e)
 {
-    if (vt_event_kind(e) == VT_EVENT_PY)
-        Py_XDECREF((PyObject *)vt_event_ptr(e));
-    Py_XDECREF((PyObject *)e->extra);
+    vt_tracer__held_release(e->what, e->extra);
     e->extra = NULL;
 }
 
