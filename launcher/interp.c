@@ -59,31 +59,72 @@ vt_interp_version_of_name(const char *path, struct vt_interp_version *v)
     return *p == '\0' ? VT_OK : VT_ERR_FORMAT;
 }
 
+/* The value of "key = value" lines of a pyvenv.cfg: calls each(value, arg)
+ * for every line of key until it returns 1; returns 1 then, else 0. */
+static int
+pyvenv_values(const char *cfg, const char *key, int (*each)(const char *value, void *arg),
+              void *arg)
+{
+    size_t klen = strlen(key);
+    for (const char *next = cfg; next && *next;) {
+        const char *line = next + strspn(next, " \t");
+        next = strchr(line, '\n');
+        next = next ? next + 1 : NULL;
+        if (strncmp(line, key, klen) != 0)
+            continue;
+        const char *p = line + klen;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != '=')
+            continue;
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (each(p, arg))
+            return 1;
+    }
+    return 0;
+}
+
+static int
+take_version(const char *value, void *arg)
+{
+    return vt_interp_version_parse(value, arg) == VT_OK;
+}
+
 enum vt_err
 vt_interp_version_of_pyvenv(const char *cfg, struct vt_interp_version *v)
 {
-    static const char *const keys[] = {"version_info", "version"};
-    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-        size_t klen = strlen(keys[k]);
-        for (const char *next = cfg; next && *next;) {
-            const char *line = next + strspn(next, " \t");
-            next = strchr(line, '\n');
-            next = next ? next + 1 : NULL;
-            if (strncmp(line, keys[k], klen) != 0)
-                continue;
-            const char *p = line + klen;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            if (*p != '=')
-                continue;
-            p++;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            if (vt_interp_version_parse(p, v) == VT_OK)
-                return VT_OK;
-        }
-    }
+    if (pyvenv_values(cfg, "version_info", take_version, v) ||
+        pyvenv_values(cfg, "version", take_version, v))
+        return VT_OK;
     return VT_ERR_FORMAT;
+}
+
+struct home_out {
+    char *buf;
+    size_t len;
+};
+
+static int
+take_home(const char *value, void *arg)
+{
+    struct home_out *o = arg;
+    size_t n = strcspn(value, "\r\n");
+    while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+        n--;
+    if (n == 0 || n >= o->len)
+        return 0;
+    memcpy(o->buf, value, n);
+    o->buf[n] = '\0';
+    return 1;
+}
+
+enum vt_err
+vt_interp_home_of_pyvenv(const char *cfg, char *home, size_t len)
+{
+    struct home_out o = {home, len};
+    return pyvenv_values(cfg, "home", take_home, &o) ? VT_OK : VT_ERR_FORMAT;
 }
 
 /* ---- the environment's python ----------------------------------------- */
@@ -273,6 +314,50 @@ list_builds(const char *dir, char *list, size_t len)
 
 /* ---- the dispatch ---------------------------------------------------- */
 
+/* A virtualenv is made from one installation (pyvenv.cfg's home), and
+ * CPython's getpath takes the standard library and its extension modules
+ * from there: those of another installation of this version (a pyenv 3.11.7
+ * beside Debian's 3.11.2) do not load into the interpreter this build
+ * carries (_ssl: an undefined symbol). VT_OK when no virtualenv is active,
+ * when it is made from this build's interpreter (the same file), or when
+ * its home names no python to compare; else VT_ERR_FORMAT, with that
+ * installation's python in base[len]. */
+static enum vt_err
+venv_of_another_install(const struct vt_interp_version *mine, char *base, size_t len)
+{
+    const char *venv = getenv("VIRTUAL_ENV");
+    if (venv == NULL || *venv == '\0')
+        return VT_OK;
+    char cfg[PATH_MAX + 16], text[4096], home[PATH_MAX];
+    snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", venv);
+    if (read_text(cfg, text, sizeof(text)) != VT_OK ||
+        vt_interp_home_of_pyvenv(text, home, sizeof(home)) != VT_OK)
+        return VT_OK;
+    snprintf(base, len, "%s/python%d.%d", home, mine->major, mine->minor);
+    if (!is_exec(base))
+        snprintf(base, len, "%s/python3", home);
+    struct stat a, b;
+    if (!is_exec(base) || stat(base, &a) != 0 || stat(VT_PYTHON_EXE, &b) != 0)
+        return VT_OK;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino ? VT_OK : VT_ERR_FORMAT;
+}
+
+/* VT_OK, or one line saying why this build cannot run the virtualenv's
+ * programs and VT_ERR_FORMAT. */
+static enum vt_err
+check_venv(const struct vt_interp_version *mine)
+{
+    char base[PATH_MAX + 32];
+    if (venv_of_another_install(mine, base, sizeof(base)) == VT_OK)
+        return VT_OK;
+    vt_log_error("viztracer: the virtualenv %s is made from %s, another Python %d.%d than the "
+                 "one this viztracer carries (%s), whose standard library it cannot load; build "
+                 "one for it with: make -C %s PYTHON=%s, and run the viztracer that builds",
+                 getenv("VIRTUAL_ENV"), base, mine->major, mine->minor, VT_PYTHON_EXE, VT_SRC_DIR,
+                 base);
+    return VT_ERR_FORMAT;
+}
+
 int
 vt_interp_chosen(void)
 {
@@ -283,15 +368,16 @@ vt_interp_chosen(void)
 enum vt_err
 vt_interp_dispatch(char **argv)
 {
-    if (vt_interp_chosen())
-        return VT_OK;
     struct vt_interp_version env, mine;
     char python[PATH_MAX], self[PATH_MAX], other[PATH_MAX];
-    if (vt_interp_version_parse(VT_PY_VERSION, &mine) != VT_OK ||
-        vt_interp_env_python(python, sizeof(python), &env) != VT_OK)
+    if (vt_interp_version_parse(VT_PY_VERSION, &mine) != VT_OK)
+        return VT_OK;
+    if (vt_interp_chosen()) /* the launcher that chose this build checked the version */
+        return check_venv(&mine);
+    if (vt_interp_env_python(python, sizeof(python), &env) != VT_OK)
         return VT_OK;
     if (env.major == mine.major && env.minor == mine.minor)
-        return VT_OK;
+        return check_venv(&mine);
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     if (n <= 0)
         return VT_OK;

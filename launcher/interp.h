@@ -37,6 +37,11 @@ enum vt_err vt_interp_version_parse(const char *text, struct vt_interp_version *
  * "version_info" key); VT_OK or VT_ERR_FORMAT. Pure. */
 enum vt_err vt_interp_version_of_pyvenv(const char *cfg, struct vt_interp_version *v);
 
+/* The base interpreter's folder of a pyvenv.cfg's text ("home = /usr/bin")
+ * into home[len], without trailing blanks. VT_OK, or VT_ERR_FORMAT when it
+ * has none (or it does not fit). Pure. */
+enum vt_err vt_interp_home_of_pyvenv(const char *cfg, char *home, size_t len);
+
 /* The environment's interpreter: its path in path[len] and its version.
  * VT_OK; VT_ERR_NOFILE when no python3 is found or its version cannot be
  * told without running it (then nothing is dispatched). Reads the
@@ -56,10 +61,12 @@ enum vt_err vt_interp_find_build(const char *self, const struct vt_interp_versio
  * parent chose its build): when the environment's python is not this
  * build's version, execs the build for it with argv (it does not return),
  * or prints one line naming the versions this viztracer has and the make
- * command that builds the missing one, and returns VT_ERR_NOFILE. VT_OK
- * when this build is the one to run (also when the environment's version
- * cannot be told, or when VIZTRACER_INTERP_CHOSEN says a launcher already
- * chose). */
+ * command that builds the missing one, and returns VT_ERR_NOFILE. An active
+ * virtualenv of this version made from another installation of it than the
+ * one this build carries is refused the same way (VT_ERR_FORMAT), also in a
+ * build a launcher chose. VT_OK when this build is the one to run (also
+ * when the environment's version cannot be told, or when
+ * VIZTRACER_INTERP_CHOSEN says a launcher already chose). */
 enum vt_err vt_interp_dispatch(char **argv);
 
 /* 1 when a launcher already chose this build (and exec'd it): that one has

@@ -14,11 +14,13 @@ MINE = subprocess.run([PYTHON, "-c", "import sys; print('%d.%d' % sys.version_in
                       capture_output=True, text=True, check=True).stdout.strip()
 
 
-def fake_venv(tmp_path, version):
+def fake_venv(tmp_path, version, home=None):
+    """A virtualenv made from the interpreter under test, or from home's."""
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     os.symlink(os.path.realpath(PYTHON), venv / "bin" / "python3")
-    (venv / "pyvenv.cfg").write_text(f"home = /usr/bin\nversion = {version}\n")
+    home = home or os.path.dirname(os.path.realpath(PYTHON))
+    (venv / "pyvenv.cfg").write_text(f"home = {home}\nversion = {version}\n")
     return str(venv)
 
 
@@ -40,6 +42,28 @@ def test_the_same_version_runs_here(run, tmp_path):
     r = run(["--quiet", "cmdline_test.py"], script=FIB, env={"VIRTUAL_ENV": venv})
     assert r.returncode == 0, r.stderr
     assert any(e.get("name", "").startswith("fib") for e in r.load()["traceEvents"])
+
+
+def test_a_virtualenv_of_another_installation_of_this_version_is_one_line_and_exit_1(
+        run, tmp_path):
+    """getpath takes its standard library and extension modules from its
+    home, another installation of this version (a pyenv 3.11.7 beside
+    Debian's 3.11.2), which the interpreter this build carries cannot load:
+    refused before anything runs, with the make command for a build of it."""
+    other = tmp_path / "other" / "bin"
+    other.mkdir(parents=True)
+    base = other / f"python{MINE}"
+    base.write_text("#!/bin/sh\nexit 0\n")
+    base.chmod(0o755)
+    venv = fake_venv(tmp_path, MINE + ".99", home=str(other))
+    r = run(["--quiet", "cmdline_test.py"], script=FIB, env={"VIRTUAL_ENV": venv})
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"viztracer: the virtualenv {venv} is made from {base}, another "
+                               f"Python {MINE} than the one this viztracer carries"), lines[0]
+    assert f"PYTHON={base}, and run the viztracer that builds" in lines[0]
+    assert not os.path.exists(tmp_path / "result.json")
 
 
 def test_the_build_for_that_version_is_run_with_the_same_arguments(tmp_path):

@@ -60,6 +60,28 @@ START_TEST(test_interp_version_of_pyvenv)
 }
 END_TEST
 
+START_TEST(test_interp_home_of_pyvenv)
+{
+    char home[64];
+    ck_assert_int_eq(
+        vt_interp_home_of_pyvenv("include-system-site-packages = false\n"
+                                 "home = /root/.pyenv/versions/3.11.7/bin  \r\nversion = 3.11.7\n",
+                                 home, sizeof(home)),
+        VT_OK);
+    ck_assert_str_eq(home, "/root/.pyenv/versions/3.11.7/bin");
+    /* a key that only starts with "home" is another key */
+    ck_assert_int_eq(vt_interp_home_of_pyvenv("homebrew = x\nhome=/usr/bin", home, sizeof(home)),
+                     VT_OK);
+    ck_assert_str_eq(home, "/usr/bin");
+    ck_assert_int_eq(vt_interp_home_of_pyvenv("home = \n", home, sizeof(home)), VT_ERR_FORMAT);
+    ck_assert_int_eq(vt_interp_home_of_pyvenv("version = 3.11\n", home, sizeof(home)),
+                     VT_ERR_FORMAT);
+    char tiny[4];
+    ck_assert_int_eq(vt_interp_home_of_pyvenv("home = /usr/bin\n", tiny, sizeof(tiny)),
+                     VT_ERR_FORMAT);
+}
+END_TEST
+
 static void
 touch_exec(const char *path)
 {
@@ -110,6 +132,7 @@ interp_suite(void)
     tcase_add_test(tc, test_interp_version_of_name);
     tcase_add_test(tc, test_interp_version_parse);
     tcase_add_test(tc, test_interp_version_of_pyvenv);
+    tcase_add_test(tc, test_interp_home_of_pyvenv);
     tcase_add_test(tc, test_interp_find_build_beside_this_one);
     suite_add_tcase(s, tc);
     return s;
