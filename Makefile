@@ -380,6 +380,7 @@ FUZZ_DEPS_fuzz_rcfile := launcher/cli.c tracer/duration.c
 FUZZ_DEPS_fuzz_jscan := $(FORMAT_SRC)
 FUZZ_DEPS_fuzz_vzt := $(FORMAT_SRC)
 FUZZ_DEPS_fuzz_inject := launcher/inject_parse.c
+FUZZ_DEPS_fuzz_pyvenv := launcher/interp.c
 FUZZ_DEPS_fuzz_shm := tracer/shm.c tracer/clock.c $(FORMAT_SRC)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -MMD -MP,$(BASE_CFLAGS))

@@ -1,0 +1,28 @@
+/* fuzz_pyvenv.c: libFuzzer target for the pyvenv.cfg readers of the
+ * launcher (launcher/interp.c), which read a file of the user's
+ * virtualenv before anything runs. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../launcher/interp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    if (text == NULL)
+        return 0;
+    memcpy(text, data, size);
+    text[size] = '\0';
+    struct vt_interp_version v;
+    (void)vt_interp_version_of_pyvenv(text, &v);
+    char home[64]; /* small: the too-long case is taken often */
+    if (vt_interp_home_of_pyvenv(text, home, sizeof(home)) == VT_OK && strlen(home) >= sizeof(home))
+        abort();
+    free(text);
+    return 0;
+}
