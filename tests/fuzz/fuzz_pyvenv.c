@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "../../launcher/interp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -13,14 +14,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    struct vt_interp_version v;
+    char home[64]; /* small: the too-long case is taken often */
+    char *text = vt_fuzz_text(data, size);
     if (text == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
-    struct vt_interp_version v;
     (void)vt_interp_version_of_pyvenv(text, &v);
-    char home[64]; /* small: the too-long case is taken often */
     if (vt_interp_home_of_pyvenv(text, home, sizeof(home)) == VT_OK && strlen(home) >= sizeof(home))
         abort();
     free(text);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "../../tracer/format/format.h"
 #include "../../vdb/timeline.h"
 
@@ -48,11 +49,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct vt_trace *t = NULL;
     char err[256];
-    char *text = malloc(size + 1);
-    if (!text)
+    char *text = vt_fuzz_text(data, size);
+    if (text == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     if (vt_reader_parse(text, size, &t, err, sizeof(err)) == VT_OK) {
         exercise(t);
         vt_reader_free(t);
