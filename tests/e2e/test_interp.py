@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import BIN, FIB, PYTHON
 
 MINE = subprocess.run([PYTHON, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
@@ -44,19 +46,22 @@ def test_the_same_version_runs_here(run, tmp_path):
     assert any(e.get("name", "").startswith("fib") for e in r.load()["traceEvents"])
 
 
+@pytest.mark.parametrize("chosen", ["", "1"])
 def test_a_virtualenv_of_another_installation_of_this_version_is_one_line_and_exit_1(
-        run, tmp_path):
+        run, tmp_path, chosen):
     """getpath takes its standard library and extension modules from its
     home, another installation of this version (a pyenv 3.11.7 beside
     Debian's 3.11.2), which the interpreter this build carries cannot load:
-    refused before anything runs, with the make command for a build of it."""
+    refused before anything runs, with the make command for a build of it;
+    also in a build another launcher chose (VIZTRACER_INTERP_CHOSEN)."""
     other = tmp_path / "other" / "bin"
     other.mkdir(parents=True)
     base = other / f"python{MINE}"
     base.write_text("#!/bin/sh\nexit 0\n")
     base.chmod(0o755)
     venv = fake_venv(tmp_path, MINE + ".99", home=str(other))
-    r = run(["--quiet", "cmdline_test.py"], script=FIB, env={"VIRTUAL_ENV": venv})
+    r = run(["--quiet", "cmdline_test.py"], script=FIB,
+            env={"VIRTUAL_ENV": venv, "VIZTRACER_INTERP_CHOSEN": chosen})
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr

@@ -1,6 +1,7 @@
 /* fuzz_pyvenv.c: libFuzzer target for the pyvenv.cfg readers of the
  * launcher (launcher/interp.c), which read a file of the user's
- * virtualenv before anything runs. */
+ * virtualenv before anything runs. Oracle: no sanitizer report, and a home
+ * found is one non-empty line without the blanks around it. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,8 +21,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (text == NULL)
         return 0;
     (void)vt_interp_version_of_pyvenv(text, &v);
-    if (vt_interp_home_of_pyvenv(text, home, sizeof(home)) == VT_OK && strlen(home) >= sizeof(home))
-        abort();
+    /* Oracle: a home found is one non-empty line without the blanks around it. */
+    if (vt_interp_home_of_pyvenv(text, home, sizeof(home)) == VT_OK) {
+        size_t n = strlen(home);
+        if (n == 0 || strpbrk(home, "\r\n") != NULL || home[0] == ' ' || home[0] == '\t' ||
+            home[n - 1] == ' ' || home[n - 1] == '\t')
+            abort();
+    }
     free(text);
     return 0;
 }

@@ -84,7 +84,7 @@ async function openPage(url) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error' || /MaxListeners/.test(m.text())) errors.push(m.text()); });
   await page.goto(url);
   await page.waitForFunction(() => window.vt && (window.vt.ready || window.vt.error), null, { timeout: 20000 });
   assert.equal(await page.evaluate(() => window.vt.error), null);
